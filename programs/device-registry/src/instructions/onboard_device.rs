@@ -1,0 +1,228 @@
+//! `onboard_device`: a device joins a network. The owner's wallet pays, the
+//! maker's issuing key vouches for the hardware, the device's own key proves
+//! possession through an Ed25519 instruction just before this one.
+
+use crate::{
+    ed25519,
+    errors::RegistryError,
+    fees::{self, FeeAccounts},
+    h3,
+    messages::OnboardDeviceMessage,
+    nft::{MintDeviceNft, NftMetadata, create_pda_account},
+    pda::{DEVICE_MINT_SEED, DEVICE_SEED, MAKER_SEED},
+    state::{ACCOUNT_VERSION, Device, DeviceStatus, Maker, MakerStatus, Network},
+};
+use anchor_lang::prelude::*;
+use anchor_spl::{
+    associated_token::{AssociatedToken, get_associated_token_address_with_program_id},
+    token_2022::{self, Token2022},
+    token_interface::{Mint, TokenAccount, TokenInterface},
+};
+
+/// Arguments of `onboard_device`; the device signed them (see [`OnboardDeviceMessage`]).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct OnboardDeviceArgs {
+    /// The device's ed25519 public key.
+    pub device_key: Pubkey,
+    /// H3 cell at the network's resolution, or 0 to assert later.
+    pub location: u64,
+    /// Unix time after which the device's signature is refused.
+    pub expires_at: i64,
+}
+
+/// Accounts of `onboard_device`.
+#[derive(Accounts)]
+#[instruction(args: OnboardDeviceArgs)]
+pub struct OnboardDevice<'info> {
+    /// Wallet that receives the NFT; pays rent and the fees.
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    /// The maker's issuing key, vouching for the hardware.
+    pub issuing_key: Signer<'info>,
+    /// The network joined.
+    #[account(mut)]
+    pub network: Box<Account<'info, Network>>,
+    /// The maker of `issuing_key` on this network; must be approved.
+    #[account(
+        mut,
+        seeds = [MAKER_SEED, network.key().as_ref(), issuing_key.key().as_ref()],
+        bump = maker.bump,
+        constraint = maker.status == MakerStatus::Approved @ RegistryError::MakerNotApproved,
+    )]
+    pub maker: Box<Account<'info, Maker>>,
+    /// CHECK: the device PDA, created by the handler (so that a second onboarding
+    /// of the same key fails with `DeviceAlreadyOnboarded`).
+    #[account(mut, seeds = [DEVICE_SEED, network.key().as_ref(), args.device_key.as_ref()], bump)]
+    pub device: UncheckedAccount<'info>,
+    /// CHECK: the NFT mint PDA, created by the handler.
+    #[account(mut, seeds = [DEVICE_MINT_SEED, network.key().as_ref(), args.device_key.as_ref()], bump)]
+    pub mint: UncheckedAccount<'info>,
+    /// CHECK: the owner's associated token account for the mint, created by the handler.
+    #[account(
+        mut,
+        address = get_associated_token_address_with_program_id(&owner.key(), &mint.key(), &token_2022::ID),
+    )]
+    pub owner_nft_account: UncheckedAccount<'info>,
+    /// Mint of the fees; `None` when the network charges none.
+    pub fee_mint: Option<Box<InterfaceAccount<'info, Mint>>>,
+    /// Owner's token account paying the fees.
+    #[account(mut)]
+    pub owner_fee_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    /// Treasury's token account receiving the fees.
+    #[account(mut)]
+    pub treasury_fee_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    /// Token program of the fee mint.
+    pub fee_token_program: Option<Interface<'info, TokenInterface>>,
+    /// CHECK: the instructions sysvar, by address.
+    #[account(address = solana_instructions_sysvar::ID)]
+    pub instructions: UncheckedAccount<'info>,
+    /// Token-2022, which holds the NFT.
+    pub token_program: Program<'info, Token2022>,
+    /// Associated Token program.
+    pub associated_token_program: Program<'info, AssociatedToken>,
+    /// System program.
+    pub system_program: Program<'info, System>,
+}
+
+/// Onboards a device.
+///
+/// 1. Charges the onboarding fee, and the location fee when a location is given.
+/// 2. Creates the `Device` account.
+/// 3. Creates the NFT mint with metadata, mints 1 to the owner's associated token
+///    account and removes the mint authority.
+///
+/// CHECK: owner and issuing key sign; the maker is this network's and approved;
+/// the device key signed exactly this onboarding (strict Ed25519 introspection)
+/// and the message has not expired; the location is a valid cell at the network's
+/// resolution; the device key is new on this network; fee accounts match.
+pub fn handler(ctx: Context<OnboardDevice>, args: OnboardDeviceArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    require!(now <= args.expires_at, RegistryError::MessageExpired);
+    let network_key = ctx.accounts.network.key();
+    let network = &ctx.accounts.network;
+    if args.location != Device::NO_LOCATION {
+        check_location(args.location, network.location_resolution)?;
+    }
+    let message = OnboardDeviceMessage {
+        program_id: crate::ID,
+        network: network_key,
+        owner: ctx.accounts.owner.key(),
+        device_key: args.device_key,
+        location: args.location,
+        expires_at: args.expires_at,
+    };
+    ed25519::verify_previous_instruction(
+        &ctx.accounts.instructions,
+        &args.device_key,
+        &message.to_bytes(),
+    )?;
+    for account in [&ctx.accounts.device, &ctx.accounts.mint] {
+        require!(
+            account.data_is_empty() && account.owner == &System::id(),
+            RegistryError::DeviceAlreadyOnboarded
+        );
+    }
+
+    let fee_accounts = || FeeAccounts {
+        mint: ctx.accounts.fee_mint.as_deref(),
+        from: ctx.accounts.owner_fee_account.as_deref(),
+        to: ctx.accounts.treasury_fee_account.as_deref(),
+        token_program: ctx.accounts.fee_token_program.as_ref(),
+    };
+    fees::charge(
+        &network.onboarding_fee,
+        &network.treasury,
+        &ctx.accounts.owner,
+        fee_accounts(),
+    )?;
+    if args.location != Device::NO_LOCATION {
+        fees::charge(
+            &network.location_fee,
+            &network.treasury,
+            &ctx.accounts.owner,
+            fee_accounts(),
+        )?;
+    }
+
+    let device_bump = ctx.bumps.device;
+    let mint_bump = ctx.bumps.mint;
+    let device = Device {
+        version: ACCOUNT_VERSION,
+        bump: device_bump,
+        mint_bump,
+        network: network_key,
+        device_key: args.device_key,
+        maker: ctx.accounts.maker.key(),
+        mint: ctx.accounts.mint.key(),
+        location: args.location,
+        status: DeviceStatus::Active,
+        onboarded_at: now,
+        location_asserted_at: if args.location == Device::NO_LOCATION {
+            0
+        } else {
+            now
+        },
+        location_assert_count: 0,
+    };
+    let space = 8 + Device::INIT_SPACE;
+    create_pda_account(
+        &ctx.accounts.owner,
+        &ctx.accounts.device,
+        space,
+        Rent::get()?.minimum_balance(space),
+        &crate::ID,
+        &[
+            DEVICE_SEED,
+            network_key.as_ref(),
+            args.device_key.as_ref(),
+            &[device_bump],
+        ],
+    )?;
+    device.try_serialize(&mut &mut ctx.accounts.device.try_borrow_mut_data()?[..])?;
+
+    let device_key = args.device_key.to_string();
+    let metadata = NftMetadata {
+        name: format!("{} {}", network.name, &device_key[..8]),
+        symbol: network.symbol.clone(),
+        uri: format!("{}{}.json", network.metadata_uri_base, device_key),
+        category: network.category,
+        location: args.location,
+    };
+    MintDeviceNft {
+        payer: &ctx.accounts.owner,
+        owner: &ctx.accounts.owner,
+        mint: &ctx.accounts.mint,
+        owner_token_account: &ctx.accounts.owner_nft_account,
+        token_program: &ctx.accounts.token_program,
+        associated_token_program: &ctx.accounts.associated_token_program,
+        system_program: &ctx.accounts.system_program,
+    }
+    .run(
+        &metadata,
+        &[
+            DEVICE_MINT_SEED,
+            network_key.as_ref(),
+            args.device_key.as_ref(),
+            &[mint_bump],
+        ],
+    )?;
+
+    let maker = &mut ctx.accounts.maker;
+    maker.device_count = maker
+        .device_count
+        .checked_add(1)
+        .ok_or(RegistryError::ArithmeticOverflow)?;
+    let network = &mut ctx.accounts.network;
+    network.device_count = network
+        .device_count
+        .checked_add(1)
+        .ok_or(RegistryError::ArithmeticOverflow)?;
+    Ok(())
+}
+
+/// Refuses anything but a valid H3 cell at `resolution`.
+pub(crate) fn check_location(cell: u64, resolution: u8) -> Result<()> {
+    let actual = h3::validate_cell(cell).map_err(|_| RegistryError::InvalidH3Cell)?;
+    require_eq!(actual, resolution, RegistryError::WrongH3Resolution);
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! A bank with the depinkit programs and the helpers tests need around it.
+
+use crate::programs::add_depinkit_programs;
+use anchor_lang::{
+    AccountDeserialize, InstructionData, ToAccountMetas, solana_program::system_instruction,
+};
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
+use solana_sdk::{
+    clock::Clock,
+    instruction::{Instruction, InstructionError},
+    program_pack::Pack,
+    pubkey::Pubkey,
+    rent::Rent,
+    signature::{Keypair, Signer},
+    transaction::{Transaction, TransactionError},
+};
+
+/// Lamports a funded wallet starts with (100 SOL).
+pub const WALLET_LAMPORTS: u64 = 100_000_000_000;
+
+/// A running bank with the depinkit programs loaded.
+pub struct Harness {
+    /// The program-test context (bank client, payer, sysvar access).
+    pub ctx: ProgramTestContext,
+}
+
+/// The program id of Token-2022.
+pub fn token_2022_id() -> Pubkey {
+    anchor_spl::token_2022::ID
+}
+
+/// The program id of SPL Token.
+pub fn token_id() -> Pubkey {
+    anchor_spl::token::ID
+}
+
+impl Harness {
+    /// Starts a bank with every depinkit program.
+    pub async fn start() -> Self {
+        let mut program_test = ProgramTest::default();
+        program_test.prefer_bpf(false);
+        add_depinkit_programs(&mut program_test);
+        Self {
+            ctx: program_test.start_with_context().await,
+        }
+    }
+
+    /// The fee payer of every transaction this harness sends.
+    pub fn payer(&self) -> &Keypair {
+        &self.ctx.payer
+    }
+
+    /// Sends `instructions` in one transaction paid by the harness payer and
+    /// signed also by `signers`.
+    pub async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), BanksClientError> {
+        let blockhash = self.ctx.get_new_latest_blockhash().await?;
+        let mut all: Vec<&Keypair> = vec![&self.ctx.payer];
+        all.extend(
+            signers
+                .iter()
+                .filter(|s| s.pubkey() != self.ctx.payer.pubkey()),
+        );
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&self.ctx.payer.pubkey()),
+            &all,
+            blockhash,
+        );
+        self.ctx.banks_client.process_transaction(tx).await
+    }
+
+    /// A new wallet holding [`WALLET_LAMPORTS`].
+    pub async fn funded_wallet(&mut self) -> Keypair {
+        let wallet = Keypair::new();
+        let ix = system_instruction::transfer(
+            &self.ctx.payer.pubkey(),
+            &wallet.pubkey(),
+            WALLET_LAMPORTS,
+        );
+        self.send(&[ix], &[]).await.expect("fund wallet");
+        wallet
+    }
+
+    /// Creates a mint under `token_program` (SPL Token or Token-2022).
+    pub async fn create_mint(
+        &mut self,
+        token_program: &Pubkey,
+        authority: &Pubkey,
+        decimals: u8,
+    ) -> Pubkey {
+        let mint = Keypair::new();
+        let len = spl_token_2022_interface::state::Mint::LEN;
+        let rent = self.rent().await.minimum_balance(len);
+        let ixs = [
+            system_instruction::create_account(
+                &self.ctx.payer.pubkey(),
+                &mint.pubkey(),
+                rent,
+                len as u64,
+                token_program,
+            ),
+            spl_token_2022_interface::instruction::initialize_mint2(
+                token_program,
+                &mint.pubkey(),
+                authority,
+                None,
+                decimals,
+            )
+            .expect("mint instruction"),
+        ];
+        self.send(&ixs, &[&mint]).await.expect("create mint");
+        mint.pubkey()
+    }
+
+    /// Creates (if needed) `owner`'s associated token account for `mint`.
+    pub async fn create_ata(
+        &mut self,
+        owner: &Pubkey,
+        mint: &Pubkey,
+        token_program: &Pubkey,
+    ) -> Pubkey {
+        let ix = spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+            &self.ctx.payer.pubkey(),
+            owner,
+            mint,
+            token_program,
+        );
+        self.send(&[ix], &[]).await.expect("create ata");
+        ata(owner, mint, token_program)
+    }
+
+    /// Mints `amount` of `mint` to `to`, signed by the mint authority.
+    pub async fn mint_to(
+        &mut self,
+        token_program: &Pubkey,
+        mint: &Pubkey,
+        to: &Pubkey,
+        authority: &Keypair,
+        amount: u64,
+    ) {
+        let ix = spl_token_2022_interface::instruction::mint_to(
+            token_program,
+            mint,
+            to,
+            &authority.pubkey(),
+            &[],
+            amount,
+        )
+        .expect("mint_to instruction");
+        self.send(&[ix], &[authority]).await.expect("mint to");
+    }
+
+    /// Token amount held by a token account (SPL Token or Token-2022).
+    pub async fn token_balance(&mut self, account: &Pubkey) -> u64 {
+        let data = self
+            .account_data(account)
+            .await
+            .expect("token account exists");
+        spl_token_2022_interface::state::Account::unpack_from_slice(&data[..165])
+            .expect("token account")
+            .amount
+    }
+
+    /// Raw data of an account, `None` if it does not exist.
+    pub async fn account_data(&mut self, address: &Pubkey) -> Option<Vec<u8>> {
+        self.ctx
+            .banks_client
+            .get_account(*address)
+            .await
+            .expect("bank")
+            .map(|a| a.data)
+    }
+
+    /// Lamports of an account (0 if it does not exist).
+    pub async fn lamports(&mut self, address: &Pubkey) -> u64 {
+        self.ctx
+            .banks_client
+            .get_account(*address)
+            .await
+            .expect("bank")
+            .map_or(0, |a| a.lamports)
+    }
+
+    /// Decodes an Anchor account (checks its discriminator).
+    pub async fn anchor_account<T: AccountDeserialize>(&mut self, address: &Pubkey) -> T {
+        let data = self.account_data(address).await.expect("account exists");
+        T::try_deserialize(&mut data.as_slice()).expect("decode account")
+    }
+
+    /// The bank's rent sysvar.
+    pub async fn rent(&mut self) -> Rent {
+        self.ctx.banks_client.get_rent().await.expect("rent")
+    }
+
+    /// The bank's clock.
+    pub async fn clock(&mut self) -> Clock {
+        self.ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .expect("clock")
+    }
+
+    /// Moves the clock forward by `seconds` (and the bank by one slot), so that
+    /// time-bound checks can be tested without waiting.
+    pub async fn warp_seconds(&mut self, seconds: i64) {
+        let before = self.clock().await;
+        self.ctx.warp_to_slot(before.slot + 1).expect("warp");
+        let mut clock = self.clock().await;
+        clock.unix_timestamp = before.unix_timestamp + seconds;
+        self.ctx.set_sysvar(&clock);
+    }
+}
+
+/// Associated token account address of `owner` for `mint` under `token_program`.
+pub fn ata(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    spl_associated_token_account_interface::address::get_associated_token_address_with_program_id(
+        owner,
+        mint,
+        token_program,
+    )
+}
+
+/// Builds an Anchor instruction from its generated `accounts` and `instruction` types.
+pub fn anchor_ix(
+    program_id: Pubkey,
+    accounts: impl ToAccountMetas,
+    data: impl InstructionData,
+) -> Instruction {
+    Instruction {
+        program_id,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+/// The custom error code a failed transaction ended with, if any.
+pub fn custom_error(result: &Result<(), BanksClientError>) -> Option<u32> {
+    let err = match result {
+        Ok(()) => return None,
+        Err(BanksClientError::TransactionError(err)) => err,
+        Err(BanksClientError::SimulationError { err, .. }) => err,
+        Err(_) => return None,
+    };
+    match err {
+        TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(*code),
+        _ => None,
+    }
+}
+
+/// Asserts that `result` failed with the Anchor error `expected` (an error enum
+/// value of a program or an `anchor_lang::error::ErrorCode`).
+#[track_caller]
+pub fn assert_anchor_error(result: &Result<(), BanksClientError>, expected: impl Into<u32>) {
+    let expected = expected.into();
+    assert_eq!(
+        custom_error(result),
+        Some(expected),
+        "expected custom error {expected}, got {result:?}"
+    );
+}
