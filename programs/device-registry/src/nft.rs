@@ -19,9 +19,7 @@ use anchor_spl::{
     },
     token_interface::{
         MetadataPointerInitialize, TokenMetadataInitialize, TokenMetadataUpdateField,
-        metadata_pointer_initialize,
-        spl_pod::optional_keys::OptionalNonZeroPubkey,
-        spl_token_metadata_interface::state::{Field, TokenMetadata},
+        metadata_pointer_initialize, spl_token_metadata_interface::state::Field,
         token_metadata_initialize, token_metadata_update_field,
     },
 };
