@@ -249,7 +249,7 @@ async fn device_signature_must_be_strict_and_exact() {
         &f,
         &owner,
         &d,
-        &[onboard.clone()],
+        std::slice::from_ref(&onboard),
         RegistryError::MissingDeviceSignature,
     )
     .await;
