@@ -134,6 +134,9 @@ async fn create_network_refuses_bad_settings() {
     let mut a = base.clone();
     a.location_resolution = 16;
     cases.push((a, RegistryError::InvalidResolution.into()));
+    let mut a = base.clone();
+    a.location_fee.mint = Pubkey::new_unique();
+    cases.push((a, RegistryError::FeeMintsDiffer.into()));
 
     for (args, code) in cases {
         let seed = args.seed.clone();
@@ -220,6 +223,16 @@ async fn update_network_changes_settings_for_the_authority_only() {
                 ..Default::default()
             },
             RegistryError::UriTooLong,
+        ),
+        (
+            UpdateNetworkArgs {
+                onboarding_fee: Some(Fee {
+                    mint: Pubkey::new_unique(),
+                    amount: 1,
+                }),
+                ..Default::default()
+            },
+            RegistryError::FeeMintsDiffer,
         ),
     ];
     for (args, code) in bad {

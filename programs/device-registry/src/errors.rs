@@ -62,4 +62,6 @@ pub enum RegistryError {
     WrongDeviceMint,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("The onboarding and location fees must be paid in the same mint")]
+    FeeMintsDiffer,
 }

@@ -51,6 +51,7 @@ pub struct AssertLocation<'info> {
         constraint = holder_nft_account.mint == mint.key()
             && holder_nft_account.owner == holder.key()
             && holder_nft_account.amount == 1
+            && *holder_nft_account.to_account_info().owner == token_program.key()
             @ RegistryError::NotDeviceHolder,
     )]
     pub holder_nft_account: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -80,7 +81,7 @@ pub struct AssertLocation<'info> {
 /// 2. Counts the assertion, which also retires the device signature's nonce.
 ///
 /// CHECK: the holder signs and holds the NFT (token account of this mint, owned
-/// by the holder, amount 1); the device is this network's and active; the device
+/// by the holder, amount 1, under Token-2022); the device is this network's and active; the device
 /// key signed exactly this assertion with the current nonce (strict Ed25519
 /// introspection) and it has not expired; valid cell at the network resolution.
 pub fn handler(ctx: Context<AssertLocation>, args: AssertLocationArgs) -> Result<()> {

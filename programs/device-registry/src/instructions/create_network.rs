@@ -82,13 +82,24 @@ pub(crate) fn check_oracles(oracles: &[Pubkey], threshold: u8) -> Result<()> {
     Ok(())
 }
 
+/// Checks the fees can be paid together: an onboarding with a location pays both
+/// from one fee token account, so two non-zero fees must share a mint.
+pub(crate) fn check_fees(onboarding: &Fee, location: &Fee) -> Result<()> {
+    require!(
+        onboarding.amount == 0 || location.amount == 0 || onboarding.mint == location.mint,
+        RegistryError::FeeMintsDiffer
+    );
+    Ok(())
+}
+
 /// Creates a network.
 ///
 /// 1. Validates every argument.
 /// 2. Writes the `Network` with the creator as authority.
 ///
 /// CHECK: seed, name, symbol and URI lengths; oracle set size, distinctness and
-/// threshold; resolution; the reward mint is a token mint.
+/// threshold; resolution; non-zero fees share a mint; the reward mint is a token
+/// mint.
 pub fn handler(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<()> {
     require!(
         !args.seed.is_empty() && args.seed.len() <= MAX_SEED_LEN,
@@ -105,6 +116,7 @@ pub fn handler(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<(
         RegistryError::InvalidResolution
     );
     check_oracles(&args.oracles, args.threshold)?;
+    check_fees(&args.onboarding_fee, &args.location_fee)?;
 
     let creator = ctx.accounts.creator.key();
     ctx.accounts.network.set_inner(Network {

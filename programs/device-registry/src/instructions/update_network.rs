@@ -2,7 +2,7 @@
 
 use crate::{
     errors::RegistryError,
-    instructions::create_network::{check_oracles, check_text},
+    instructions::create_network::{check_fees, check_oracles, check_text},
     state::{Fee, MAX_NAME_LEN, MAX_URI_BASE_LEN, Network},
 };
 use anchor_lang::prelude::*;
@@ -39,7 +39,8 @@ pub struct UpdateNetwork<'info> {
 /// Applies the given changes.
 ///
 /// CHECK: signer is the authority; lengths; the resulting oracle set and threshold
-/// satisfy 1 <= threshold <= oracles <= 16 with distinct keys.
+/// satisfy 1 <= threshold <= oracles <= 16 with distinct keys; non-zero fees
+/// share a mint.
 pub fn handler(ctx: Context<UpdateNetwork>, args: UpdateNetworkArgs) -> Result<()> {
     let network = &mut ctx.accounts.network;
     if let Some(name) = args.name {
@@ -59,6 +60,7 @@ pub fn handler(ctx: Context<UpdateNetwork>, args: UpdateNetworkArgs) -> Result<(
     if let Some(fee) = args.location_fee {
         network.location_fee = fee;
     }
+    check_fees(&network.onboarding_fee, &network.location_fee)?;
     let oracles = args.oracles.unwrap_or_else(|| network.oracles.clone());
     let threshold = args.threshold.unwrap_or(network.threshold);
     check_oracles(&oracles, threshold)?;
