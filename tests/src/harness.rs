@@ -154,6 +154,26 @@ impl Harness {
         self.send(&[ix], &[authority]).await.expect("mint to");
     }
 
+    /// Moves a device NFT (a Token-2022 mint with decimals 0) from `holder`'s
+    /// associated token account to `to`'s, creating the latter; returns it.
+    pub async fn transfer_nft(&mut self, mint: &Pubkey, holder: &Keypair, to: &Pubkey) -> Pubkey {
+        let token_program = token_2022_id();
+        let destination = self.create_ata(to, mint, &token_program).await;
+        let ix = spl_token_2022_interface::instruction::transfer_checked(
+            &token_program,
+            &ata(&holder.pubkey(), mint, &token_program),
+            mint,
+            &destination,
+            &holder.pubkey(),
+            &[],
+            1,
+            0,
+        )
+        .expect("transfer instruction");
+        self.send(&[ix], &[holder]).await.expect("transfer NFT");
+        destination
+    }
+
     /// Token amount held by a token account (SPL Token or Token-2022).
     pub async fn token_balance(&mut self, account: &Pubkey) -> u64 {
         let data = self

@@ -198,6 +198,16 @@ pub struct FeePayment {
     pub token_program: Pubkey,
 }
 
+/// The nested fee accounts of an instruction; `None` passes none.
+pub fn fee_accounts(fee: Option<FeePayment>) -> accounts::FeeAccounts {
+    accounts::FeeAccounts {
+        fee_mint: fee.map(|f| f.mint),
+        payer_fee_account: fee.map(|f| f.from),
+        treasury_fee_account: fee.map(|f| f.to),
+        fee_token_program: fee.map(|f| f.token_program),
+    }
+}
+
 /// The Ed25519 program instruction proving `signer` signed `message`, in the
 /// strict layout the registry accepts.
 pub fn device_signature_ix(signer: &Keypair, message: &[u8]) -> Instruction {
@@ -229,10 +239,7 @@ pub fn onboard_device_ix(
             device,
             mint,
             owner_nft_account: ata(owner, &mint, &anchor_spl::token_2022::ID),
-            fee_mint: fee.map(|f| f.mint),
-            owner_fee_account: fee.map(|f| f.from),
-            treasury_fee_account: fee.map(|f| f.to),
-            fee_token_program: fee.map(|f| f.token_program),
+            fee: fee_accounts(fee),
             instructions: sysvar::instructions::ID,
             token_program: anchor_spl::token_2022::ID,
             associated_token_program: anchor_spl::associated_token::ID,
@@ -259,10 +266,7 @@ pub fn assert_location_ix(
             device: pda::find_device_address(network, device_key).0,
             mint: pda::find_device_mint_address(network, device_key).0,
             holder_nft_account: *holder_nft_account,
-            fee_mint: fee.map(|f| f.mint),
-            holder_fee_account: fee.map(|f| f.from),
-            treasury_fee_account: fee.map(|f| f.to),
-            fee_token_program: fee.map(|f| f.token_program),
+            fee: fee_accounts(fee),
             instructions: sysvar::instructions::ID,
             token_program: anchor_spl::token_2022::ID,
             system_program: system_program::ID,

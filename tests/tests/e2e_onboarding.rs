@@ -4,11 +4,7 @@
 //!
 //! `RUST_LOG=error cargo test -p depinkit-tests --test e2e_onboarding -- --nocapture`
 
-use depinkit_tests::{
-    Harness,
-    harness::{ata, token_2022_id},
-    registry::*,
-};
+use depinkit_tests::{Harness, registry::*};
 use device_registry::state::{Device, Network};
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::signature::{Keypair, Signer};
@@ -46,19 +42,7 @@ async fn network_maker_device_transfer_and_move() {
     );
 
     let buyer = f.owner(&mut h).await;
-    let buyer_nft = h.create_ata(&buyer.pubkey(), &mint, &token_2022_id()).await;
-    let transfer = spl_token_2022_interface::instruction::transfer_checked(
-        &token_2022_id(),
-        &ata(&owner.pubkey(), &mint, &token_2022_id()),
-        &mint,
-        &buyer_nft,
-        &owner.pubkey(),
-        &[],
-        1,
-        0,
-    )
-    .unwrap();
-    h.send(&[transfer], &[&owner]).await.expect("transfer");
+    let buyer_nft = h.transfer_nft(&mint, &owner, &buyer.pubkey()).await;
     assert_eq!(h.token_balance(&buyer_nft).await, 1);
     println!("4. NFT sold to {}", buyer.pubkey());
 

@@ -130,19 +130,7 @@ async fn a_transferred_nft_moves_the_right_to_assert() {
     let d = device.pubkey();
     let mint = f.mint_address(&d);
     let buyer = f.owner(&mut h).await;
-    let buyer_nft = h.create_ata(&buyer.pubkey(), &mint, &token_2022_id()).await;
-    let transfer = spl_token_2022_interface::instruction::transfer_checked(
-        &token_2022_id(),
-        &ata(&owner.pubkey(), &mint, &token_2022_id()),
-        &mint,
-        &buyer_nft,
-        &owner.pubkey(),
-        &[],
-        1,
-        0,
-    )
-    .unwrap();
-    h.send(&[transfer], &[&owner]).await.expect("transfer NFT");
+    h.transfer_nft(&mint, &owner, &buyer.pubkey()).await;
 
     // The previous owner no longer holds it (their account is empty).
     let paris = cell(PARIS.0, PARIS.1);

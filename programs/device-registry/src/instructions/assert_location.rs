@@ -4,7 +4,7 @@
 use crate::{
     ed25519,
     errors::RegistryError,
-    fees::{self, FeeAccounts},
+    fees::*,
     instructions::onboard_device::check_location,
     messages::AssertLocationMessage,
     nft::{LOCATION_KEY, location_field_len, location_value, top_up_rent, update_metadata_field},
@@ -12,10 +12,7 @@ use crate::{
     state::{Device, DeviceStatus, Network},
 };
 use anchor_lang::prelude::*;
-use anchor_spl::{
-    token_2022::Token2022,
-    token_interface::{Mint, TokenAccount, TokenInterface},
-};
+use anchor_spl::{token_2022::Token2022, token_interface::TokenAccount};
 
 /// Arguments of `assert_location`; the device signed them (see [`AssertLocationMessage`]).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -55,16 +52,8 @@ pub struct AssertLocation<'info> {
             @ RegistryError::NotDeviceHolder,
     )]
     pub holder_nft_account: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// Mint of the location fee; `None` when the network charges none.
-    pub fee_mint: Option<Box<InterfaceAccount<'info, Mint>>>,
-    /// Holder's token account paying the fee.
-    #[account(mut)]
-    pub holder_fee_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
-    /// Treasury's token account receiving the fee.
-    #[account(mut)]
-    pub treasury_fee_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
-    /// Token program of the fee mint.
-    pub fee_token_program: Option<Interface<'info, TokenInterface>>,
+    /// Fee payment accounts; may be omitted when the network charges no fee.
+    pub fee: FeeAccounts<'info>,
     /// CHECK: the instructions sysvar, by address.
     #[account(address = solana_instructions_sysvar::ID)]
     pub instructions: UncheckedAccount<'info>,
@@ -106,16 +95,10 @@ pub fn handler(ctx: Context<AssertLocation>, args: AssertLocationArgs) -> Result
     )?;
 
     if args.location != device.location {
-        fees::charge(
+        ctx.accounts.fee.charge(
             &network.location_fee,
             &network.treasury,
             &ctx.accounts.holder,
-            FeeAccounts {
-                mint: ctx.accounts.fee_mint.as_deref(),
-                from: ctx.accounts.holder_fee_account.as_deref(),
-                to: ctx.accounts.treasury_fee_account.as_deref(),
-                token_program: ctx.accounts.fee_token_program.as_ref(),
-            },
         )?;
         let mint = ctx.accounts.mint.to_account_info();
         if device.location == Device::NO_LOCATION {

@@ -5,7 +5,7 @@
 use crate::{
     ed25519,
     errors::RegistryError,
-    fees::{self, FeeAccounts},
+    fees::*,
     h3,
     messages::OnboardDeviceMessage,
     nft::{MintDeviceNft, NftMetadata, create_pda_account},
@@ -16,7 +16,6 @@ use anchor_lang::prelude::*;
 use anchor_spl::{
     associated_token::{AssociatedToken, get_associated_token_address_with_program_id},
     token_2022::{self, Token2022},
-    token_interface::{Mint, TokenAccount, TokenInterface},
 };
 
 /// Arguments of `onboard_device`; the device signed them (see [`OnboardDeviceMessage`]).
@@ -63,16 +62,8 @@ pub struct OnboardDevice<'info> {
         address = get_associated_token_address_with_program_id(&owner.key(), &mint.key(), &token_2022::ID),
     )]
     pub owner_nft_account: UncheckedAccount<'info>,
-    /// Mint of the fees; `None` when the network charges none.
-    pub fee_mint: Option<Box<InterfaceAccount<'info, Mint>>>,
-    /// Owner's token account paying the fees.
-    #[account(mut)]
-    pub owner_fee_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
-    /// Treasury's token account receiving the fees.
-    #[account(mut)]
-    pub treasury_fee_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
-    /// Token program of the fee mint.
-    pub fee_token_program: Option<Interface<'info, TokenInterface>>,
+    /// Fee payment accounts; omit when the network charges no fee.
+    pub fee: FeeAccounts<'info>,
     /// CHECK: the instructions sysvar, by address.
     #[account(address = solana_instructions_sysvar::ID)]
     pub instructions: UncheckedAccount<'info>,
@@ -123,24 +114,16 @@ pub fn handler(ctx: Context<OnboardDevice>, args: OnboardDeviceArgs) -> Result<(
         );
     }
 
-    let fee_accounts = || FeeAccounts {
-        mint: ctx.accounts.fee_mint.as_deref(),
-        from: ctx.accounts.owner_fee_account.as_deref(),
-        to: ctx.accounts.treasury_fee_account.as_deref(),
-        token_program: ctx.accounts.fee_token_program.as_ref(),
-    };
-    fees::charge(
+    ctx.accounts.fee.charge(
         &network.onboarding_fee,
         &network.treasury,
         &ctx.accounts.owner,
-        fee_accounts(),
     )?;
     if args.location != Device::NO_LOCATION {
-        fees::charge(
+        ctx.accounts.fee.charge(
             &network.location_fee,
             &network.treasury,
             &ctx.accounts.owner,
-            fee_accounts(),
         )?;
     }
 
