@@ -32,6 +32,7 @@ macro_rules! native_shim {
 }
 
 native_shim!(device_registry_entry, device_registry::entry);
+native_shim!(reward_pool_entry, reward_pool::entry);
 
 /// Adds every depinkit program to `program_test` as a native builtin.
 pub fn add_depinkit_programs(program_test: &mut ProgramTest) {
@@ -39,5 +40,10 @@ pub fn add_depinkit_programs(program_test: &mut ProgramTest) {
         "device_registry",
         device_registry::ID,
         solana_program_test::processor!(device_registry_entry),
+    );
+    program_test.add_program(
+        "reward_pool",
+        reward_pool::ID,
+        solana_program_test::processor!(reward_pool_entry),
     );
 }

@@ -293,8 +293,8 @@ pub struct NetworkFixture {
     pub issuing_key: Keypair,
     /// The approved maker account.
     pub maker: Pubkey,
-    /// The oracle set.
-    pub oracles: Vec<Pubkey>,
+    /// The oracle set (threshold 2).
+    pub oracles: Vec<Keypair>,
 }
 
 impl NetworkFixture {
@@ -306,12 +306,9 @@ impl NetworkFixture {
         let fee_mint = h.create_mint(&token_id(), &payer, 6).await;
         let treasury = Pubkey::new_unique();
         let treasury_fee_account = h.create_ata(&treasury, &fee_mint, &token_id()).await;
-        let oracles = vec![
-            Pubkey::new_unique(),
-            Pubkey::new_unique(),
-            Pubkey::new_unique(),
-        ];
-        let mut args = network_args(seed, treasury, fee_mint, oracles.clone());
+        let oracles = vec![Keypair::new(), Keypair::new(), Keypair::new()];
+        let oracle_keys = oracles.iter().map(|o| o.pubkey()).collect();
+        let mut args = network_args(seed, treasury, fee_mint, oracle_keys);
         args.threshold = 2;
         let ix = create_network_ix(&authority.pubkey(), &reward_mint, args);
         h.send(&[ix], &[&authority]).await.expect("create network");

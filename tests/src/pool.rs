@@ -1,0 +1,384 @@
+//! Reward-pool fixtures: instruction builders over the program's own Anchor
+//! client types and a pool over a [`NetworkFixture`] with onboarded devices.
+
+use crate::{
+    harness::{Harness, anchor_ix, ata, token_id},
+    registry::{NetworkFixture, cell},
+};
+use anchor_lang::system_program;
+use reward_pool::{
+    accounts, instruction,
+    instructions::{ClaimArgs, CreatePoolArgs, VoteEpochRootArgs},
+    merkle::{Hash32, RewardTree},
+    pda,
+    state::{EmissionSchedule, FundingKind},
+};
+use solana_program_test::BanksClientError;
+use solana_sdk::{
+    instruction::Instruction,
+    pubkey::Pubkey,
+    signature::{Keypair, Signer},
+};
+
+/// Epoch length of the fixture pool (one hour).
+pub const EPOCH_SECS: i64 = 3_600;
+/// Emission of epoch 0 of the fixture pool.
+pub const INITIAL_EMISSION: u64 = 1_000_000_000;
+/// Reward tokens the fixture funds the pool with.
+pub const FUNDING: u64 = 100_000_000_000;
+
+/// The fixture schedule: halving every 2 epochs.
+pub fn halving_schedule() -> EmissionSchedule {
+    EmissionSchedule {
+        initial_per_epoch: INITIAL_EMISSION,
+        decay_interval_epochs: 2,
+        retain_bps: 5_000,
+    }
+}
+
+/// `create_pool` for `network`, signed by its `authority`.
+pub fn create_pool_ix(
+    authority: &Pubkey,
+    network: &Pubkey,
+    reward_mint: &Pubkey,
+    reward_token_program: &Pubkey,
+    args: CreatePoolArgs,
+) -> Instruction {
+    let pool = pda::find_pool_address(network).0;
+    anchor_ix(
+        reward_pool::ID,
+        accounts::CreatePool {
+            authority: *authority,
+            network: *network,
+            pool,
+            reward_mint: *reward_mint,
+            vault: ata(&pool, reward_mint, reward_token_program),
+            reward_token_program: *reward_token_program,
+            associated_token_program: anchor_spl::associated_token::ID,
+            system_program: system_program::ID,
+        },
+        instruction::CreatePool { args },
+    )
+}
+
+/// `fund_pool` from `funder`'s reward-mint account.
+pub fn fund_pool_ix(
+    funder: &Pubkey,
+    pool: &PoolFixtureKeys,
+    funder_account: &Pubkey,
+    amount: u64,
+    kind: FundingKind,
+) -> Instruction {
+    anchor_ix(
+        reward_pool::ID,
+        accounts::FundPool {
+            funder: *funder,
+            pool: pool.pool,
+            reward_mint: pool.reward_mint,
+            funder_account: *funder_account,
+            vault: pool.vault,
+            reward_token_program: token_id(),
+        },
+        instruction::FundPool { amount, kind },
+    )
+}
+
+/// `vote_epoch_root` signed by `oracle`.
+pub fn vote_ix(
+    oracle: &Pubkey,
+    network: &Pubkey,
+    pool: &Pubkey,
+    args: VoteEpochRootArgs,
+) -> Instruction {
+    anchor_ix(
+        reward_pool::ID,
+        accounts::VoteEpochRoot {
+            oracle: *oracle,
+            network: *network,
+            pool: *pool,
+        },
+        instruction::VoteEpochRoot { args },
+    )
+}
+
+/// `init_claim_record` for the device `device` (its PDA address), paid by `payer`.
+pub fn init_claim_record_ix(
+    payer: &Pubkey,
+    pool: &Pubkey,
+    device: &Pubkey,
+    device_mint: &Pubkey,
+) -> Instruction {
+    anchor_ix(
+        reward_pool::ID,
+        accounts::InitClaimRecord {
+            payer: *payer,
+            pool: *pool,
+            device: *device,
+            claim_record: pda::find_claim_record_address(pool, device_mint).0,
+            system_program: system_program::ID,
+        },
+        instruction::InitClaimRecord {},
+    )
+}
+
+/// The accounts a claim names.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimAccounts {
+    /// The device PDA.
+    pub device: Pubkey,
+    /// The device NFT mint.
+    pub device_mint: Pubkey,
+    /// Token account holding the NFT.
+    pub holder_nft_account: Pubkey,
+    /// Holder's reward-mint token account.
+    pub holder_reward_account: Pubkey,
+}
+
+/// `claim` of `cumulative_amount` with `proof`.
+pub fn claim_ix(
+    pool: &PoolFixtureKeys,
+    claim: ClaimAccounts,
+    cumulative_amount: u64,
+    proof: Vec<Hash32>,
+) -> Instruction {
+    anchor_ix(
+        reward_pool::ID,
+        accounts::Claim {
+            pool: pool.pool,
+            vault: pool.vault,
+            reward_mint: pool.reward_mint,
+            device: claim.device,
+            holder_nft_account: claim.holder_nft_account,
+            holder_reward_account: claim.holder_reward_account,
+            claim_record: pda::find_claim_record_address(&pool.pool, &claim.device_mint).0,
+            reward_token_program: token_id(),
+        },
+        instruction::Claim {
+            args: ClaimArgs {
+                cumulative_amount,
+                proof,
+            },
+        },
+    )
+}
+
+/// Addresses of a pool.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolFixtureKeys {
+    /// The pool PDA.
+    pub pool: Pubkey,
+    /// Its vault.
+    pub vault: Pubkey,
+    /// The reward mint (SPL Token, authority: the harness payer).
+    pub reward_mint: Pubkey,
+}
+
+/// An onboarded device of the fixture network.
+pub struct FixtureDevice {
+    /// The device key.
+    pub key: Keypair,
+    /// Its current holder.
+    pub holder: Keypair,
+    /// The device PDA.
+    pub device: Pubkey,
+    /// The NFT mint (the leaf key).
+    pub mint: Pubkey,
+}
+
+/// A network with a funded pool (epoch 0 starting now) and onboarded devices.
+pub struct PoolFixture {
+    /// The network.
+    pub net: NetworkFixture,
+    /// The pool's addresses.
+    pub keys: PoolFixtureKeys,
+    /// Onboarded devices.
+    pub devices: Vec<FixtureDevice>,
+    /// Unix time epoch 0 starts.
+    pub start_time: i64,
+}
+
+impl PoolFixture {
+    /// Creates the network and pool, funds it with [`FUNDING`] emission tokens,
+    /// and onboards `devices` devices, each with its own holder.
+    pub async fn create(h: &mut Harness, seed: &str, devices: usize) -> Self {
+        let net = NetworkFixture::create(h, seed).await;
+        let start_time = h.clock().await.unix_timestamp;
+        let args = CreatePoolArgs {
+            start_time,
+            epoch_length_secs: EPOCH_SECS,
+            schedule: halving_schedule(),
+        };
+        let ix = create_pool_ix(
+            &net.authority.pubkey(),
+            &net.network,
+            &net.reward_mint,
+            &token_id(),
+            args,
+        );
+        h.send(&[ix], &[&net.authority]).await.expect("create pool");
+        let pool = pda::find_pool_address(&net.network).0;
+        let keys = PoolFixtureKeys {
+            pool,
+            vault: ata(&pool, &net.reward_mint, &token_id()),
+            reward_mint: net.reward_mint,
+        };
+        let mut fixture = Self {
+            net,
+            keys,
+            devices: Vec::new(),
+            start_time,
+        };
+        fixture.fund(h, FUNDING, FundingKind::Emissions).await;
+        for i in 0..devices {
+            let holder = fixture.net.owner(h).await;
+            let key = Keypair::new();
+            let location = cell(37.0 + i as f64 * 0.01, -122.0);
+            fixture
+                .net
+                .onboard(h, &holder, &key, location)
+                .await
+                .expect("onboard");
+            fixture.devices.push(FixtureDevice {
+                device: fixture.net.device_address(&key.pubkey()),
+                mint: fixture.net.mint_address(&key.pubkey()),
+                key,
+                holder,
+            });
+        }
+        fixture
+    }
+
+    /// Mints `amount` reward tokens to a new funder and deposits them as `kind`.
+    pub async fn fund(&self, h: &mut Harness, amount: u64, kind: FundingKind) {
+        let funder = h.funded_wallet().await;
+        let account = h
+            .create_ata(&funder.pubkey(), &self.keys.reward_mint, &token_id())
+            .await;
+        let authority = h.payer().insecure_clone();
+        h.mint_to(
+            &token_id(),
+            &self.keys.reward_mint,
+            &account,
+            &authority,
+            amount,
+        )
+        .await;
+        let ix = fund_pool_ix(&funder.pubkey(), &self.keys, &account, amount, kind);
+        h.send(&[ix], &[&funder]).await.expect("fund pool");
+    }
+
+    /// The vote of `tree` for `epoch`.
+    pub fn vote_args(epoch: u32, tree: &RewardTree) -> VoteEpochRootArgs {
+        VoteEpochRootArgs {
+            epoch,
+            root: tree.root(),
+            total: tree.total(),
+            leaf_count: tree.len() as u64,
+        }
+    }
+
+    /// `oracle` (an index into the network's oracles) votes `args`.
+    pub async fn vote(
+        &self,
+        h: &mut Harness,
+        oracle: usize,
+        args: VoteEpochRootArgs,
+    ) -> Result<(), BanksClientError> {
+        let signer = &self.net.oracles[oracle];
+        let ix = vote_ix(&signer.pubkey(), &self.net.network, &self.keys.pool, args);
+        h.send(&[ix], &[signer]).await
+    }
+
+    /// Waits out `epoch` and has oracles 0 and 1 (the threshold) vote `tree`.
+    pub async fn finalize(&self, h: &mut Harness, epoch: u32, tree: &RewardTree) {
+        let end = self.epoch_end(epoch);
+        let now = h.clock().await.unix_timestamp;
+        if now < end {
+            h.warp_seconds(end - now).await;
+        }
+        for oracle in 0..2 {
+            self.vote(h, oracle, Self::vote_args(epoch, tree))
+                .await
+                .expect("vote");
+        }
+    }
+
+    /// Unix time `epoch` ends.
+    pub fn epoch_end(&self, epoch: u32) -> i64 {
+        self.start_time + (i64::from(epoch) + 1) * EPOCH_SECS
+    }
+
+    /// The claim accounts of device `i` paid to its current holder's reward ATA.
+    pub fn claim_accounts(&self, i: usize) -> ClaimAccounts {
+        let d = &self.devices[i];
+        ClaimAccounts {
+            device: d.device,
+            device_mint: d.mint,
+            holder_nft_account: ata(&d.holder.pubkey(), &d.mint, &anchor_spl::token_2022::ID),
+            holder_reward_account: ata(&d.holder.pubkey(), &self.keys.reward_mint, &token_id()),
+        }
+    }
+
+    /// Claims for device `i` with its leaf in `tree`, as a client does: creates
+    /// the holder's reward ATA and the claim record when missing, then claims.
+    pub async fn claim(
+        &self,
+        h: &mut Harness,
+        i: usize,
+        tree: &RewardTree,
+    ) -> Result<(), BanksClientError> {
+        let accounts = self.claim_accounts(i);
+        let index = tree
+            .position(&accounts.device_mint)
+            .expect("device in tree");
+        let amount = tree.entries()[index].1;
+        self.claim_with(h, accounts, amount, tree.proof(index))
+            .await
+    }
+
+    /// Sends the setup a first claim needs, then `claim` with the given inputs.
+    pub async fn claim_with(
+        &self,
+        h: &mut Harness,
+        accounts: ClaimAccounts,
+        amount: u64,
+        proof: Vec<Hash32>,
+    ) -> Result<(), BanksClientError> {
+        let payer = h.payer().pubkey();
+        let mut ixs = Vec::new();
+        let holder = Self::reward_account_owner(h, &accounts).await;
+        if h.account_data(&accounts.holder_reward_account)
+            .await
+            .is_none()
+        {
+            ixs.push(
+                spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+                    &payer,
+                    &holder,
+                    &self.keys.reward_mint,
+                    &token_id(),
+                ),
+            );
+        }
+        let record = pda::find_claim_record_address(&self.keys.pool, &accounts.device_mint).0;
+        if h.account_data(&record).await.is_none() {
+            ixs.push(init_claim_record_ix(
+                &payer,
+                &self.keys.pool,
+                &accounts.device,
+                &accounts.device_mint,
+            ));
+        }
+        ixs.push(claim_ix(&self.keys, accounts, amount, proof));
+        h.send(&ixs, &[]).await
+    }
+
+    /// Whose reward ATA `accounts.holder_reward_account` is meant to be: the
+    /// owner of the NFT account named in the claim.
+    async fn reward_account_owner(h: &mut Harness, accounts: &ClaimAccounts) -> Pubkey {
+        match h.account_data(&accounts.holder_nft_account).await {
+            Some(data) => Pubkey::new_from_array(data[32..64].try_into().expect("owner")),
+            None => Pubkey::default(),
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! The reward pool: creation, funding, oracle votes and claims, with each refusal.
+
+use anchor_lang::error::ErrorCode as AnchorError;
+use depinkit_tests::{
+    Harness,
+    harness::{assert_anchor_error, ata, token_id},
+    pool::*,
+    registry::*,
+};
+use device_registry::{instructions::UpdateNetworkArgs, state::DeviceStatus};
+use reward_pool::{
+    errors::PoolError,
+    instructions::{CreatePoolArgs, VoteEpochRootArgs},
+    merkle::RewardTree,
+    pda,
+    state::{ClaimRecord, EmissionSchedule, FundingKind, Pool},
+};
+use solana_sdk::{
+    pubkey::Pubkey,
+    signature::{Keypair, Signer},
+};
+
+/// A tree paying `amounts[i]` to device `i` of the fixture.
+fn tree(f: &PoolFixture, amounts: &[u64]) -> RewardTree {
+    RewardTree::new(f.devices.iter().zip(amounts).map(|(d, a)| (d.mint, *a))).unwrap()
+}
+
+#[tokio::test]
+async fn create_pool_records_the_schedule_and_opens_a_vault() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "pool", 0).await;
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.network, f.net.network);
+    assert_eq!(pool.reward_mint, f.net.reward_mint);
+    assert_eq!(
+        pool.vault,
+        ata(&f.keys.pool, &f.net.reward_mint, &token_id())
+    );
+    assert_eq!(pool.schedule, halving_schedule());
+    assert_eq!(pool.next_epoch, 0);
+    assert_eq!(pool.next_epoch_emission, INITIAL_EMISSION);
+    assert_eq!(pool.epoch_length_secs, EPOCH_SECS);
+    assert_eq!(pool.total_inflow, FUNDING);
+    assert_eq!(pool.revenue_inflow, 0);
+    assert_eq!(h.token_balance(&f.keys.vault).await, FUNDING);
+}
+
+#[tokio::test]
+async fn create_pool_refusals() {
+    let mut h = Harness::start().await;
+    let net = NetworkFixture::create(&mut h, "bad-pool").await;
+    let start_time = h.clock().await.unix_timestamp;
+    let good = CreatePoolArgs {
+        start_time,
+        epoch_length_secs: EPOCH_SECS,
+        schedule: halving_schedule(),
+    };
+    let create = |authority: &Pubkey, mint: &Pubkey, args: CreatePoolArgs| {
+        create_pool_ix(authority, &net.network, mint, &token_id(), args)
+    };
+
+    let stranger = h.funded_wallet().await;
+    let result = h
+        .send(
+            &[create(&stranger.pubkey(), &net.reward_mint, good.clone())],
+            &[&stranger],
+        )
+        .await;
+    assert_anchor_error(&result, PoolError::NotNetworkAuthority);
+
+    let result = h
+        .send(
+            &[create(&net.authority.pubkey(), &net.fee_mint, good.clone())],
+            &[&net.authority],
+        )
+        .await;
+    assert_anchor_error(&result, PoolError::WrongRewardMint);
+
+    let mut cases = Vec::new();
+    for length in [0, -1, 366 * 24 * 3600 + 1] {
+        let mut args = good.clone();
+        args.epoch_length_secs = length;
+        cases.push((args, PoolError::InvalidEpochLength));
+    }
+    let mut args = good.clone();
+    args.schedule.retain_bps = 10_001;
+    cases.push((args, PoolError::InvalidSchedule));
+    let mut args = good.clone();
+    args.schedule = EmissionSchedule {
+        initial_per_epoch: 5,
+        decay_interval_epochs: 0,
+        retain_bps: 5_000,
+    };
+    cases.push((args, PoolError::InvalidSchedule));
+    let mut args = good.clone();
+    args.start_time = i64::MAX - 10;
+    cases.push((args, PoolError::ArithmeticOverflow));
+    for (args, code) in cases {
+        let result = h
+            .send(
+                &[create(&net.authority.pubkey(), &net.reward_mint, args)],
+                &[&net.authority],
+            )
+            .await;
+        assert_anchor_error(&result, code);
+    }
+    let pool = pda::find_pool_address(&net.network).0;
+    assert!(h.account_data(&pool).await.is_none());
+
+    // A network account faked by another program.
+    let mut fake = h
+        .ctx
+        .banks_client
+        .get_account(net.network)
+        .await
+        .unwrap()
+        .unwrap();
+    fake.owner = Pubkey::new_unique();
+    let fake_address = Pubkey::new_unique();
+    h.ctx.set_account(&fake_address, &fake.into());
+    let ix = create_pool_ix(
+        &net.authority.pubkey(),
+        &fake_address,
+        &net.reward_mint,
+        &token_id(),
+        good.clone(),
+    );
+    let result = h.send(&[ix], &[&net.authority]).await;
+    assert_anchor_error(&result, AnchorError::AccountOwnedByWrongProgram as u32);
+
+    h.send(
+        &[create(&net.authority.pubkey(), &net.reward_mint, good)],
+        &[&net.authority],
+    )
+    .await
+    .expect("valid pool");
+}
+
+#[tokio::test]
+async fn funding_counts_emissions_and_revenue() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "fund", 0).await;
+    f.fund(&mut h, 500, FundingKind::ServiceRevenue).await;
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.total_inflow, FUNDING + 500);
+    assert_eq!(pool.revenue_inflow, 500);
+    assert_eq!(h.token_balance(&f.keys.vault).await, FUNDING + 500);
+
+    let funder = h.funded_wallet().await;
+    let account = h
+        .create_ata(&funder.pubkey(), &f.keys.reward_mint, &token_id())
+        .await;
+    let ix = fund_pool_ix(
+        &funder.pubkey(),
+        &f.keys,
+        &account,
+        0,
+        FundingKind::Emissions,
+    );
+    assert_anchor_error(&h.send(&[ix], &[&funder]).await, PoolError::ZeroAmount);
+    // A source in another mint.
+    let owner = f.net.owner(&mut h).await;
+    let fee_account = f.net.fee_payment(&owner.pubkey()).from;
+    let ix = fund_pool_ix(
+        &owner.pubkey(),
+        &f.keys,
+        &fee_account,
+        10,
+        FundingKind::Emissions,
+    );
+    assert_anchor_error(
+        &h.send(&[ix], &[&owner]).await,
+        AnchorError::ConstraintTokenMint as u32,
+    );
+}
+
+#[tokio::test]
+async fn votes_finalize_at_threshold_in_order_after_the_epoch() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "votes", 3).await;
+    let t0 = tree(&f, &[100, 200, 300]);
+    let args = PoolFixture::vote_args(0, &t0);
+
+    // Before the epoch ends.
+    assert_anchor_error(&f.vote(&mut h, 0, args).await, PoolError::EpochNotEnded);
+    h.warp_seconds(EPOCH_SECS).await;
+
+    // Not an oracle.
+    let stranger = Keypair::new();
+    let ix = vote_ix(&stranger.pubkey(), &f.net.network, &f.keys.pool, args);
+    assert_anchor_error(&h.send(&[ix], &[&stranger]).await, PoolError::NotAnOracle);
+    // Not the next epoch.
+    let mut later = args;
+    later.epoch = 1;
+    assert_anchor_error(&f.vote(&mut h, 0, later).await, PoolError::EpochNotNext);
+
+    // One vote (threshold - 1) records but does not finalize; no double vote.
+    f.vote(&mut h, 0, args).await.expect("first vote");
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.votes.len(), 1);
+    assert_eq!(pool.next_epoch, 0);
+    assert_eq!(pool.root, [0; 32]);
+    h.warp_seconds(1).await;
+    assert_anchor_error(&f.vote(&mut h, 0, args).await, PoolError::AlreadyVoted);
+
+    // A disagreeing oracle: recorded, counts only for its own payload.
+    let mut other = args;
+    other.root[0] ^= 1;
+    f.vote(&mut h, 1, other).await.expect("disagreeing vote");
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.votes.len(), 2);
+    assert_eq!(pool.next_epoch, 0);
+
+    // The third oracle agrees with the first: 2 of 3, finalized.
+    f.vote(&mut h, 2, args).await.expect("agreeing vote");
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.root, t0.root());
+    assert_eq!(pool.root_total, 600);
+    assert_eq!(pool.root_leaf_count, 3);
+    assert_eq!(pool.next_epoch, 1);
+    assert!(pool.votes.is_empty());
+    assert_eq!(pool.scheduled_to_date, u128::from(INITIAL_EMISSION));
+
+    // The finalized epoch cannot be voted again.
+    assert_anchor_error(
+        &f.vote(&mut h, 1, args).await,
+        PoolError::EpochAlreadyFinalized,
+    );
+}
+
+#[tokio::test]
+async fn totals_never_exceed_inflow_or_schedule_and_never_decrease() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "caps", 2).await;
+    h.warp_seconds(EPOCH_SECS).await;
+    // Epoch 0 may promise at most its emission (inflow is far larger).
+    let over_schedule = tree(&f, &[INITIAL_EMISSION, 1]);
+    assert_anchor_error(
+        &f.vote(&mut h, 0, PoolFixture::vote_args(0, &over_schedule))
+            .await,
+        PoolError::TotalExceedsAvailable,
+    );
+    // Service revenue raises what may be distributed.
+    f.fund(&mut h, 1, FundingKind::ServiceRevenue).await;
+    f.finalize(&mut h, 0, &over_schedule).await;
+
+    // Schedule: epochs 0,1 emit 1e9, epochs 2,3 emit 5e8 (halving every 2).
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.next_epoch_emission, INITIAL_EMISSION);
+    let e1 = tree(&f, &[INITIAL_EMISSION, 1 + INITIAL_EMISSION]);
+    f.finalize(&mut h, 1, &e1).await;
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.next_epoch_emission, INITIAL_EMISSION / 2);
+    assert_eq!(pool.scheduled_to_date, 2 * u128::from(INITIAL_EMISSION));
+
+    // A total below the previous root's is refused.
+    h.warp_seconds(EPOCH_SECS).await;
+    let smaller = tree(&f, &[1, 1]);
+    assert_anchor_error(
+        &f.vote(&mut h, 0, PoolFixture::vote_args(2, &smaller)).await,
+        PoolError::TotalDecreased,
+    );
+    // More than the pool ever received: a pool whose schedule is generous
+    // but which holds only 1,000 tokens.
+    let mut h2 = Harness::start().await;
+    let net = NetworkFixture::create(&mut h2, "small").await;
+    let start_time = h2.clock().await.unix_timestamp;
+    let args = CreatePoolArgs {
+        start_time,
+        epoch_length_secs: EPOCH_SECS,
+        schedule: EmissionSchedule {
+            initial_per_epoch: 1_000_000_000_000_000,
+            decay_interval_epochs: 0,
+            retain_bps: 10_000,
+        },
+    };
+    let ix = create_pool_ix(
+        &net.authority.pubkey(),
+        &net.network,
+        &net.reward_mint,
+        &token_id(),
+        args,
+    );
+    h2.send(&[ix], &[&net.authority]).await.unwrap();
+    let small = PoolFixture {
+        keys: PoolFixtureKeys {
+            pool: pda::find_pool_address(&net.network).0,
+            vault: ata(
+                &pda::find_pool_address(&net.network).0,
+                &net.reward_mint,
+                &token_id(),
+            ),
+            reward_mint: net.reward_mint,
+        },
+        net,
+        devices: Vec::new(),
+        start_time,
+    };
+    small.fund(&mut h2, 1_000, FundingKind::Emissions).await;
+    h2.warp_seconds(EPOCH_SECS).await;
+    let device = Pubkey::new_unique();
+    let beyond_inflow = RewardTree::new([(device, 1_001)]).unwrap();
+    assert_anchor_error(
+        &small
+            .vote(&mut h2, 0, PoolFixture::vote_args(0, &beyond_inflow))
+            .await,
+        PoolError::TotalExceedsAvailable,
+    );
+    let all_of_it = RewardTree::new([(device, 1_000)]).unwrap();
+    small
+        .vote(&mut h2, 0, PoolFixture::vote_args(0, &all_of_it))
+        .await
+        .expect("within inflow");
+    // Leaf count past what a 24-hash proof reaches.
+    let too_many = VoteEpochRootArgs {
+        epoch: 0,
+        root: [1; 32],
+        total: 0,
+        leaf_count: (1 << 24) + 1,
+    };
+    assert_anchor_error(
+        &small.vote(&mut h2, 1, too_many).await,
+        PoolError::TooManyLeaves,
+    );
+}
+
+#[tokio::test]
+async fn votes_of_removed_oracles_do_not_count() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "rotate", 1).await;
+    h.warp_seconds(EPOCH_SECS).await;
+    let t0 = tree(&f, &[10]);
+    let args = PoolFixture::vote_args(0, &t0);
+    f.vote(&mut h, 0, args).await.expect("vote by oracle 0");
+    // Oracle 0 leaves the set; a new oracle joins. Threshold stays 2.
+    let newcomer = Keypair::new();
+    let set = vec![
+        f.net.oracles[1].pubkey(),
+        f.net.oracles[2].pubkey(),
+        newcomer.pubkey(),
+    ];
+    let update = update_network_ix(
+        &f.net.authority.pubkey(),
+        &f.net.network,
+        UpdateNetworkArgs {
+            oracles: Some(set),
+            ..Default::default()
+        },
+    );
+    h.send(&[update], &[&f.net.authority]).await.unwrap();
+    // Oracle 1 agrees with oracle 0's vote, but only one current vote counts.
+    f.vote(&mut h, 1, args).await.expect("vote by oracle 1");
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.next_epoch, 0, "a removed oracle's vote must not count");
+    assert_eq!(pool.votes.len(), 1, "the removed oracle's vote is dropped");
+    // The removed oracle cannot vote any more.
+    let ix = vote_ix(
+        &f.net.oracles[0].pubkey(),
+        &f.net.network,
+        &f.keys.pool,
+        args,
+    );
+    assert_anchor_error(
+        &h.send(&[ix], &[&f.net.oracles[0]]).await,
+        PoolError::NotAnOracle,
+    );
+    // The newcomer makes two current votes: finalized.
+    let ix = vote_ix(&newcomer.pubkey(), &f.net.network, &f.keys.pool, args);
+    h.send(&[ix], &[&newcomer]).await.expect("newcomer votes");
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.next_epoch, 1);
+    assert_eq!(pool.root, t0.root());
+}
+
+#[tokio::test]
+async fn claims_pay_the_difference_to_the_current_holder() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "claims", 3).await;
+    let t0 = tree(&f, &[100, 200, 300]);
+    f.finalize(&mut h, 0, &t0).await;
+
+    f.claim(&mut h, 0, &t0).await.expect("claim");
+    let holder_rewards = f.claim_accounts(0).holder_reward_account;
+    assert_eq!(h.token_balance(&holder_rewards).await, 100);
+    let record: ClaimRecord = h
+        .anchor_account(&pda::find_claim_record_address(&f.keys.pool, &f.devices[0].mint).0)
+        .await;
+    assert_eq!(record.claimed, 100);
+    assert_eq!(record.device_mint, f.devices[0].mint);
+
+    // Claiming twice pays nothing the second time.
+    h.warp_seconds(1).await;
+    f.claim(&mut h, 0, &t0).await.expect("second claim");
+    assert_eq!(h.token_balance(&holder_rewards).await, 100);
+
+    // The next epoch raises the cumulative amount: the difference is paid.
+    let t1 = tree(&f, &[150, 260, 300]);
+    f.finalize(&mut h, 1, &t1).await;
+    f.claim(&mut h, 0, &t1).await.expect("claim epoch 1");
+    assert_eq!(h.token_balance(&holder_rewards).await, 150);
+    // A device that did not claim epoch 0 gets both epochs at once.
+    f.claim(&mut h, 1, &t1).await.expect("claim device 1");
+    assert_eq!(
+        h.token_balance(&f.claim_accounts(1).holder_reward_account)
+            .await,
+        260
+    );
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.total_claimed, 410);
+    assert_eq!(h.token_balance(&f.keys.vault).await, FUNDING - 410);
+
+    // The NFT moves: the new holder is paid, not the old one.
+    let t2 = tree(&f, &[150, 260, 400]);
+    f.finalize(&mut h, 2, &t2).await;
+    f.claim(&mut h, 2, &t1)
+        .await
+        .expect_err("an old root's proof fails");
+    let buyer = h.funded_wallet().await;
+    let seller = f.devices[2].holder.insecure_clone();
+    h.transfer_nft(&f.devices[2].mint, &seller, &buyer.pubkey())
+        .await;
+    let seller_accounts = f.claim_accounts(2);
+    let index = t2.position(&f.devices[2].mint).unwrap();
+    // The seller's NFT account is empty now.
+    let result = f
+        .claim_with(&mut h, seller_accounts, 400, t2.proof(index))
+        .await;
+    assert_anchor_error(&result, PoolError::NotDeviceHolder);
+    // The buyer's NFT account with the seller's reward account.
+    let mut mixed = seller_accounts;
+    mixed.holder_nft_account = ata(&buyer.pubkey(), &f.devices[2].mint, &token_2022_id());
+    h.create_ata(&seller.pubkey(), &f.keys.reward_mint, &token_id())
+        .await;
+    let result = f.claim_with(&mut h, mixed, 400, t2.proof(index)).await;
+    assert_anchor_error(&result, PoolError::WrongRewardAccount);
+    // The buyer's accounts: paid.
+    let mut to_buyer = mixed;
+    to_buyer.holder_reward_account = ata(&buyer.pubkey(), &f.keys.reward_mint, &token_id());
+    f.claim_with(&mut h, to_buyer, 400, t2.proof(index))
+        .await
+        .expect("paid to the buyer");
+    assert_eq!(h.token_balance(&to_buyer.holder_reward_account).await, 400);
+    assert_eq!(
+        h.token_balance(&seller_accounts.holder_reward_account)
+            .await,
+        0
+    );
+}
+
+fn token_2022_id() -> Pubkey {
+    depinkit_tests::harness::token_2022_id()
+}
+
+#[tokio::test]
+async fn wrong_proofs_devices_and_amounts_are_refused() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "proofs", 3).await;
+    let t0 = tree(&f, &[100, 200, 300]);
+    f.finalize(&mut h, 0, &t0).await;
+    let i0 = t0.position(&f.devices[0].mint).unwrap();
+    let i1 = t0.position(&f.devices[1].mint).unwrap();
+    let accounts = f.claim_accounts(0);
+
+    // Inflated amount.
+    let result = f.claim_with(&mut h, accounts, 101, t0.proof(i0)).await;
+    assert_anchor_error(&result, PoolError::InvalidProof);
+    // Another device's proof and amount for this device.
+    let result = f.claim_with(&mut h, accounts, 200, t0.proof(i1)).await;
+    assert_anchor_error(&result, PoolError::InvalidProof);
+    // A corrupted proof.
+    let mut proof = t0.proof(i0);
+    proof[0][5] ^= 0x10;
+    let result = f.claim_with(&mut h, accounts, 100, proof).await;
+    assert_anchor_error(&result, PoolError::InvalidProof);
+    // Too long.
+    let result = f.claim_with(&mut h, accounts, 100, vec![[0; 32]; 25]).await;
+    assert_anchor_error(&result, PoolError::ProofTooLong);
+    // Nothing was paid.
+    assert!(
+        h.account_data(&accounts.holder_reward_account)
+            .await
+            .is_none()
+    );
+    assert_eq!(h.token_balance(&f.keys.vault).await, FUNDING);
+
+    // A device of another network: its claim record cannot be made in this
+    // pool, and presented with a real record of this pool it is refused.
+    let other = PoolFixture::create(&mut h, "proofs-2", 1).await;
+    let foreign = other.claim_accounts(0);
+    let setup = init_claim_record_ix(
+        &h.payer().pubkey(),
+        &f.keys.pool,
+        &foreign.device,
+        &foreign.device_mint,
+    );
+    assert_anchor_error(&h.send(&[setup], &[]).await, PoolError::WrongNetwork);
+    f.claim(&mut h, 0, &t0)
+        .await
+        .expect("device 0 claims, creating its record");
+    let mut with_local_record = foreign;
+    with_local_record.device_mint = f.devices[0].mint;
+    with_local_record.holder_reward_account = f.claim_accounts(0).holder_reward_account;
+    let ix = claim_ix(&f.keys, with_local_record, 100, t0.proof(i0));
+    assert_anchor_error(&h.send(&[ix], &[]).await, PoolError::WrongNetwork);
+}
+
+#[tokio::test]
+async fn suspended_devices_cannot_claim_and_short_vaults_change_nothing() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "suspend", 2).await;
+    let t0 = tree(&f, &[100, 200]);
+    f.finalize(&mut h, 0, &t0).await;
+
+    let suspend = set_device_status_ix(
+        &f.net.authority.pubkey(),
+        &f.net.network,
+        &f.devices[0].device,
+        DeviceStatus::Suspended,
+    );
+    h.send(&[suspend], &[&f.net.authority]).await.unwrap();
+    assert_anchor_error(&f.claim(&mut h, 0, &t0).await, PoolError::DeviceSuspended);
+
+    // Drain the vault below the claim behind the program's back.
+    let mut vault = h
+        .ctx
+        .banks_client
+        .get_account(f.keys.vault)
+        .await
+        .unwrap()
+        .unwrap();
+    vault.data[64..72].copy_from_slice(&150u64.to_le_bytes());
+    h.ctx.set_account(&f.keys.vault, &vault.into());
+    assert_anchor_error(&f.claim(&mut h, 1, &t0).await, PoolError::VaultInsufficient);
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.total_claimed, 0);
+    assert_eq!(h.token_balance(&f.keys.vault).await, 150);
+}
