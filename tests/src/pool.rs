@@ -308,14 +308,20 @@ impl PoolFixture {
         self.start_time + (i64::from(epoch) + 1) * EPOCH_SECS
     }
 
-    /// The claim accounts of device `i` paid to its current holder's reward ATA.
+    /// The claim accounts of device `i` paid to its first holder's reward ATA.
     pub fn claim_accounts(&self, i: usize) -> ClaimAccounts {
+        self.claim_accounts_for(i, &self.devices[i].holder.pubkey())
+    }
+
+    /// The claim accounts of device `i` as held by `holder`: their NFT account
+    /// and their reward ATA.
+    pub fn claim_accounts_for(&self, i: usize, holder: &Pubkey) -> ClaimAccounts {
         let d = &self.devices[i];
         ClaimAccounts {
             device: d.device,
             device_mint: d.mint,
-            holder_nft_account: ata(&d.holder.pubkey(), &d.mint, &anchor_spl::token_2022::ID),
-            holder_reward_account: ata(&d.holder.pubkey(), &self.keys.reward_mint, &token_id()),
+            holder_nft_account: ata(holder, &d.mint, &anchor_spl::token_2022::ID),
+            holder_reward_account: ata(holder, &self.keys.reward_mint, &token_id()),
         }
     }
 

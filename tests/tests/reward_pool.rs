@@ -434,8 +434,7 @@ async fn claims_pay_the_difference_to_the_current_holder() {
     let result = f.claim_with(&mut h, mixed, 400, t2.proof(index)).await;
     assert_anchor_error(&result, PoolError::WrongRewardAccount);
     // The buyer's accounts: paid.
-    let mut to_buyer = mixed;
-    to_buyer.holder_reward_account = ata(&buyer.pubkey(), &f.keys.reward_mint, &token_id());
+    let to_buyer = f.claim_accounts_for(2, &buyer.pubkey());
     f.claim_with(&mut h, to_buyer, 400, t2.proof(index))
         .await
         .expect("paid to the buyer");
