@@ -92,12 +92,12 @@ async fn network_devices_rewards_and_claims() {
     );
 
     // Claims pay whoever holds each NFT now: device 2 pays the buyer.
-    for i in 0..2 {
+    for (i, reward) in rewards.iter().enumerate().take(2) {
         f.claim(&mut h, i, &tree).await.expect("claim");
         let paid = h
             .token_balance(&f.claim_accounts(i).holder_reward_account)
             .await;
-        assert_eq!(paid, rewards[i]);
+        assert_eq!(paid, *reward);
         println!(
             "6.{i} device {i} claimed {paid} units for {}",
             f.devices[i].holder.pubkey()
