@@ -133,6 +133,39 @@ impl Harness {
         ata(owner, mint, token_program)
     }
 
+    /// Creates a token account for `mint` owned by `owner` at a fresh address (not
+    /// the associated one).
+    pub async fn create_token_account(
+        &mut self,
+        owner: &Pubkey,
+        mint: &Pubkey,
+        token_program: &Pubkey,
+    ) -> Pubkey {
+        let account = Keypair::new();
+        let len = spl_token_2022_interface::state::Account::LEN;
+        let rent = self.rent().await.minimum_balance(len);
+        let ixs = [
+            system_instruction::create_account(
+                &self.ctx.payer.pubkey(),
+                &account.pubkey(),
+                rent,
+                len as u64,
+                token_program,
+            ),
+            spl_token_2022_interface::instruction::initialize_account3(
+                token_program,
+                &account.pubkey(),
+                mint,
+                owner,
+            )
+            .expect("account instruction"),
+        ];
+        self.send(&ixs, &[&account])
+            .await
+            .expect("create token account");
+        account.pubkey()
+    }
+
     /// Mints `amount` of `mint` to `to`, signed by the mint authority.
     pub async fn mint_to(
         &mut self,

@@ -433,6 +433,13 @@ async fn claims_pay_the_difference_to_the_current_holder() {
         .await;
     let result = f.claim_with(&mut h, mixed, 400, t2.proof(index)).await;
     assert_anchor_error(&result, PoolError::WrongRewardAccount);
+    // A reward account of the buyer that is not their associated one.
+    let mut not_ata = f.claim_accounts_for(2, &buyer.pubkey());
+    not_ata.holder_reward_account = h
+        .create_token_account(&buyer.pubkey(), &f.keys.reward_mint, &token_id())
+        .await;
+    let result = f.claim_with(&mut h, not_ata, 400, t2.proof(index)).await;
+    assert_anchor_error(&result, PoolError::WrongRewardAccount);
     // The buyer's accounts: paid.
     let to_buyer = f.claim_accounts_for(2, &buyer.pubkey());
     f.claim_with(&mut h, to_buyer, 400, t2.proof(index))

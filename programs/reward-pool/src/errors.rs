@@ -42,7 +42,7 @@ pub enum PoolError {
     DeviceSuspended,
     #[msg("The token account does not hold this device's NFT")]
     NotDeviceHolder,
-    #[msg("Rewards must be paid to a reward-mint account of the NFT holder")]
+    #[msg("Rewards must be paid to the NFT holder's associated token account of the reward mint")]
     WrongRewardAccount,
     #[msg("The vault holds less than this claim pays")]
     VaultInsufficient,

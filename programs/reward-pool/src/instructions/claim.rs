@@ -13,7 +13,10 @@ use crate::{
     state::{ACCOUNT_VERSION, ClaimRecord, Pool},
 };
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::{
+    associated_token::get_associated_token_address_with_program_id,
+    token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked},
+};
 use device_registry::state::{Device, DeviceStatus};
 
 /// Accounts of `init_claim_record`.
@@ -87,13 +90,15 @@ pub struct Claim<'info> {
             && holder_nft_account.amount == 1 @ PoolError::NotDeviceHolder,
     )]
     pub holder_nft_account: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// A reward-mint token account of the NFT holder (normally their associated
-    /// token account, which a client creates first if missing).
+    /// The NFT holder's associated token account for the reward mint (a client
+    /// creates it first when missing).
     #[account(
         mut,
-        constraint = holder_reward_account.mint == pool.reward_mint
-            && holder_reward_account.owner == holder_nft_account.owner
-            @ PoolError::WrongRewardAccount,
+        address = get_associated_token_address_with_program_id(
+            &holder_nft_account.owner,
+            &pool.reward_mint,
+            &pool.reward_token_program,
+        ) @ PoolError::WrongRewardAccount,
     )]
     pub holder_reward_account: Box<InterfaceAccount<'info, TokenAccount>>,
     /// What this device has been paid.
@@ -115,7 +120,7 @@ pub struct Claim<'info> {
 ///
 /// CHECK: proof length; proof valid for this device's mint and amount; device
 /// active and of the pool's network; the NFT account holds this device's NFT;
-/// the reward account is the holder's, of the reward mint; vault, mint and token
+/// the reward account is the holder's associated token account of the reward mint; vault, mint and token
 /// program are the pool's; the vault holds enough.
 pub fn handler(ctx: Context<Claim>, args: ClaimArgs) -> Result<()> {
     require!(args.proof.len() <= MAX_PROOF_LEN, PoolError::ProofTooLong);
