@@ -198,15 +198,27 @@ pub struct PoolFixture {
 }
 
 impl PoolFixture {
-    /// Creates the network and pool, funds it with [`FUNDING`] emission tokens,
-    /// and onboards `devices` devices, each with its own holder.
+    /// Creates the network and pool with the [`halving_schedule`], funds it with
+    /// [`FUNDING`] emission tokens, and onboards `devices` devices, each with its
+    /// own holder.
     pub async fn create(h: &mut Harness, seed: &str, devices: usize) -> Self {
+        Self::create_with(h, seed, devices, halving_schedule(), FUNDING).await
+    }
+
+    /// [`PoolFixture::create`] with another schedule and funding.
+    pub async fn create_with(
+        h: &mut Harness,
+        seed: &str,
+        devices: usize,
+        schedule: EmissionSchedule,
+        funding: u64,
+    ) -> Self {
         let net = NetworkFixture::create(h, seed).await;
         let start_time = h.clock().await.unix_timestamp;
         let args = CreatePoolArgs {
             start_time,
             epoch_length_secs: EPOCH_SECS,
-            schedule: halving_schedule(),
+            schedule,
         };
         let ix = create_pool_ix(
             &net.authority.pubkey(),
@@ -228,7 +240,7 @@ impl PoolFixture {
             devices: Vec::new(),
             start_time,
         };
-        fixture.fund(h, FUNDING, FundingKind::Emissions).await;
+        fixture.fund(h, funding, FundingKind::Emissions).await;
         for i in 0..devices {
             let holder = fixture.net.owner(h).await;
             let key = Keypair::new();

@@ -263,40 +263,12 @@ async fn totals_never_exceed_inflow_or_schedule_and_never_decrease() {
     // More than the pool ever received: a pool whose schedule is generous
     // but which holds only 1,000 tokens.
     let mut h2 = Harness::start().await;
-    let net = NetworkFixture::create(&mut h2, "small").await;
-    let start_time = h2.clock().await.unix_timestamp;
-    let args = CreatePoolArgs {
-        start_time,
-        epoch_length_secs: EPOCH_SECS,
-        schedule: EmissionSchedule {
-            initial_per_epoch: 1_000_000_000_000_000,
-            decay_interval_epochs: 0,
-            retain_bps: 10_000,
-        },
+    let generous = EmissionSchedule {
+        initial_per_epoch: 1_000_000_000_000_000,
+        decay_interval_epochs: 0,
+        retain_bps: 10_000,
     };
-    let ix = create_pool_ix(
-        &net.authority.pubkey(),
-        &net.network,
-        &net.reward_mint,
-        &token_id(),
-        args,
-    );
-    h2.send(&[ix], &[&net.authority]).await.unwrap();
-    let small = PoolFixture {
-        keys: PoolFixtureKeys {
-            pool: pda::find_pool_address(&net.network).0,
-            vault: ata(
-                &pda::find_pool_address(&net.network).0,
-                &net.reward_mint,
-                &token_id(),
-            ),
-            reward_mint: net.reward_mint,
-        },
-        net,
-        devices: Vec::new(),
-        start_time,
-    };
-    small.fund(&mut h2, 1_000, FundingKind::Emissions).await;
+    let small = PoolFixture::create_with(&mut h2, "small", 0, generous, 1_000).await;
     h2.warp_seconds(EPOCH_SECS).await;
     let device = Pubkey::new_unique();
     let beyond_inflow = RewardTree::new([(device, 1_001)]).unwrap();
