@@ -7,7 +7,7 @@
 //! holder owns the device's rewards.
 //!
 //! Formats shared with off-chain code (PDA seeds in [`pda`], signed messages in
-//! [`messages`], H3 validation in [`h3`]) are defined here only; the SDK and the
+//! [`messages`], H3 validation in [`h3`], the oracle quorum rule in [`quorum`]) are defined here only; the SDK and the
 //! oracle use them through the `no-entrypoint` feature.
 
 use anchor_lang::prelude::*;
@@ -20,6 +20,7 @@ pub mod instructions;
 pub mod messages;
 pub mod nft;
 pub mod pda;
+pub mod quorum;
 pub mod state;
 
 use instructions::*;

@@ -1,7 +1,7 @@
 //! Accounts owned by the reward pool.
 
 use anchor_lang::prelude::*;
-use device_registry::state::MAX_ORACLES;
+use device_registry::{quorum::OracleVote, state::MAX_ORACLES};
 
 /// Layout version written into new accounts.
 pub const ACCOUNT_VERSION: u8 = 1;
@@ -45,15 +45,6 @@ pub enum FundingKind {
     Emissions,
     /// Revenue of the network's services, distributed on top of the schedule.
     ServiceRevenue,
-}
-
-/// One oracle's vote for the epoch being finalized.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
-pub struct EpochVote {
-    /// The oracle that voted.
-    pub oracle: Pubkey,
-    /// SHA-256 of what it voted for (see [`crate::instructions::vote_payload_hash`]).
-    pub payload_hash: [u8; 32],
 }
 
 /// A network's reward pool: its vault, schedule, and the latest agreed root.
@@ -100,7 +91,7 @@ pub struct Pool {
     pub root_finalized_at: i64,
     /// Votes cast so far for `next_epoch`.
     #[max_len(MAX_ORACLES)]
-    pub votes: Vec<EpochVote>,
+    pub votes: Vec<OracleVote>,
 }
 
 impl Pool {

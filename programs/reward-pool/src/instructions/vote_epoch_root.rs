@@ -4,10 +4,13 @@
 use crate::{
     errors::PoolError,
     merkle::{Hash32, MAX_LEAVES},
-    state::{EpochVote, Pool},
+    state::Pool,
 };
 use anchor_lang::prelude::*;
-use device_registry::state::Network;
+use device_registry::{
+    quorum::{Revote, VoteRefusal, record_vote},
+    state::Network,
+};
 use solana_sha256_hasher::hashv;
 
 /// Domain tag of a vote's payload hash.
@@ -54,9 +57,9 @@ pub struct VoteEpochRoot<'info> {
 /// Records the vote and finalizes the epoch on reaching the threshold.
 ///
 /// 1. Records (oracle, payload hash) for the pool's next epoch.
-/// 2. Counts the votes for this payload whose oracle is still in the set; at
-///    `threshold` the root becomes the pool's root, the schedule advances and the
-///    votes are cleared for the next epoch.
+/// 2. Applies the quorum rule (`device_registry::quorum`): at `threshold`
+///    identical votes of the current set the root becomes the pool's root, the
+///    schedule advances and the votes are cleared for the next epoch.
 ///
 /// CHECK: signer in the oracle set; epoch is the next one and has ended; one vote
 /// per oracle; the total never decreases and never exceeds what the pool has
@@ -77,10 +80,6 @@ pub fn handler(ctx: Context<VoteEpochRoot>, args: VoteEpochRootArgs) -> Result<(
         .epoch_end(args.epoch)
         .ok_or(PoolError::ArithmeticOverflow)?;
     require!(now >= end, PoolError::EpochNotEnded);
-    require!(
-        !pool.votes.iter().any(|vote| vote.oracle == oracle),
-        PoolError::AlreadyVoted
-    );
     require!(args.leaf_count <= MAX_LEAVES, PoolError::TooManyLeaves);
     require!(args.total >= pool.root_total, PoolError::TotalDecreased);
     require!(
@@ -89,20 +88,18 @@ pub fn handler(ctx: Context<VoteEpochRoot>, args: VoteEpochRootArgs) -> Result<(
     );
 
     let payload_hash = vote_payload_hash(&args);
-    // At most MAX_ORACLES votes: each oracle in the set votes once, and votes of
-    // removed oracles are dropped below before they could crowd new ones out.
-    pool.votes
-        .retain(|vote| network.oracles.contains(&vote.oracle));
-    pool.votes.push(EpochVote {
+    let finalized = record_vote(
+        &mut pool.votes,
+        network,
         oracle,
         payload_hash,
-    });
-    let agreeing = pool
-        .votes
-        .iter()
-        .filter(|vote| vote.payload_hash == payload_hash)
-        .count();
-    if agreeing >= usize::from(network.threshold) {
+        Revote::Refuse,
+    )
+    .map_err(|refusal| match refusal {
+        VoteRefusal::NotAnOracle => PoolError::NotAnOracle,
+        VoteRefusal::AlreadyVoted => PoolError::AlreadyVoted,
+    })?;
+    if finalized {
         finalize(pool, &args, now)?;
     }
     Ok(())
