@@ -1,0 +1,75 @@
+//! `cancel_order`: the customer takes the escrow back, before any device accepted
+//! the order, or after its deadline when no settlement is pending.
+
+use crate::{
+    errors::PaymentError,
+    escrow::OrderEscrow,
+    pda::ORDER_SEED,
+    state::{Order, OrderStatus},
+};
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+/// Accounts of `cancel_order`.
+#[derive(Accounts)]
+pub struct CancelOrder<'info> {
+    /// The customer; receives the refund and the rent.
+    #[account(mut)]
+    pub customer: Signer<'info>,
+    /// The order, closed to the customer.
+    #[account(
+        mut,
+        close = customer,
+        has_one = customer,
+        has_one = escrow,
+        has_one = payment_mint,
+        has_one = payment_token_program,
+    )]
+    pub order: Box<Account<'info, Order>>,
+    /// The order's escrow, closed to the customer.
+    #[account(mut)]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The payment mint.
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The customer's token account receiving the refund.
+    #[account(
+        mut,
+        constraint = customer_payment_account.mint == payment_mint.key() @ PaymentError::WrongPaymentMint,
+        constraint = customer_payment_account.owner == customer.key() @ PaymentError::WrongRefundAccount,
+    )]
+    pub customer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Token program of the payment mint.
+    pub payment_token_program: Interface<'info, TokenInterface>,
+}
+
+/// Refunds the escrow and closes the order.
+///
+/// CHECK: the signer is the customer; no settlement vote is pending; before the
+/// deadline only an order nobody accepted and nothing settled.
+pub fn handler(ctx: Context<CancelOrder>) -> Result<()> {
+    let order = &ctx.accounts.order;
+    require!(order.votes.is_empty(), PaymentError::SettlementPending);
+    let now = Clock::get()?.unix_timestamp;
+    let untouched = order.status == OrderStatus::Open && order.settlement_count == 0;
+    require!(
+        now > order.deadline || untouched,
+        PaymentError::CancelAfterAcceptance
+    );
+    let (network, customer) = (order.network, order.customer);
+    let (id, bump) = order.seed_bytes();
+    let seeds: [&[u8]; 5] = [ORDER_SEED, network.as_ref(), customer.as_ref(), &id, &bump];
+    let signer = [&seeds[..]];
+    let accounts = &ctx.accounts;
+    let escrow = OrderEscrow {
+        order: accounts.order.to_account_info(),
+        escrow: accounts.escrow.to_account_info(),
+        mint: &accounts.payment_mint,
+        token_program: accounts.payment_token_program.key(),
+        signer: &signer,
+    };
+    escrow.pay(
+        accounts.customer_payment_account.to_account_info(),
+        accounts.escrow.amount,
+    )?;
+    escrow.close(accounts.customer.to_account_info())
+}

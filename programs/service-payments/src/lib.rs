@@ -1,0 +1,82 @@
+//! depinkit service payments: how customers pay a network, in the two shapes the
+//! seed networks use.
+//!
+//! - **Credits** (Helium data credits, Hivemapper map credits, Render credits):
+//!   oracles post the network token's price ([`instructions::vote_price`]);
+//!   customers burn network tokens for non-transferable credits
+//!   ([`instructions::buy_credits`]), set them aside for a service
+//!   ([`instructions::delegate_credits`]), and oracles burn them as usage is
+//!   attested ([`instructions::burn_usage`]), recording usage per epoch.
+//! - **Orders** (Nosana / Render jobs, Filecoin deals, map data purchases): a
+//!   customer escrows a payment ([`instructions::open_order`]), a device's holder
+//!   accepts ([`instructions::accept_order`]), oracles attest receipts and the
+//!   escrow pays the provider, the treasury and the reward pool
+//!   ([`instructions::vote_settlement`]); the customer may cancel
+//!   ([`instructions::cancel_order`]).
+//!
+//! Every instruction is callable by CPI from a third-party program.
+
+use anchor_lang::prelude::*;
+
+pub mod credits;
+pub mod errors;
+pub mod escrow;
+pub mod instructions;
+pub mod pda;
+pub mod state;
+pub mod votes;
+
+use instructions::*;
+
+declare_id!("9qoaKFT2KhSyVHSDuTZxYQSUaDqfhVdmi7xQ2WBVx3C5");
+
+/// Instructions of service payments; each one is documented in its module.
+#[program]
+pub mod service_payments {
+    use super::*;
+
+    /// Sets up a network's credits mint and order fees (network authority).
+    pub fn init_payments(ctx: Context<InitPayments>, args: InitPaymentsArgs) -> Result<()> {
+        instructions::init_payments::handler(ctx, args)
+    }
+
+    /// Votes the network token's USD price (an oracle of the network).
+    pub fn vote_price(ctx: Context<VotePrice>, args: VotePriceArgs) -> Result<()> {
+        instructions::vote_price::handler(ctx, args)
+    }
+
+    /// Burns network tokens for credits at the latest finalized price.
+    pub fn buy_credits(ctx: Context<BuyCredits>, amount: u64, min_credits: u64) -> Result<()> {
+        instructions::buy_credits::handler(ctx, amount, min_credits)
+    }
+
+    /// Moves credits into the customer's usage escrow.
+    pub fn delegate_credits(ctx: Context<DelegateCredits>, amount: u64) -> Result<()> {
+        instructions::delegate_credits::handler(ctx, amount)
+    }
+
+    /// Votes a customer's usage for an epoch; burns it at the threshold (an oracle).
+    pub fn burn_usage(ctx: Context<BurnUsage>, args: BurnUsageArgs) -> Result<()> {
+        instructions::burn_usage::handler(ctx, args)
+    }
+
+    /// Opens an order and escrows its payment (the customer).
+    pub fn open_order(ctx: Context<OpenOrder>, args: OpenOrderArgs) -> Result<()> {
+        instructions::open_order::handler(ctx, args)
+    }
+
+    /// Accepts an order for a device (the device NFT's holder).
+    pub fn accept_order(ctx: Context<AcceptOrder>) -> Result<()> {
+        instructions::accept_order::handler(ctx)
+    }
+
+    /// Votes a settlement of an order; pays out at the threshold (an oracle).
+    pub fn vote_settlement(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result<()> {
+        instructions::vote_settlement::handler(ctx, args)
+    }
+
+    /// Cancels an order and refunds its escrow (the customer).
+    pub fn cancel_order(ctx: Context<CancelOrder>) -> Result<()> {
+        instructions::cancel_order::handler(ctx)
+    }
+}

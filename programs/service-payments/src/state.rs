@@ -1,0 +1,193 @@
+//! Accounts owned by the service-payments program.
+
+use anchor_lang::prelude::*;
+use device_registry::{quorum::OracleVote, state::MAX_ORACLES};
+
+/// Layout version written into new accounts.
+pub const ACCOUNT_VERSION: u8 = 1;
+/// Basis points in one whole.
+pub const BPS: u64 = 10_000;
+
+/// A finalized USD price of the network token: `price * 10^expo` USD per whole
+/// token, give or take `conf * 10^expo` (the Pyth convention).
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Price {
+    /// Price mantissa.
+    pub price: u64,
+    /// Confidence interval, same exponent.
+    pub conf: u64,
+    /// Decimal exponent (usually negative).
+    pub expo: i32,
+    /// Unix time the oracles attest the price was observed.
+    pub publish_time: i64,
+    /// Unix time the quorum finalized it.
+    pub finalized_at: i64,
+}
+
+/// A network's payment settings and its latest price.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct PaymentsConfig {
+    /// Layout version ([`ACCOUNT_VERSION`]).
+    pub version: u8,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// The device-registry network.
+    pub network: Pubkey,
+    /// The credits mint (Token-2022, non-transferable, authority: this PDA).
+    pub credits_mint: Pubkey,
+    /// Decimals of the credits mint.
+    pub credits_decimals: u8,
+    /// The network token burned to buy credits.
+    pub burn_mint: Pubkey,
+    /// Token program of the burn mint.
+    pub burn_token_program: Pubkey,
+    /// USD value of one whole credit, in millionths of a dollar (Helium's data
+    /// credit: $0.00001 = 10).
+    pub credit_usd_micros: u64,
+    /// Oldest price `buy_credits` accepts, in seconds since its publish time.
+    pub max_price_age_secs: i64,
+    /// Protocol fee on each order settlement, to the network treasury.
+    pub order_fee_bps: u16,
+    /// Share of a provider's settlement routed to the reward pool, when the
+    /// order is paid in the pool's reward mint.
+    pub pool_share_bps: u16,
+    /// Latest finalized price, if any.
+    pub price: Option<Price>,
+    /// Pending price votes (one live vote per oracle).
+    #[max_len(MAX_ORACLES)]
+    pub price_votes: Vec<OracleVote>,
+}
+
+/// A customer's credits set aside for a network's service.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct UsageEscrow {
+    /// Layout version ([`ACCOUNT_VERSION`]).
+    pub version: u8,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// The network.
+    pub network: Pubkey,
+    /// The customer.
+    pub customer: Pubkey,
+    /// Credits ever delegated here.
+    pub delegated: u64,
+    /// Credits burned for attested usage.
+    pub burned: u64,
+}
+
+/// Oracle votes on one escrow's usage in one epoch, and the result.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct UsageReport {
+    /// Layout version ([`ACCOUNT_VERSION`]).
+    pub version: u8,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// The usage escrow.
+    pub escrow: Pubkey,
+    /// Reward-pool epoch of the usage.
+    pub epoch: u32,
+    /// Votes so far.
+    #[max_len(MAX_ORACLES)]
+    pub votes: Vec<OracleVote>,
+    /// True once burned.
+    pub finalized: bool,
+    /// Credits burned.
+    pub amount: u64,
+    /// Merkle root of the usage receipts behind `amount`.
+    pub receipt_root: [u8; 32],
+}
+
+/// Credits burned for usage in one epoch of a network, so rewards can follow usage.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct EpochUsage {
+    /// Layout version ([`ACCOUNT_VERSION`]).
+    pub version: u8,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// The network.
+    pub network: Pubkey,
+    /// Reward-pool epoch.
+    pub epoch: u32,
+    /// Credits burned for usage in the epoch.
+    pub credits_burned: u64,
+    /// Usage reports finalized in the epoch.
+    pub reports: u32,
+}
+
+/// Who may serve an order.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Provider {
+    /// Only the holder of this device (its device-registry address).
+    Device(Pubkey),
+    /// The holder of any active device of the network.
+    AnyDevice,
+    /// The whole network: no acceptance, settlements go to the reward pool.
+    Network,
+}
+
+/// Where an order stands. Completed and cancelled orders are closed.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OrderStatus {
+    /// Waiting for a provider (or, for network orders, for settlements).
+    Open,
+    /// A device's holder accepted it.
+    Accepted,
+}
+
+/// A customer's escrowed payment for a service.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Order {
+    /// Layout version ([`ACCOUNT_VERSION`]).
+    pub version: u8,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// The network serving it.
+    pub network: Pubkey,
+    /// Who pays and gets refunds.
+    pub customer: Pubkey,
+    /// The customer's number for it (part of the PDA seeds).
+    pub order_id: u64,
+    /// Mint of the payment.
+    pub payment_mint: Pubkey,
+    /// Token program of the payment mint.
+    pub payment_token_program: Pubkey,
+    /// The order's associated token account holding the payment.
+    pub escrow: Pubkey,
+    /// Who may serve it.
+    pub provider: Provider,
+    /// The device serving it, once accepted.
+    pub accepted_device: Option<Pubkey>,
+    /// Most the customer pays (what was escrowed).
+    pub max_amount: u64,
+    /// Paid out so far by settlements (provider, fee and pool together).
+    pub settled: u64,
+    /// Unix time after which it can no longer be accepted, and the customer may
+    /// cancel it if no settlement is pending.
+    pub deadline: i64,
+    /// Hash of what is bought (job spec, deal, query).
+    pub spec_hash: [u8; 32],
+    /// Open or accepted.
+    pub status: OrderStatus,
+    /// Unix time opened.
+    pub opened_at: i64,
+    /// Unix time accepted, 0 if not.
+    pub accepted_at: i64,
+    /// Settlements finalized so far; the next vote names this sequence number.
+    pub settlement_count: u32,
+    /// Votes for the pending settlement.
+    #[max_len(MAX_ORACLES)]
+    pub votes: Vec<OracleVote>,
+}
+
+impl Order {
+    /// The order id and bump as the byte strings of its PDA seeds:
+    /// `[ORDER_SEED, network, customer, id, bump]`.
+    pub fn seed_bytes(&self) -> ([u8; 8], [u8; 1]) {
+        (self.order_id.to_le_bytes(), [self.bump])
+    }
+}
