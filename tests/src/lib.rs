@@ -3,6 +3,7 @@
 //! wallets, mints, clock warps, sending transactions, decoding Anchor errors).
 
 pub mod harness;
+pub mod payments;
 pub mod pool;
 pub mod programs;
 pub mod registry;

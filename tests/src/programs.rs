@@ -33,6 +33,7 @@ macro_rules! native_shim {
 
 native_shim!(device_registry_entry, device_registry::entry);
 native_shim!(reward_pool_entry, reward_pool::entry);
+native_shim!(service_payments_entry, service_payments::entry);
 
 /// Adds every depinkit program to `program_test` as a native builtin.
 pub fn add_depinkit_programs(program_test: &mut ProgramTest) {
@@ -45,5 +46,10 @@ pub fn add_depinkit_programs(program_test: &mut ProgramTest) {
         "reward_pool",
         reward_pool::ID,
         solana_program_test::processor!(reward_pool_entry),
+    );
+    program_test.add_program(
+        "service_payments",
+        service_payments::ID,
+        solana_program_test::processor!(service_payments_entry),
     );
 }

@@ -293,7 +293,7 @@ pub struct NetworkFixture {
     pub issuing_key: Keypair,
     /// The approved maker account.
     pub maker: Pubkey,
-    /// The oracle set (threshold 2).
+    /// The oracle set (threshold 2), funded wallets.
     pub oracles: Vec<Keypair>,
 }
 
@@ -306,7 +306,11 @@ impl NetworkFixture {
         let fee_mint = h.create_mint(&token_id(), &payer, 6).await;
         let treasury = Pubkey::new_unique();
         let treasury_fee_account = h.create_ata(&treasury, &fee_mint, &token_id()).await;
-        let oracles = vec![Keypair::new(), Keypair::new(), Keypair::new()];
+        // Funded: oracles pay for the vote records some programs create.
+        let mut oracles = Vec::new();
+        for _ in 0..3 {
+            oracles.push(h.funded_wallet().await);
+        }
         let oracle_keys = oracles.iter().map(|o| o.pubkey()).collect();
         let mut args = network_args(seed, treasury, fee_mint, oracle_keys);
         args.threshold = 2;
