@@ -34,6 +34,7 @@ macro_rules! native_shim {
 native_shim!(device_registry_entry, device_registry::entry);
 native_shim!(reward_pool_entry, reward_pool::entry);
 native_shim!(service_payments_entry, service_payments::entry);
+native_shim!(job_market_entry, job_market::entry);
 
 /// Adds every depinkit program to `program_test` as a native builtin.
 pub fn add_depinkit_programs(program_test: &mut ProgramTest) {
@@ -51,5 +52,11 @@ pub fn add_depinkit_programs(program_test: &mut ProgramTest) {
         "service_payments",
         service_payments::ID,
         solana_program_test::processor!(service_payments_entry),
+    );
+    // Test-only: an example third-party program calling the others by CPI.
+    program_test.add_program(
+        "job_market",
+        job_market::ID,
+        solana_program_test::processor!(job_market_entry),
     );
 }
