@@ -460,6 +460,13 @@ async fn acceptance_rules() {
     ix.accounts[1].pubkey = order2;
     let result = h.send(&[ix], &[&other_holder]).await;
     assert_anchor_error(&result, PaymentError::WrongNetwork);
+    // Conservation: refusals moved nothing; both escrows hold what was escrowed.
+    for id in [1, 2] {
+        let (_, escrow) = f.order_addresses(&pay.customer.pubkey(), id, &pay.mint, &pay.program);
+        assert_eq!(h.token_balance(&escrow).await, 100);
+    }
+    let wallet = ata(&pay.customer.pubkey(), &pay.mint, &pay.program);
+    assert_eq!(h.token_balance(&wallet).await, 10_000 - 200);
 }
 
 #[tokio::test]
@@ -692,6 +699,11 @@ async fn wrong_mints_and_accounts_are_refused() {
             result.unwrap();
         }
     }
+    // Conservation: the refused settlement moved nothing.
+    let (_, escrow) = f.order_addresses(&pay.customer.pubkey(), 2, &pay.mint, &pay.program);
+    assert_eq!(h.token_balance(&escrow).await, 100);
+    let wallet = ata(&pay.customer.pubkey(), &pay.mint, &pay.program);
+    assert_eq!(h.token_balance(&wallet).await, 10_000 - 100);
 }
 
 #[tokio::test]
