@@ -2,16 +2,14 @@
 //! client types and a network with a pool, devices and payments set up.
 
 use crate::{
-    harness::{Harness, anchor_ix, ata, token_2022_id, token_id},
+    harness::{Harness, token_id},
     pool::PoolFixture,
 };
-use anchor_lang::system_program;
+use depinkit_sdk::payments::{self, OrderKeys, PaymentsKeys, ProviderPayee};
 use service_payments::{
-    accounts, instruction,
     instructions::{
         BurnUsageArgs, InitPaymentsArgs, OpenOrderArgs, VotePriceArgs, VoteSettlementArgs,
     },
-    pda,
     state::Provider,
 };
 use solana_program_test::BanksClientError;
@@ -48,40 +46,27 @@ pub fn init_payments_ix(
     burn_mint: &Pubkey,
     args: InitPaymentsArgs,
 ) -> Instruction {
-    anchor_ix(
-        service_payments::ID,
-        accounts::InitPayments {
-            authority: *authority,
-            network: *network,
-            config: pda::find_payments_address(network).0,
-            credits_mint: pda::find_credits_mint_address(network).0,
-            burn_mint: *burn_mint,
-            burn_token_program: token_id(),
-            token_program: token_2022_id(),
-            system_program: system_program::ID,
-        },
-        instruction::InitPayments { args },
+    payments::init_payments(
+        authority,
+        &PaymentsKeys::new(network, burn_mint, &token_id()),
+        args,
     )
 }
 
-/// `vote_price` signed by `oracle`.
+/// `vote_price` on `network`, signed by `oracle`.
 pub fn vote_price_ix(oracle: &Pubkey, network: &Pubkey, args: VotePriceArgs) -> Instruction {
-    anchor_ix(
-        service_payments::ID,
-        accounts::VotePrice {
-            oracle: *oracle,
-            network: *network,
-            config: pda::find_payments_address(network).0,
-        },
-        instruction::VotePrice { args },
-    )
+    // A price vote does not name the burn mint.
+    let keys = PaymentsKeys::new(network, &Pubkey::default(), &token_id());
+    payments::vote_price(oracle, &keys, args)
 }
 
-/// A network with a funded pool, devices, and payments set up (burn mint: the
+/// A network with a pool, devices, and payments set up (burn mint: the
 /// reward mint, whose authority is the harness payer).
 pub struct PaymentsFixture {
     /// Network, pool and devices.
     pub base: PoolFixture,
+    /// The payments addresses.
+    pub keys: PaymentsKeys,
     /// The payments config.
     pub config: Pubkey,
     /// The credits mint.
@@ -93,18 +78,15 @@ impl PaymentsFixture {
     pub async fn create(h: &mut Harness, seed: &str, devices: usize) -> Self {
         let base = PoolFixture::create(h, seed, devices).await;
         let net = &base.net;
-        let ix = init_payments_ix(
-            &net.authority.pubkey(),
-            &net.network,
-            &net.reward_mint,
-            payments_args(),
-        );
+        let keys = PaymentsKeys::new(&net.network, &net.reward_mint, &token_id());
+        let ix = payments::init_payments(&net.authority.pubkey(), &keys, payments_args());
         h.send(&[ix], &[&net.authority])
             .await
             .expect("init payments");
         Self {
-            config: pda::find_payments_address(&net.network).0,
-            credits_mint: pda::find_credits_mint_address(&net.network).0,
+            config: keys.config,
+            credits_mint: keys.credits_mint,
+            keys,
             base,
         }
     }
@@ -127,7 +109,7 @@ impl PaymentsFixture {
         args: VotePriceArgs,
     ) -> Result<(), BanksClientError> {
         let signer = &self.base.net.oracles[oracle];
-        let ix = vote_price_ix(&signer.pubkey(), &self.network(), args);
+        let ix = payments::vote_price(&signer.pubkey(), &self.keys, args);
         h.send(&[ix], &[signer]).await
     }
 
@@ -171,58 +153,24 @@ impl PaymentsFixture {
         wallet
     }
 
-    /// `buyer`'s credits account.
+    /// `owner`'s credits account.
     pub fn credits_account(&self, owner: &Pubkey) -> Pubkey {
-        ata(owner, &self.credits_mint, &token_2022_id())
+        self.keys.credits_account(owner)
     }
 
     /// `buy_credits` by `buyer` from their network-token ATA.
     pub fn buy_credits_ix(&self, buyer: &Pubkey, amount: u64, min_credits: u64) -> Instruction {
-        anchor_ix(
-            service_payments::ID,
-            accounts::BuyCredits {
-                buyer: *buyer,
-                config: self.config,
-                burn_mint: self.token_mint(),
-                buyer_burn_account: ata(buyer, &self.token_mint(), &token_id()),
-                credits_mint: self.credits_mint,
-                buyer_credits: self.credits_account(buyer),
-                burn_token_program: token_id(),
-                token_program: token_2022_id(),
-                associated_token_program: anchor_spl::associated_token::ID,
-                system_program: system_program::ID,
-            },
-            instruction::BuyCredits {
-                amount,
-                min_credits,
-            },
-        )
+        payments::buy_credits(buyer, &self.keys, amount, min_credits)
     }
 
     /// The usage escrow of `customer` and its credits account.
     pub fn usage_escrow(&self, customer: &Pubkey) -> (Pubkey, Pubkey) {
-        let escrow = pda::find_usage_escrow_address(&self.network(), customer).0;
-        (escrow, ata(&escrow, &self.credits_mint, &token_2022_id()))
+        self.keys.usage_escrow(customer)
     }
 
     /// `delegate_credits` by `customer`.
     pub fn delegate_credits_ix(&self, customer: &Pubkey, amount: u64) -> Instruction {
-        let (usage_escrow, escrow_credits) = self.usage_escrow(customer);
-        anchor_ix(
-            service_payments::ID,
-            accounts::DelegateCredits {
-                customer: *customer,
-                config: self.config,
-                credits_mint: self.credits_mint,
-                customer_credits: self.credits_account(customer),
-                usage_escrow,
-                escrow_credits,
-                token_program: token_2022_id(),
-                associated_token_program: anchor_spl::associated_token::ID,
-                system_program: system_program::ID,
-            },
-            instruction::DelegateCredits { amount },
-        )
+        payments::delegate_credits(customer, &self.keys, amount)
     }
 
     /// `burn_usage` voted by `oracle` for `customer`'s escrow.
@@ -232,23 +180,18 @@ impl PaymentsFixture {
         customer: &Pubkey,
         args: BurnUsageArgs,
     ) -> Instruction {
-        let (usage_escrow, escrow_credits) = self.usage_escrow(customer);
-        anchor_ix(
-            service_payments::ID,
-            accounts::BurnUsage {
-                oracle: *oracle,
-                network: self.network(),
-                config: self.config,
-                usage_escrow,
-                escrow_credits,
-                credits_mint: self.credits_mint,
-                usage_report: pda::find_usage_report_address(&usage_escrow, args.epoch).0,
-                epoch_usage: pda::find_epoch_usage_address(&self.network(), args.epoch).0,
-                token_program: token_2022_id(),
-                system_program: system_program::ID,
-            },
-            instruction::BurnUsage { args },
-        )
+        payments::burn_usage(oracle, &self.keys, customer, args)
+    }
+
+    /// The keys of `customer`'s order `order_id` paid in `mint`.
+    pub fn order_keys(
+        &self,
+        customer: &Pubkey,
+        order_id: u64,
+        mint: &Pubkey,
+        token_program: &Pubkey,
+    ) -> OrderKeys {
+        OrderKeys::new(&self.network(), customer, order_id, mint, token_program)
     }
 
     /// The order PDA of `customer`'s `order_id` and its escrow for `mint`.
@@ -259,8 +202,8 @@ impl PaymentsFixture {
         mint: &Pubkey,
         token_program: &Pubkey,
     ) -> (Pubkey, Pubkey) {
-        let order = pda::find_order_address(&self.network(), customer, order_id).0;
-        (order, ata(&order, mint, token_program))
+        let keys = self.order_keys(customer, order_id, mint, token_program);
+        (keys.order, keys.escrow)
     }
 
     /// `open_order` by `customer`, paying from their ATA of `mint`.
@@ -271,37 +214,14 @@ impl PaymentsFixture {
         token_program: &Pubkey,
         args: OpenOrderArgs,
     ) -> Instruction {
-        let (order, escrow) = self.order_addresses(customer, args.order_id, mint, token_program);
-        anchor_ix(
-            service_payments::ID,
-            accounts::OpenOrder {
-                customer: *customer,
-                network: self.network(),
-                order,
-                payment_mint: *mint,
-                customer_payment_account: ata(customer, mint, token_program),
-                escrow,
-                payment_token_program: *token_program,
-                associated_token_program: anchor_spl::associated_token::ID,
-                system_program: system_program::ID,
-            },
-            instruction::OpenOrder { args },
-        )
+        let keys = self.order_keys(customer, args.order_id, mint, token_program);
+        payments::open_order(&keys, args)
     }
 
     /// `accept_order` of `order` by the holder of device `i`'s NFT.
     pub fn accept_order_ix(&self, holder: &Pubkey, order: &Pubkey, i: usize) -> Instruction {
         let d = &self.base.devices[i];
-        anchor_ix(
-            service_payments::ID,
-            accounts::AcceptOrder {
-                holder: *holder,
-                order: *order,
-                device: d.device,
-                holder_nft_account: ata(holder, &d.mint, &token_2022_id()),
-            },
-            instruction::AcceptOrder {},
-        )
+        payments::accept_order(holder, order, &d.device, &d.mint)
     }
 
     /// `cancel_order` by `customer`.
@@ -312,23 +232,11 @@ impl PaymentsFixture {
         mint: &Pubkey,
         token_program: &Pubkey,
     ) -> Instruction {
-        let (order, escrow) = self.order_addresses(customer, order_id, mint, token_program);
-        anchor_ix(
-            service_payments::ID,
-            accounts::CancelOrder {
-                customer: *customer,
-                order,
-                escrow,
-                payment_mint: *mint,
-                customer_payment_account: ata(customer, mint, token_program),
-                payment_token_program: *token_program,
-            },
-            instruction::CancelOrder {},
-        )
+        payments::cancel_order(&self.order_keys(customer, order_id, mint, token_program))
     }
 
-    /// `vote_settlement` by `oracle` on `customer`'s order, paying device `provider`
-    /// (as held by `holder`) when given, and naming the pool accounts when `pool`.
+    /// `vote_settlement` by `oracle` on `customer`'s order, paying device
+    /// `provider.0` as held by `provider.1`, naming the pool when `pool`.
     #[allow(clippy::too_many_arguments)]
     pub fn vote_settlement_ix(
         &self,
@@ -341,35 +249,19 @@ impl PaymentsFixture {
         pool: bool,
         args: VoteSettlementArgs,
     ) -> Instruction {
-        let (order, escrow) = self.order_addresses(customer, order_id, mint, token_program);
-        let device = provider.map(|(i, holder)| (&self.base.devices[i], holder));
-        anchor_ix(
-            service_payments::ID,
-            accounts::VoteSettlement {
-                oracle: *oracle,
-                network: self.network(),
-                config: self.config,
-                order,
-                escrow,
-                payment_mint: *mint,
-                payment_token_program: *token_program,
-                customer: *customer,
-                customer_payment_account: ata(customer, mint, token_program),
-                treasury_payment_account: ata(&self.base.net.treasury, mint, token_program),
-                provider: accounts::ProviderAccounts {
-                    device: device.map(|(d, _)| d.device),
-                    holder_nft_account: device
-                        .map(|(d, holder)| ata(&holder, &d.mint, &token_2022_id())),
-                    holder_payment_account: device
-                        .map(|(_, holder)| ata(&holder, mint, token_program)),
-                },
-                pool: accounts::PoolAccounts {
-                    pool: pool.then_some(self.base.keys.pool),
-                    pool_vault: pool.then_some(self.base.keys.vault),
-                    reward_pool_program: pool.then_some(reward_pool::ID),
-                },
-            },
-            instruction::VoteSettlement { args },
+        let keys = self.order_keys(customer, order_id, mint, token_program);
+        let payee = provider.map(|(i, holder)| ProviderPayee {
+            device: self.base.devices[i].device,
+            device_mint: self.base.devices[i].mint,
+            holder,
+        });
+        payments::vote_settlement(
+            oracle,
+            &keys,
+            &self.base.net.treasury,
+            payee,
+            pool.then_some(&self.base.keys),
+            args,
         )
     }
 }

@@ -2,20 +2,20 @@
 //! client types and a pool over a [`NetworkFixture`] with onboarded devices.
 
 use crate::{
-    harness::{Harness, anchor_ix, ata, token_id},
+    harness::{Harness, ata, token_id},
     registry::{NetworkFixture, cell},
 };
-use anchor_lang::system_program;
+pub use depinkit_sdk::pool::{
+    ClaimAccounts, PoolKeys, claim, create_pool, fund_pool, init_claim_record, vote_epoch_root,
+};
 use reward_pool::{
-    accounts, instruction,
-    instructions::{ClaimArgs, CreatePoolArgs, VoteEpochRootArgs},
+    instructions::{CreatePoolArgs, VoteEpochRootArgs},
     merkle::{Hash32, RewardTree},
     pda,
     state::{EmissionSchedule, FundingKind},
 };
 use solana_program_test::BanksClientError;
 use solana_sdk::{
-    instruction::Instruction,
     pubkey::Pubkey,
     signature::{Keypair, Signer},
 };
@@ -36,143 +36,6 @@ pub fn halving_schedule() -> EmissionSchedule {
     }
 }
 
-/// `create_pool` for `network`, signed by its `authority`.
-pub fn create_pool_ix(
-    authority: &Pubkey,
-    network: &Pubkey,
-    reward_mint: &Pubkey,
-    reward_token_program: &Pubkey,
-    args: CreatePoolArgs,
-) -> Instruction {
-    let pool = pda::find_pool_address(network).0;
-    anchor_ix(
-        reward_pool::ID,
-        accounts::CreatePool {
-            authority: *authority,
-            network: *network,
-            pool,
-            reward_mint: *reward_mint,
-            vault: ata(&pool, reward_mint, reward_token_program),
-            reward_token_program: *reward_token_program,
-            associated_token_program: anchor_spl::associated_token::ID,
-            system_program: system_program::ID,
-        },
-        instruction::CreatePool { args },
-    )
-}
-
-/// `fund_pool` from `funder`'s reward-mint account.
-pub fn fund_pool_ix(
-    funder: &Pubkey,
-    pool: &PoolFixtureKeys,
-    funder_account: &Pubkey,
-    amount: u64,
-    kind: FundingKind,
-) -> Instruction {
-    anchor_ix(
-        reward_pool::ID,
-        accounts::FundPool {
-            funder: *funder,
-            pool: pool.pool,
-            reward_mint: pool.reward_mint,
-            funder_account: *funder_account,
-            vault: pool.vault,
-            reward_token_program: token_id(),
-        },
-        instruction::FundPool { amount, kind },
-    )
-}
-
-/// `vote_epoch_root` signed by `oracle`.
-pub fn vote_ix(
-    oracle: &Pubkey,
-    network: &Pubkey,
-    pool: &Pubkey,
-    args: VoteEpochRootArgs,
-) -> Instruction {
-    anchor_ix(
-        reward_pool::ID,
-        accounts::VoteEpochRoot {
-            oracle: *oracle,
-            network: *network,
-            pool: *pool,
-        },
-        instruction::VoteEpochRoot { args },
-    )
-}
-
-/// `init_claim_record` for the device `device` (its PDA address), paid by `payer`.
-pub fn init_claim_record_ix(
-    payer: &Pubkey,
-    pool: &Pubkey,
-    device: &Pubkey,
-    device_mint: &Pubkey,
-) -> Instruction {
-    anchor_ix(
-        reward_pool::ID,
-        accounts::InitClaimRecord {
-            payer: *payer,
-            pool: *pool,
-            device: *device,
-            claim_record: pda::find_claim_record_address(pool, device_mint).0,
-            system_program: system_program::ID,
-        },
-        instruction::InitClaimRecord {},
-    )
-}
-
-/// The accounts a claim names.
-#[derive(Clone, Copy, Debug)]
-pub struct ClaimAccounts {
-    /// The device PDA.
-    pub device: Pubkey,
-    /// The device NFT mint.
-    pub device_mint: Pubkey,
-    /// Token account holding the NFT.
-    pub holder_nft_account: Pubkey,
-    /// Holder's reward-mint token account.
-    pub holder_reward_account: Pubkey,
-}
-
-/// `claim` of `cumulative_amount` with `proof`.
-pub fn claim_ix(
-    pool: &PoolFixtureKeys,
-    claim: ClaimAccounts,
-    cumulative_amount: u64,
-    proof: Vec<Hash32>,
-) -> Instruction {
-    anchor_ix(
-        reward_pool::ID,
-        accounts::Claim {
-            pool: pool.pool,
-            vault: pool.vault,
-            reward_mint: pool.reward_mint,
-            device: claim.device,
-            holder_nft_account: claim.holder_nft_account,
-            holder_reward_account: claim.holder_reward_account,
-            claim_record: pda::find_claim_record_address(&pool.pool, &claim.device_mint).0,
-            reward_token_program: token_id(),
-        },
-        instruction::Claim {
-            args: ClaimArgs {
-                cumulative_amount,
-                proof,
-            },
-        },
-    )
-}
-
-/// Addresses of a pool.
-#[derive(Clone, Copy, Debug)]
-pub struct PoolFixtureKeys {
-    /// The pool PDA.
-    pub pool: Pubkey,
-    /// Its vault.
-    pub vault: Pubkey,
-    /// The reward mint (SPL Token, authority: the harness payer).
-    pub reward_mint: Pubkey,
-}
-
 /// An onboarded device of the fixture network.
 pub struct FixtureDevice {
     /// The device key.
@@ -190,7 +53,7 @@ pub struct PoolFixture {
     /// The network.
     pub net: NetworkFixture,
     /// The pool's addresses.
-    pub keys: PoolFixtureKeys,
+    pub keys: PoolKeys,
     /// Onboarded devices.
     pub devices: Vec<FixtureDevice>,
     /// Unix time epoch 0 starts.
@@ -220,20 +83,9 @@ impl PoolFixture {
             epoch_length_secs: EPOCH_SECS,
             schedule,
         };
-        let ix = create_pool_ix(
-            &net.authority.pubkey(),
-            &net.network,
-            &net.reward_mint,
-            &token_id(),
-            args,
-        );
+        let keys = PoolKeys::new(&net.network, &net.reward_mint, &token_id());
+        let ix = create_pool(&net.authority.pubkey(), &net.network, &keys, args);
         h.send(&[ix], &[&net.authority]).await.expect("create pool");
-        let pool = pda::find_pool_address(&net.network).0;
-        let keys = PoolFixtureKeys {
-            pool,
-            vault: ata(&pool, &net.reward_mint, &token_id()),
-            reward_mint: net.reward_mint,
-        };
         let mut fixture = Self {
             net,
             keys,
@@ -275,7 +127,7 @@ impl PoolFixture {
             amount,
         )
         .await;
-        let ix = fund_pool_ix(&funder.pubkey(), &self.keys, &account, amount, kind);
+        let ix = fund_pool(&funder.pubkey(), &self.keys, &account, amount, kind);
         h.send(&[ix], &[&funder]).await.expect("fund pool");
     }
 
@@ -297,7 +149,7 @@ impl PoolFixture {
         args: VoteEpochRootArgs,
     ) -> Result<(), BanksClientError> {
         let signer = &self.net.oracles[oracle];
-        let ix = vote_ix(&signer.pubkey(), &self.net.network, &self.keys.pool, args);
+        let ix = vote_epoch_root(&signer.pubkey(), &self.net.network, &self.keys.pool, args);
         h.send(&[ix], &[signer]).await
     }
 
@@ -380,14 +232,14 @@ impl PoolFixture {
         }
         let record = pda::find_claim_record_address(&self.keys.pool, &accounts.device_mint).0;
         if h.account_data(&record).await.is_none() {
-            ixs.push(init_claim_record_ix(
+            ixs.push(init_claim_record(
                 &payer,
                 &self.keys.pool,
                 &accounts.device,
                 &accounts.device_mint,
             ));
         }
-        ixs.push(claim_ix(&self.keys, accounts, amount, proof));
+        ixs.push(claim(&self.keys, accounts, amount, proof));
         h.send(&ixs, &[]).await
     }
 

@@ -1,14 +1,17 @@
 //! Device-registry fixtures: instruction builders over the program's own Anchor
 //! client types and a ready network (fee mint, treasury, approved maker).
 
-use crate::harness::{Harness, anchor_ix, ata, token_id};
-use anchor_lang::system_program;
+use crate::harness::{Harness, ata, token_id};
+pub use depinkit_sdk::registry::{
+    FeePayment, accept_network_authority, assert_location, create_network, device_proof,
+    fee_accounts, onboard_device, propose_network_authority, register_maker, set_device_status,
+    set_maker_status, update_network,
+};
 use device_registry::{
-    accounts, instruction,
-    instructions::{AssertLocationArgs, CreateNetworkArgs, OnboardDeviceArgs, UpdateNetworkArgs},
+    instructions::{AssertLocationArgs, CreateNetworkArgs, OnboardDeviceArgs},
     messages::{AssertLocationMessage, OnboardDeviceMessage},
     pda,
-    state::{Category, DeviceStatus, Fee, MakerStatus},
+    state::{Category, Fee, MakerStatus},
 };
 use h3o::{LatLng, Resolution};
 use solana_program_test::BanksClientError;
@@ -16,7 +19,6 @@ use solana_sdk::{
     instruction::Instruction,
     pubkey::Pubkey,
     signature::{Keypair, Signer},
-    sysvar,
 };
 
 /// Onboarding fee of the fixture network, in fee-mint base units.
@@ -62,219 +64,6 @@ pub fn network_args(
     }
 }
 
-/// `create_network` signed by `creator`. An over-long seed is cut to 32 bytes
-/// for the address, as the program does, so that tests reach its refusal.
-pub fn create_network_ix(
-    creator: &Pubkey,
-    reward_mint: &Pubkey,
-    args: CreateNetworkArgs,
-) -> Instruction {
-    let seed = &args.seed[..args.seed.len().min(32)];
-    let (network, _) = pda::find_network_address(creator, seed);
-    anchor_ix(
-        device_registry::ID,
-        accounts::CreateNetwork {
-            creator: *creator,
-            network,
-            reward_mint: *reward_mint,
-            system_program: system_program::ID,
-        },
-        instruction::CreateNetwork { args },
-    )
-}
-
-/// `update_network` signed by `authority`.
-pub fn update_network_ix(
-    authority: &Pubkey,
-    network: &Pubkey,
-    args: UpdateNetworkArgs,
-) -> Instruction {
-    anchor_ix(
-        device_registry::ID,
-        accounts::UpdateNetwork {
-            authority: *authority,
-            network: *network,
-        },
-        instruction::UpdateNetwork { args },
-    )
-}
-
-/// `propose_network_authority` signed by `authority`.
-pub fn propose_authority_ix(
-    authority: &Pubkey,
-    network: &Pubkey,
-    new_authority: Option<Pubkey>,
-) -> Instruction {
-    anchor_ix(
-        device_registry::ID,
-        accounts::ProposeNetworkAuthority {
-            authority: *authority,
-            network: *network,
-        },
-        instruction::ProposeNetworkAuthority { new_authority },
-    )
-}
-
-/// `accept_network_authority` signed by `new_authority`.
-pub fn accept_authority_ix(new_authority: &Pubkey, network: &Pubkey) -> Instruction {
-    anchor_ix(
-        device_registry::ID,
-        accounts::AcceptNetworkAuthority {
-            new_authority: *new_authority,
-            network: *network,
-        },
-        instruction::AcceptNetworkAuthority {},
-    )
-}
-
-/// `register_maker` for `issuing_key`, rent paid by `payer`.
-pub fn register_maker_ix(
-    payer: &Pubkey,
-    issuing_key: &Pubkey,
-    network: &Pubkey,
-    name: &str,
-) -> Instruction {
-    anchor_ix(
-        device_registry::ID,
-        accounts::RegisterMaker {
-            payer: *payer,
-            issuing_key: *issuing_key,
-            network: *network,
-            maker: pda::find_maker_address(network, issuing_key).0,
-            system_program: system_program::ID,
-        },
-        instruction::RegisterMaker {
-            name: name.to_string(),
-        },
-    )
-}
-
-/// `set_maker_status` signed by `authority`.
-pub fn set_maker_status_ix(
-    authority: &Pubkey,
-    network: &Pubkey,
-    maker: &Pubkey,
-    status: MakerStatus,
-) -> Instruction {
-    anchor_ix(
-        device_registry::ID,
-        accounts::SetMakerStatus {
-            authority: *authority,
-            network: *network,
-            maker: *maker,
-        },
-        instruction::SetMakerStatus { status },
-    )
-}
-
-/// `set_device_status` signed by `authority`.
-pub fn set_device_status_ix(
-    authority: &Pubkey,
-    network: &Pubkey,
-    device: &Pubkey,
-    status: DeviceStatus,
-) -> Instruction {
-    anchor_ix(
-        device_registry::ID,
-        accounts::SetDeviceStatus {
-            authority: *authority,
-            network: *network,
-            device: *device,
-        },
-        instruction::SetDeviceStatus { status },
-    )
-}
-
-/// Token accounts paying a fee.
-#[derive(Clone, Copy, Debug)]
-pub struct FeePayment {
-    /// Fee mint.
-    pub mint: Pubkey,
-    /// Payer's token account.
-    pub from: Pubkey,
-    /// Treasury's token account.
-    pub to: Pubkey,
-    /// Token program of the mint.
-    pub token_program: Pubkey,
-}
-
-/// The nested fee accounts of an instruction; `None` passes none.
-pub fn fee_accounts(fee: Option<FeePayment>) -> accounts::FeeAccounts {
-    accounts::FeeAccounts {
-        fee_mint: fee.map(|f| f.mint),
-        payer_fee_account: fee.map(|f| f.from),
-        treasury_fee_account: fee.map(|f| f.to),
-        fee_token_program: fee.map(|f| f.token_program),
-    }
-}
-
-/// The Ed25519 program instruction proving `signer` signed `message`, in the
-/// strict layout the registry accepts.
-pub fn device_signature_ix(signer: &Keypair, message: &[u8]) -> Instruction {
-    let signature = signer.sign_message(message);
-    solana_ed25519_program::new_ed25519_instruction_with_signature(
-        message,
-        signature.as_array(),
-        &signer.pubkey().to_bytes(),
-    )
-}
-
-/// `onboard_device` (without the Ed25519 instruction that must precede it).
-pub fn onboard_device_ix(
-    owner: &Pubkey,
-    issuing_key: &Pubkey,
-    network: &Pubkey,
-    args: OnboardDeviceArgs,
-    fee: Option<FeePayment>,
-) -> Instruction {
-    let (device, _) = pda::find_device_address(network, &args.device_key);
-    let (mint, _) = pda::find_device_mint_address(network, &args.device_key);
-    anchor_ix(
-        device_registry::ID,
-        accounts::OnboardDevice {
-            owner: *owner,
-            issuing_key: *issuing_key,
-            network: *network,
-            maker: pda::find_maker_address(network, issuing_key).0,
-            device,
-            mint,
-            owner_nft_account: ata(owner, &mint, &anchor_spl::token_2022::ID),
-            fee: fee_accounts(fee),
-            instructions: sysvar::instructions::ID,
-            token_program: anchor_spl::token_2022::ID,
-            associated_token_program: anchor_spl::associated_token::ID,
-            system_program: system_program::ID,
-        },
-        instruction::OnboardDevice { args },
-    )
-}
-
-/// `assert_location` (without the Ed25519 instruction that must precede it).
-pub fn assert_location_ix(
-    holder: &Pubkey,
-    holder_nft_account: &Pubkey,
-    network: &Pubkey,
-    device_key: &Pubkey,
-    args: AssertLocationArgs,
-    fee: Option<FeePayment>,
-) -> Instruction {
-    anchor_ix(
-        device_registry::ID,
-        accounts::AssertLocation {
-            holder: *holder,
-            network: *network,
-            device: pda::find_device_address(network, device_key).0,
-            mint: pda::find_device_mint_address(network, device_key).0,
-            holder_nft_account: *holder_nft_account,
-            fee: fee_accounts(fee),
-            instructions: sysvar::instructions::ID,
-            token_program: anchor_spl::token_2022::ID,
-            system_program: system_program::ID,
-        },
-        instruction::AssertLocation { args },
-    )
-}
-
 /// A network with fees, a treasury and one approved maker, ready for onboarding.
 pub struct NetworkFixture {
     /// The network account.
@@ -314,18 +103,18 @@ impl NetworkFixture {
         let oracle_keys = oracles.iter().map(|o| o.pubkey()).collect();
         let mut args = network_args(seed, treasury, fee_mint, oracle_keys);
         args.threshold = 2;
-        let ix = create_network_ix(&authority.pubkey(), &reward_mint, args);
+        let ix = create_network(&authority.pubkey(), &reward_mint, args);
         h.send(&[ix], &[&authority]).await.expect("create network");
         let (network, _) = pda::find_network_address(&authority.pubkey(), seed.as_bytes());
 
         let issuing_key = Keypair::new();
         let maker = pda::find_maker_address(&network, &issuing_key.pubkey()).0;
-        let register = register_maker_ix(&payer, &issuing_key.pubkey(), &network, "Acme Radios");
+        let register = register_maker(&payer, &issuing_key.pubkey(), &network, "Acme Radios");
         h.send(&[register], &[&issuing_key])
             .await
             .expect("register maker");
         let approve =
-            set_maker_status_ix(&authority.pubkey(), &network, &maker, MakerStatus::Approved);
+            set_maker_status(&authority.pubkey(), &network, &maker, MakerStatus::Approved);
         h.send(&[approve], &[&authority])
             .await
             .expect("approve maker");
@@ -398,8 +187,8 @@ impl NetworkFixture {
     ) -> Vec<Instruction> {
         let message = self.onboard_message(owner, &device.pubkey(), location, expires_at);
         vec![
-            device_signature_ix(device, &message.to_bytes()),
-            onboard_device_ix(
+            device_proof(device, &message.to_bytes()),
+            onboard_device(
                 owner,
                 &self.issuing_key.pubkey(),
                 &self.network,
@@ -446,8 +235,8 @@ impl NetworkFixture {
         };
         let mint = pda::find_device_mint_address(&self.network, &device.pubkey()).0;
         vec![
-            device_signature_ix(device, &message.to_bytes()),
-            assert_location_ix(
+            device_proof(device, &message.to_bytes()),
+            assert_location(
                 holder,
                 &ata(holder, &mint, &anchor_spl::token_2022::ID),
                 &self.network,

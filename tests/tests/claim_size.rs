@@ -56,7 +56,7 @@ async fn claim_transactions_fit_a_packet_at_depth_20_and_24() {
 
     for (depth, devices) in [(20usize, "1,048,576"), (24, "16,777,216")] {
         let (proof, _) = synthetic_proof(leaf, depth);
-        let claim = claim_ix(&f.keys, accounts, 1_000, proof);
+        let claim = claim(&f.keys, accounts, 1_000, proof);
         let steady = wire_size(std::slice::from_ref(&claim), &payer);
         let setup = [
             spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
@@ -65,7 +65,7 @@ async fn claim_transactions_fit_a_packet_at_depth_20_and_24() {
                 &f.keys.reward_mint,
                 &token_id(),
             ),
-            init_claim_record_ix(&payer.pubkey(), &f.keys.pool, &accounts.device, &accounts.device_mint),
+            init_claim_record(&payer.pubkey(), &f.keys.pool, &accounts.device, &accounts.device_mint),
         ];
         let first = wire_size(&[setup[0].clone(), setup[1].clone(), claim], &payer);
         println!(

@@ -211,7 +211,7 @@ async fn suspended_devices_cannot_move_until_reactivated() {
     let stranger = h.funded_wallet().await;
     let result = h
         .send(
-            &[set_device_status_ix(
+            &[set_device_status(
                 &stranger.pubkey(),
                 &f.network,
                 &d,
@@ -223,7 +223,7 @@ async fn suspended_devices_cannot_move_until_reactivated() {
     assert_anchor_error(&result, RegistryError::NotNetworkAuthority);
 
     h.send(
-        &[set_device_status_ix(
+        &[set_device_status(
             &f.authority.pubkey(),
             &f.network,
             &d,
@@ -243,7 +243,7 @@ async fn suspended_devices_cannot_move_until_reactivated() {
     let other = NetworkFixture::create(&mut h, "suspend-2").await;
     let result = h
         .send(
-            &[set_device_status_ix(
+            &[set_device_status(
                 &other.authority.pubkey(),
                 &other.network,
                 &d,
@@ -255,7 +255,7 @@ async fn suspended_devices_cannot_move_until_reactivated() {
     assert_anchor_error(&result, RegistryError::WrongNetwork);
 
     h.send(
-        &[set_device_status_ix(
+        &[set_device_status(
             &f.authority.pubkey(),
             &f.network,
             &d,
@@ -277,7 +277,7 @@ async fn location_fee_accounts_are_checked() {
     let expires_at = h.clock().await.unix_timestamp + 600;
     let mint = f.mint_address(&device.pubkey());
     let mut ixs = f.assert_location_ixs(&owner.pubkey(), &device, paris, 0, expires_at);
-    ixs[1] = assert_location_ix(
+    ixs[1] = assert_location(
         &owner.pubkey(),
         &ata(&owner.pubkey(), &mint, &token_2022_id()),
         &f.network,
@@ -294,7 +294,7 @@ async fn location_fee_accounts_are_checked() {
     to_thief.to = h
         .create_ata(&Pubkey::new_unique(), &f.fee_mint, &token_id())
         .await;
-    ixs[1] = assert_location_ix(
+    ixs[1] = assert_location(
         &owner.pubkey(),
         &ata(&owner.pubkey(), &mint, &token_2022_id()),
         &f.network,

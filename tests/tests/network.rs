@@ -34,7 +34,7 @@ async fn create_network_stores_every_setting() {
     args.threshold = 11;
     args.category = Category::Mapping;
     h.send(
-        &[create_network_ix(&creator.pubkey(), &reward_mint, args)],
+        &[create_network(&creator.pubkey(), &reward_mint, args)],
         &[&creator],
     )
     .await
@@ -72,7 +72,7 @@ async fn create_network_stores_every_setting() {
     let again = network_args("helium-iot", treasury, fee_mint, oracles(1));
     let result = h
         .send(
-            &[create_network_ix(
+            &[create_network(
                 &creator.pubkey(),
                 &reward_mint,
                 again.clone(),
@@ -83,7 +83,7 @@ async fn create_network_stores_every_setting() {
     assert!(result.is_err());
     let other = h.funded_wallet().await;
     h.send(
-        &[create_network_ix(&other.pubkey(), &reward_mint, again)],
+        &[create_network(&other.pubkey(), &reward_mint, again)],
         &[&other],
     )
     .await
@@ -142,7 +142,7 @@ async fn create_network_refuses_bad_settings() {
         let seed = args.seed.clone();
         let result = h
             .send(
-                &[create_network_ix(&creator.pubkey(), &reward_mint, args)],
+                &[create_network(&creator.pubkey(), &reward_mint, args)],
                 &[&creator],
             )
             .await;
@@ -156,11 +156,7 @@ async fn create_network_refuses_bad_settings() {
     // A reward "mint" that is not a mint.
     let result = h
         .send(
-            &[create_network_ix(
-                &creator.pubkey(),
-                &creator.pubkey(),
-                base,
-            )],
+            &[create_network(&creator.pubkey(), &creator.pubkey(), base)],
             &[&creator],
         )
         .await;
@@ -181,7 +177,7 @@ async fn update_network_changes_settings_for_the_authority_only() {
     };
     let result = h
         .send(
-            &[update_network_ix(&stranger.pubkey(), &f.network, args)],
+            &[update_network(&stranger.pubkey(), &f.network, args)],
             &[&stranger],
         )
         .await;
@@ -238,7 +234,7 @@ async fn update_network_changes_settings_for_the_authority_only() {
     for (args, code) in bad {
         let result = h
             .send(
-                &[update_network_ix(&f.authority.pubkey(), &f.network, args)],
+                &[update_network(&f.authority.pubkey(), &f.network, args)],
                 &[&f.authority],
             )
             .await;
@@ -266,7 +262,7 @@ async fn update_network_changes_settings_for_the_authority_only() {
         metadata_uri_base: Some("ipfs://base/".into()),
     };
     h.send(
-        &[update_network_ix(&f.authority.pubkey(), &f.network, args)],
+        &[update_network(&f.authority.pubkey(), &f.network, args)],
         &[&f.authority],
     )
     .await
@@ -291,13 +287,16 @@ async fn authority_hands_over_in_two_steps() {
 
     // Nothing proposed yet.
     let result = h
-        .send(&[accept_authority_ix(&next.pubkey(), &f.network)], &[&next])
+        .send(
+            &[accept_network_authority(&next.pubkey(), &f.network)],
+            &[&next],
+        )
         .await;
     assert_anchor_error(&result, RegistryError::NoPendingAuthority);
     // Only the authority proposes.
     let result = h
         .send(
-            &[propose_authority_ix(
+            &[propose_network_authority(
                 &stranger.pubkey(),
                 &f.network,
                 Some(stranger.pubkey()),
@@ -308,7 +307,7 @@ async fn authority_hands_over_in_two_steps() {
     assert_anchor_error(&result, RegistryError::NotNetworkAuthority);
 
     h.send(
-        &[propose_authority_ix(
+        &[propose_network_authority(
             &f.authority.pubkey(),
             &f.network,
             Some(next.pubkey()),
@@ -328,15 +327,18 @@ async fn authority_hands_over_in_two_steps() {
     // Someone else cannot accept.
     let result = h
         .send(
-            &[accept_authority_ix(&stranger.pubkey(), &f.network)],
+            &[accept_network_authority(&stranger.pubkey(), &f.network)],
             &[&stranger],
         )
         .await;
     assert_anchor_error(&result, RegistryError::NotPendingAuthority);
 
-    h.send(&[accept_authority_ix(&next.pubkey(), &f.network)], &[&next])
-        .await
-        .unwrap();
+    h.send(
+        &[accept_network_authority(&next.pubkey(), &f.network)],
+        &[&next],
+    )
+    .await
+    .unwrap();
     let network: Network = h.anchor_account(&f.network).await;
     assert_eq!(network.authority, next.pubkey());
     assert_eq!(network.pending_authority, None);
@@ -348,7 +350,7 @@ async fn authority_hands_over_in_two_steps() {
     };
     let result = h
         .send(
-            &[update_network_ix(
+            &[update_network(
                 &f.authority.pubkey(),
                 &f.network,
                 args.clone(),
@@ -358,7 +360,7 @@ async fn authority_hands_over_in_two_steps() {
         .await;
     assert_anchor_error(&result, RegistryError::NotNetworkAuthority);
     h.send(
-        &[update_network_ix(&next.pubkey(), &f.network, args)],
+        &[update_network(&next.pubkey(), &f.network, args)],
         &[&next],
     )
     .await
@@ -366,7 +368,7 @@ async fn authority_hands_over_in_two_steps() {
 
     // A proposal can be withdrawn.
     h.send(
-        &[propose_authority_ix(
+        &[propose_network_authority(
             &next.pubkey(),
             &f.network,
             Some(stranger.pubkey()),
@@ -376,14 +378,14 @@ async fn authority_hands_over_in_two_steps() {
     .await
     .unwrap();
     h.send(
-        &[propose_authority_ix(&next.pubkey(), &f.network, None)],
+        &[propose_network_authority(&next.pubkey(), &f.network, None)],
         &[&next],
     )
     .await
     .unwrap();
     let result = h
         .send(
-            &[accept_authority_ix(&stranger.pubkey(), &f.network)],
+            &[accept_network_authority(&stranger.pubkey(), &f.network)],
             &[&stranger],
         )
         .await;
@@ -399,13 +401,13 @@ async fn makers_register_then_the_authority_decides() {
     let maker = pda::find_maker_address(&f.network, &issuing_key.pubkey()).0;
 
     // The issuing key must sign its own registration.
-    let mut ix = register_maker_ix(&payer.pubkey(), &issuing_key.pubkey(), &f.network, "Bobcat");
+    let mut ix = register_maker(&payer.pubkey(), &issuing_key.pubkey(), &f.network, "Bobcat");
     ix.accounts[1].is_signer = false;
     let result = h.send(&[ix], &[&payer]).await;
     assert_anchor_error(&result, AnchorError::AccountNotSigner as u32);
     let result = h
         .send(
-            &[register_maker_ix(
+            &[register_maker(
                 &payer.pubkey(),
                 &issuing_key.pubkey(),
                 &f.network,
@@ -417,7 +419,7 @@ async fn makers_register_then_the_authority_decides() {
     assert_anchor_error(&result, RegistryError::InvalidName);
 
     h.send(
-        &[register_maker_ix(
+        &[register_maker(
             &payer.pubkey(),
             &issuing_key.pubkey(),
             &f.network,
@@ -439,7 +441,7 @@ async fn makers_register_then_the_authority_decides() {
     let stranger = h.funded_wallet().await;
     let result = h
         .send(
-            &[set_maker_status_ix(
+            &[set_maker_status(
                 &stranger.pubkey(),
                 &f.network,
                 &maker,
@@ -452,7 +454,7 @@ async fn makers_register_then_the_authority_decides() {
     let other = NetworkFixture::create(&mut h, "other").await;
     let result = h
         .send(
-            &[set_maker_status_ix(
+            &[set_maker_status(
                 &other.authority.pubkey(),
                 &other.network,
                 &maker,
@@ -466,7 +468,7 @@ async fn makers_register_then_the_authority_decides() {
     assert_eq!(record.status, MakerStatus::Pending);
 
     h.send(
-        &[set_maker_status_ix(
+        &[set_maker_status(
             &f.authority.pubkey(),
             &f.network,
             &maker,
@@ -479,7 +481,7 @@ async fn makers_register_then_the_authority_decides() {
     let record: Maker = h.anchor_account(&maker).await;
     assert_eq!(record.status, MakerStatus::Approved);
     h.send(
-        &[set_maker_status_ix(
+        &[set_maker_status(
             &f.authority.pubkey(),
             &f.network,
             &maker,

@@ -132,7 +132,7 @@ async fn onboarding_creates_device_and_nft_and_pays_fees() {
 async fn onboarding_without_location_or_fees() {
     let mut h = Harness::start().await;
     let f = NetworkFixture::create(&mut h, "free").await;
-    let update = update_network_ix(
+    let update = update_network(
         &f.authority.pubkey(),
         &f.network,
         device_registry::instructions::UpdateNetworkArgs {
@@ -149,8 +149,8 @@ async fn onboarding_without_location_or_fees() {
     let expires_at = h.clock().await.unix_timestamp + 60;
     let message = f.onboard_message(&owner.pubkey(), &device.pubkey(), 0, expires_at);
     let ixs = [
-        device_signature_ix(&device, &message.to_bytes()),
-        onboard_device_ix(
+        device_proof(&device, &message.to_bytes()),
+        onboard_device(
             &owner.pubkey(),
             &f.issuing_key.pubkey(),
             &f.network,
@@ -275,7 +275,7 @@ async fn device_signature_must_be_strict_and_exact() {
     let message = f
         .onboard_message(&owner.pubkey(), &d, location, expires_at)
         .to_bytes();
-    let by_impostor = device_signature_ix(&impostor, &message);
+    let by_impostor = device_proof(&impostor, &message);
     refused(
         &mut h,
         &f,
@@ -290,7 +290,7 @@ async fn device_signature_must_be_strict_and_exact() {
     // impostor's real signature in instruction 0, while instruction 1 carries
     // the device key and the message at the positions we read, with offsets
     // pointing into instruction 0.
-    let mut forged = device_signature_ix(&device, &message);
+    let mut forged = device_proof(&device, &message);
     for index_field in [4usize, 8, 14] {
         forged.data[index_field..index_field + 2].copy_from_slice(&0u16.to_le_bytes());
     }
@@ -305,7 +305,7 @@ async fn device_signature_must_be_strict_and_exact() {
     .await;
 
     // Two signatures in one Ed25519 instruction.
-    let mut two = device_signature_ix(&device, &message);
+    let mut two = device_proof(&device, &message);
     two.data[0] = 2;
     let result = h
         .send(&[two, onboard.clone()], &[&owner, &f.issuing_key])
@@ -315,7 +315,7 @@ async fn device_signature_must_be_strict_and_exact() {
 
     // The device key in the instruction, but the signature bytes by another key:
     // the Ed25519 program itself fails the transaction.
-    let mut bad_signature = device_signature_ix(&device, &message);
+    let mut bad_signature = device_proof(&device, &message);
     let other = impostor.sign_message(&message);
     bad_signature.data[48..112].copy_from_slice(other.as_ref());
     let result = h
@@ -352,7 +352,7 @@ async fn device_signature_must_be_strict_and_exact() {
     m.program_id = Pubkey::new_unique();
     variants.push(m);
     for message in variants {
-        let proof = device_signature_ix(&device, &message.to_bytes());
+        let proof = device_proof(&device, &message.to_bytes());
         refused(
             &mut h,
             &f,
@@ -364,7 +364,7 @@ async fn device_signature_must_be_strict_and_exact() {
         .await;
     }
     // A truncated message.
-    let proof = device_signature_ix(&device, &message[..message.len() - 1]);
+    let proof = device_proof(&device, &message[..message.len() - 1]);
     refused(
         &mut h,
         &f,
@@ -457,7 +457,7 @@ async fn only_approved_makers_with_their_key_signing() {
     assert_anchor_error(&result, AnchorError::AccountNotSigner as u32);
 
     // Revoked maker.
-    let revoke = set_maker_status_ix(
+    let revoke = set_maker_status(
         &f.authority.pubkey(),
         &f.network,
         &f.maker,
@@ -477,7 +477,7 @@ async fn only_approved_makers_with_their_key_signing() {
 
     // A maker that registered but was never approved.
     let pending_key = Keypair::new();
-    let register = register_maker_ix(
+    let register = register_maker(
         &owner.pubkey(),
         &pending_key.pubkey(),
         &f.network,
@@ -485,7 +485,7 @@ async fn only_approved_makers_with_their_key_signing() {
     );
     h.send(&[register], &[&owner, &pending_key]).await.unwrap();
     let mut ixs = f.onboard_ixs(&owner.pubkey(), &device, location, expires_at);
-    ixs[1] = onboard_device_ix(
+    ixs[1] = onboard_device(
         &owner.pubkey(),
         &pending_key.pubkey(),
         &f.network,
@@ -500,7 +500,7 @@ async fn only_approved_makers_with_their_key_signing() {
     assert_anchor_error(&result, RegistryError::MakerNotApproved);
 
     // Approved again, the original maker works.
-    let approve = set_maker_status_ix(
+    let approve = set_maker_status(
         &f.authority.pubkey(),
         &f.network,
         &f.maker,
@@ -523,7 +523,7 @@ async fn fees_are_paid_in_the_right_mint_to_the_treasury() {
     let expires_at = h.clock().await.unix_timestamp + 600;
     let with_fee = |fee: Option<FeePayment>| {
         let mut ixs = f.onboard_ixs(&owner.pubkey(), &device, location, expires_at);
-        ixs[1] = onboard_device_ix(
+        ixs[1] = onboard_device(
             &owner.pubkey(),
             &f.issuing_key.pubkey(),
             &f.network,
@@ -646,8 +646,8 @@ async fn a_network_account_faked_by_another_program_is_refused() {
         ..f.onboard_message(&owner.pubkey(), &device.pubkey(), location, expires_at)
     };
     let ixs = [
-        device_signature_ix(&device, &message.to_bytes()),
-        onboard_device_ix(
+        device_proof(&device, &message.to_bytes()),
+        onboard_device(
             &owner.pubkey(),
             &f.issuing_key.pubkey(),
             &fake,
@@ -662,7 +662,7 @@ async fn a_network_account_faked_by_another_program_is_refused() {
     let result = h.send(&ixs, &[&owner, &f.issuing_key]).await;
     assert_anchor_error(&result, AnchorError::AccountOwnedByWrongProgram as u32);
     // Same for the authority switches.
-    let approve = set_maker_status_ix(
+    let approve = set_maker_status(
         &f.authority.pubkey(),
         &fake,
         &f.maker,

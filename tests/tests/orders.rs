@@ -6,7 +6,7 @@ use depinkit_tests::{
     Harness,
     harness::{assert_anchor_error, ata, token_2022_id, token_id},
     payments::*,
-    registry::set_device_status_ix,
+    registry::set_device_status,
 };
 use device_registry::state::DeviceStatus;
 use reward_pool::state::Pool;
@@ -402,7 +402,7 @@ async fn acceptance_rules() {
     assert_anchor_error(&result, PaymentError::NotDeviceHolder);
     // A suspended device.
     let net = &f.base.net;
-    let suspend = set_device_status_ix(
+    let suspend = set_device_status(
         &net.authority.pubkey(),
         &net.network,
         &f.base.devices[0].device,
@@ -417,7 +417,7 @@ async fn acceptance_rules() {
         )
         .await;
     assert_anchor_error(&result, PaymentError::DeviceSuspended);
-    let resume = set_device_status_ix(
+    let resume = set_device_status(
         &net.authority.pubkey(),
         &net.network,
         &f.base.devices[0].device,

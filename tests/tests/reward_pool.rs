@@ -56,7 +56,8 @@ async fn create_pool_refusals() {
         schedule: halving_schedule(),
     };
     let create = |authority: &Pubkey, mint: &Pubkey, args: CreatePoolArgs| {
-        create_pool_ix(authority, &net.network, mint, &token_id(), args)
+        let keys = PoolKeys::new(&net.network, mint, &token_id());
+        create_pool(authority, &net.network, &keys, args)
     };
 
     let stranger = h.funded_wallet().await;
@@ -118,13 +119,8 @@ async fn create_pool_refusals() {
     fake.owner = Pubkey::new_unique();
     let fake_address = Pubkey::new_unique();
     h.ctx.set_account(&fake_address, &fake.into());
-    let ix = create_pool_ix(
-        &net.authority.pubkey(),
-        &fake_address,
-        &net.reward_mint,
-        &token_id(),
-        good.clone(),
-    );
+    let keys = PoolKeys::new(&fake_address, &net.reward_mint, &token_id());
+    let ix = create_pool(&net.authority.pubkey(), &fake_address, &keys, good.clone());
     let result = h.send(&[ix], &[&net.authority]).await;
     assert_anchor_error(&result, AnchorError::AccountOwnedByWrongProgram as u32);
 
@@ -150,7 +146,7 @@ async fn funding_counts_emissions_and_revenue() {
     let account = h
         .create_ata(&funder.pubkey(), &f.keys.reward_mint, &token_id())
         .await;
-    let ix = fund_pool_ix(
+    let ix = fund_pool(
         &funder.pubkey(),
         &f.keys,
         &account,
@@ -161,7 +157,7 @@ async fn funding_counts_emissions_and_revenue() {
     // A source in another mint.
     let owner = f.net.owner(&mut h).await;
     let fee_account = f.net.fee_payment(&owner.pubkey()).from;
-    let ix = fund_pool_ix(
+    let ix = fund_pool(
         &owner.pubkey(),
         &f.keys,
         &fee_account,
@@ -187,7 +183,7 @@ async fn votes_finalize_at_threshold_in_order_after_the_epoch() {
 
     // Not an oracle.
     let stranger = Keypair::new();
-    let ix = vote_ix(&stranger.pubkey(), &f.net.network, &f.keys.pool, args);
+    let ix = vote_epoch_root(&stranger.pubkey(), &f.net.network, &f.keys.pool, args);
     assert_anchor_error(&h.send(&[ix], &[&stranger]).await, PoolError::NotAnOracle);
     // Not the next epoch.
     let mut later = args;
@@ -311,7 +307,7 @@ async fn votes_of_removed_oracles_do_not_count() {
         f.net.oracles[2].pubkey(),
         newcomer.pubkey(),
     ];
-    let update = update_network_ix(
+    let update = update_network(
         &f.net.authority.pubkey(),
         &f.net.network,
         UpdateNetworkArgs {
@@ -326,7 +322,7 @@ async fn votes_of_removed_oracles_do_not_count() {
     assert_eq!(pool.next_epoch, 0, "a removed oracle's vote must not count");
     assert_eq!(pool.votes.len(), 1, "the removed oracle's vote is dropped");
     // The removed oracle cannot vote any more.
-    let ix = vote_ix(
+    let ix = vote_epoch_root(
         &f.net.oracles[0].pubkey(),
         &f.net.network,
         &f.keys.pool,
@@ -337,7 +333,7 @@ async fn votes_of_removed_oracles_do_not_count() {
         PoolError::NotAnOracle,
     );
     // The newcomer makes two current votes: finalized.
-    let ix = vote_ix(&newcomer.pubkey(), &f.net.network, &f.keys.pool, args);
+    let ix = vote_epoch_root(&newcomer.pubkey(), &f.net.network, &f.keys.pool, args);
     h.send(&[ix], &[&newcomer]).await.expect("newcomer votes");
     let pool: Pool = h.anchor_account(&f.keys.pool).await;
     assert_eq!(pool.next_epoch, 1);
@@ -465,7 +461,7 @@ async fn wrong_proofs_devices_and_amounts_are_refused() {
     // pool, and presented with a real record of this pool it is refused.
     let other = PoolFixture::create(&mut h, "proofs-2", 1).await;
     let foreign = other.claim_accounts(0);
-    let setup = init_claim_record_ix(
+    let setup = init_claim_record(
         &h.payer().pubkey(),
         &f.keys.pool,
         &foreign.device,
@@ -478,7 +474,7 @@ async fn wrong_proofs_devices_and_amounts_are_refused() {
     let mut with_local_record = foreign;
     with_local_record.device_mint = f.devices[0].mint;
     with_local_record.holder_reward_account = f.claim_accounts(0).holder_reward_account;
-    let ix = claim_ix(&f.keys, with_local_record, 100, t0.proof(i0));
+    let ix = claim(&f.keys, with_local_record, 100, t0.proof(i0));
     assert_anchor_error(&h.send(&[ix], &[]).await, PoolError::WrongNetwork);
 }
 
@@ -489,7 +485,7 @@ async fn suspended_devices_cannot_claim_and_short_vaults_change_nothing() {
     let t0 = tree(&f, &[100, 200]);
     f.finalize(&mut h, 0, &t0).await;
 
-    let suspend = set_device_status_ix(
+    let suspend = set_device_status(
         &f.net.authority.pubkey(),
         &f.net.network,
         &f.devices[0].device,

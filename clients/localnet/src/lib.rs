@@ -1,0 +1,286 @@
+//! A local Solana chain running the depinkit programs natively, serving the
+//! standard JSON-RPC and websocket pubsub API (as `solana-test-validator` does),
+//! so that the CLI, the oracle and any RPC client run their real code paths.
+//!
+//! It embeds surfpool (the local chain behind Anchor's default `anchor
+//! localnet`), registers each program as a native builtin on its LiteSVM, and runs
+//! offline. Programs cannot be loaded as SBF here (no platform-tools), which is
+//! why they run natively.
+//!
+//! ```no_run
+//! let localnet = depinkit_localnet::Localnet::start(depinkit_localnet::LocalnetConfig::default())?;
+//! println!("{} {}", localnet.rpc_url, localnet.ws_url);
+//! # Ok::<(), depinkit_localnet::LocalnetError>(())
+//! ```
+//!
+//! Time: `surfnet_timeTravel` (JSON-RPC) moves the clock so epochs end without
+//! waiting. `surfnet_resetNetwork` is disabled: it would drop the builtins (and a
+//! watcher re-registers them should a client re-enable it).
+
+pub mod accounts;
+pub mod programs;
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use solana_sdk::{
+    pubkey::Pubkey,
+    signature::{Keypair, Signer},
+};
+use std::{net::SocketAddr, path::PathBuf, sync::Once, thread::JoinHandle, time::Duration};
+use surfpool_core::{
+    runloops::start_local_surfnet_runloop,
+    surfnet::{
+        locker::SurfnetSvmLocker,
+        svm::{SurfnetSvm, SurfnetSvmConfig},
+    },
+};
+use surfpool_types::{RpcConfig, SimnetCommand, SimnetConfig, SimnetEvent, SurfpoolConfig};
+
+/// Lamports the funded keypair starts with (1,000 SOL).
+pub const DEFAULT_AIRDROP_LAMPORTS: u64 = 1_000_000_000_000;
+/// How long `start` waits for the chain to come up.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How to run a localnet.
+#[derive(Clone, Debug)]
+pub struct LocalnetConfig {
+    /// JSON-RPC address; the websocket listens on the next port.
+    pub bind: SocketAddr,
+    /// Account files (`solana account --output json`) to load before starting.
+    pub account_files: Vec<PathBuf>,
+    /// Where to write the funded keypair.
+    pub keypair_path: PathBuf,
+    /// Lamports for the funded keypair.
+    pub airdrop_lamports: u64,
+}
+
+impl Default for LocalnetConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8899)),
+            account_files: Vec::new(),
+            keypair_path: std::env::temp_dir().join("depinkit-localnet-payer.json"),
+            airdrop_lamports: DEFAULT_AIRDROP_LAMPORTS,
+        }
+    }
+}
+
+/// Why the localnet could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalnetError {
+    /// An initial account file was unusable.
+    #[error(transparent)]
+    AccountFile(#[from] accounts::AccountFileError),
+    /// The chain refused an initial account.
+    #[error("cannot load account {0}: {1}")]
+    SetAccount(Pubkey, String),
+    /// The keypair file could not be written.
+    #[error("cannot write the keypair to {0}: {1}")]
+    Keypair(String, std::io::Error),
+    /// The websocket port would overflow.
+    #[error("no port after {0} for the websocket")]
+    NoWebsocketPort(u16),
+    /// surfpool failed.
+    #[error("the local chain failed to start: {0}")]
+    Surfnet(String),
+}
+
+/// A running localnet.
+pub struct Localnet {
+    /// The JSON-RPC URL.
+    pub rpc_url: String,
+    /// The websocket pubsub URL.
+    pub ws_url: String,
+    /// Path of the funded keypair file.
+    pub keypair_path: PathBuf,
+    /// The funded keypair.
+    pub payer: Keypair,
+    commands: Sender<SimnetCommand>,
+    runloop: Option<JoinHandle<()>>,
+}
+
+impl Localnet {
+    /// Starts the chain with every depinkit program and serves it until
+    /// [`Localnet::shutdown`] (or drop).
+    pub fn start(config: LocalnetConfig) -> Result<Self, LocalnetError> {
+        install_syscall_stubs();
+        let ws_port = config
+            .bind
+            .port()
+            .checked_add(1)
+            .ok_or(LocalnetError::NoWebsocketPort(config.bind.port()))?;
+        let payer = Keypair::new();
+        write_keypair(&payer, &config.keypair_path)?;
+
+        let svm_config = SurfnetSvmConfig {
+            instruction_profiling_enabled: false,
+            ..SurfnetSvmConfig::default()
+        };
+        let (mut svm, events, geyser) =
+            SurfnetSvm::new(svm_config).map_err(|e| LocalnetError::Surfnet(e.to_string()))?;
+        register_programs(&mut svm);
+        for path in &config.account_files {
+            let (address, account) = accounts::load_account_file(path)?;
+            svm.set_account(&address, account)
+                .map_err(|e| LocalnetError::SetAccount(address, e.to_string()))?;
+        }
+
+        let surfpool_config = SurfpoolConfig {
+            simnets: vec![SimnetConfig {
+                offline_mode: true,
+                remote_rpc_url: None,
+                instruction_profiling_enabled: false,
+                airdrop_addresses: vec![payer.pubkey()],
+                airdrop_token_amount: config.airdrop_lamports,
+                ..SimnetConfig::default()
+            }],
+            rpc: RpcConfig {
+                bind_host: config.bind.ip().to_string(),
+                bind_port: config.bind.port(),
+                ws_port,
+                ..RpcConfig::default()
+            },
+            ..SurfpoolConfig::default()
+        };
+        let locker = SurfnetSvmLocker::new(svm);
+        let (commands, commands_rx) = unbounded();
+        let runloop_commands = commands.clone();
+        let runloop_locker = locker.clone();
+        let runloop = std::thread::Builder::new()
+            .name("depinkit-localnet".into())
+            .spawn(move || {
+                let future = start_local_surfnet_runloop(
+                    runloop_locker,
+                    surfpool_config,
+                    runloop_commands,
+                    commands_rx,
+                    geyser,
+                );
+                if let Err(error) = hiro_system_kit::nestable_block_on(future) {
+                    eprintln!("depinkit-localnet: the local chain stopped: {error}");
+                }
+            })
+            .map_err(|e| LocalnetError::Surfnet(e.to_string()))?;
+        wait_until_ready(&events)?;
+        spawn_event_drain(events);
+        spawn_builtin_watcher(locker);
+
+        let host = config.bind.ip();
+        let localnet = Self {
+            rpc_url: format!("http://{host}:{}", config.bind.port()),
+            ws_url: format!("ws://{host}:{ws_port}"),
+            keypair_path: config.keypair_path,
+            payer,
+            commands,
+            runloop: Some(runloop),
+        };
+        localnet.disable_reset()?;
+        Ok(localnet)
+    }
+
+    /// Stops the chain and waits for it.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.commands.send(SimnetCommand::Terminate(None));
+        if let Some(runloop) = self.runloop.take() {
+            let _ = runloop.join();
+        }
+    }
+
+    /// Turns off `surfnet_resetNetwork`, which would rebuild the chain without
+    /// the native programs.
+    fn disable_reset(&self) -> Result<(), LocalnetError> {
+        let client = solana_rpc_client::rpc_client::RpcClient::new(self.rpc_url.clone());
+        client
+            .send::<serde_json::Value>(
+                solana_rpc_client_api::request::RpcRequest::Custom {
+                    method: "surfnet_disableCheatcode",
+                },
+                serde_json::json!([["surfnet_resetNetwork"]]),
+            )
+            .map(|_| ())
+            .map_err(|e| LocalnetError::Surfnet(format!("disabling surfnet_resetNetwork: {e}")))
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Native CPI from a builtin goes through the global syscall stubs that
+/// `solana-program-test` installs when a `ProgramTest` starts: without them a
+/// CPI from a native program silently does nothing. Start one, once.
+fn install_syscall_stubs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        runtime.block_on(async {
+            let program_test = solana_program_test::ProgramTest::default();
+            drop(program_test.start_with_context().await);
+        });
+    });
+}
+
+fn register_programs(svm: &mut SurfnetSvm) {
+    for program in programs::depinkit_programs() {
+        svm.inner.svm.add_builtin(program.id, program.entry);
+    }
+}
+
+fn write_keypair(keypair: &Keypair, path: &PathBuf) -> Result<(), LocalnetError> {
+    let error = |e| LocalnetError::Keypair(path.display().to_string(), e);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(error)?;
+    }
+    let bytes: Vec<u8> = keypair.to_bytes().to_vec();
+    std::fs::write(path, serde_json::to_string(&bytes).expect("json")).map_err(error)
+}
+
+fn wait_until_ready(events: &Receiver<SimnetEvent>) -> Result<(), LocalnetError> {
+    let deadline = std::time::Instant::now() + READY_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match events.recv_timeout(left) {
+            Ok(SimnetEvent::Ready(_)) => return Ok(()),
+            Ok(SimnetEvent::Aborted(reason)) => return Err(LocalnetError::Surfnet(reason)),
+            Ok(_) => {}
+            Err(e) => return Err(LocalnetError::Surfnet(format!("not ready: {e}"))),
+        }
+    }
+}
+
+/// Keeps the event channel empty (it is unbounded) and reports errors.
+fn spawn_event_drain(events: Receiver<SimnetEvent>) {
+    std::thread::spawn(move || {
+        for event in events {
+            match event {
+                SimnetEvent::ErrorLog(_, message) | SimnetEvent::Aborted(message) => {
+                    eprintln!("depinkit-localnet: {message}");
+                }
+                SimnetEvent::Shutdown => break,
+                _ => {}
+            }
+        }
+    });
+}
+
+/// Re-registers the programs if the chain was rebuilt without them.
+fn spawn_builtin_watcher(locker: SurfnetSvmLocker) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            let missing = locker
+                .with_svm_reader(|svm| svm.inner.svm.get_account(&device_registry::ID).is_none());
+            if missing {
+                locker.with_svm_writer(register_programs);
+            }
+        }
+    });
+}

@@ -1,0 +1,124 @@
+//! Fetching and decoding program accounts over RPC.
+
+use crate::errors::SdkError;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::{
+    config::{RpcAccountInfoConfig, RpcProgramAccountsConfig},
+    filter::{Memcmp, RpcFilterType},
+};
+use solana_sdk::pubkey::Pubkey;
+
+/// Fetches and decodes the Anchor account at `address` (discriminator checked).
+pub async fn fetch<T: AccountDeserialize>(
+    rpc: &RpcClient,
+    address: &Pubkey,
+) -> Result<T, SdkError> {
+    fetch_optional(rpc, address)
+        .await?
+        .ok_or(SdkError::AccountNotFound(*address))
+}
+
+/// Like [`fetch`], `None` when the account does not exist.
+pub async fn fetch_optional<T: AccountDeserialize>(
+    rpc: &RpcClient,
+    address: &Pubkey,
+) -> Result<Option<T>, SdkError> {
+    let response = rpc
+        .get_account_with_commitment(address, rpc.commitment())
+        .await?;
+    match response.value {
+        None => Ok(None),
+        Some(account) => T::try_deserialize(&mut account.data.as_slice())
+            .map(Some)
+            .map_err(|e| SdkError::Decode(*address, std::any::type_name::<T>(), e.to_string())),
+    }
+}
+
+/// A filter on the bytes at `offset` of an account's data.
+pub fn memcmp(offset: usize, bytes: &[u8]) -> RpcFilterType {
+    RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))
+}
+
+/// Every account of type `T` owned by `program` that matches `filters`.
+pub async fn fetch_all<T: AccountDeserialize + Discriminator>(
+    rpc: &RpcClient,
+    program: &Pubkey,
+    mut filters: Vec<RpcFilterType>,
+) -> Result<Vec<(Pubkey, T)>, SdkError> {
+    filters.insert(0, memcmp(0, T::DISCRIMINATOR));
+    let config = RpcProgramAccountsConfig {
+        filters: Some(filters),
+        account_config: RpcAccountInfoConfig {
+            encoding: Some(solana_rpc_client_api::config::UiAccountEncoding::Base64),
+            commitment: Some(rpc.commitment()),
+            ..RpcAccountInfoConfig::default()
+        },
+        ..RpcProgramAccountsConfig::default()
+    };
+    let accounts = rpc
+        .get_program_ui_accounts_with_config(program, config)
+        .await?;
+    accounts
+        .into_iter()
+        .map(|(address, account)| {
+            let data = account.data.decode().ok_or_else(|| {
+                SdkError::Decode(
+                    address,
+                    std::any::type_name::<T>(),
+                    "undecodable data".into(),
+                )
+            })?;
+            T::try_deserialize(&mut data.as_slice())
+                .map(|value| (address, value))
+                .map_err(|e| SdkError::Decode(address, std::any::type_name::<T>(), e.to_string()))
+        })
+        .collect()
+}
+
+/// Byte offset of `network` in a `Device` (after discriminator, version and
+/// two bumps), for filtering a network's devices.
+pub const DEVICE_NETWORK_OFFSET: usize = 8 + 1 + 1 + 1;
+/// Byte offset of `network` in a `Maker`.
+pub const MAKER_NETWORK_OFFSET: usize = 8 + 1 + 1;
+/// Byte offset of `customer` in an `Order` (after network).
+pub const ORDER_CUSTOMER_OFFSET: usize = 8 + 1 + 1 + 32;
+
+/// Every device of `network`.
+pub async fn devices_of_network(
+    rpc: &RpcClient,
+    network: &Pubkey,
+) -> Result<Vec<(Pubkey, device_registry::state::Device)>, SdkError> {
+    fetch_all(
+        rpc,
+        &device_registry::ID,
+        vec![memcmp(DEVICE_NETWORK_OFFSET, network.as_ref())],
+    )
+    .await
+}
+
+/// Every maker of `network`.
+pub async fn makers_of_network(
+    rpc: &RpcClient,
+    network: &Pubkey,
+) -> Result<Vec<(Pubkey, device_registry::state::Maker)>, SdkError> {
+    fetch_all(
+        rpc,
+        &device_registry::ID,
+        vec![memcmp(MAKER_NETWORK_OFFSET, network.as_ref())],
+    )
+    .await
+}
+
+/// Every open order of `customer`.
+pub async fn orders_of_customer(
+    rpc: &RpcClient,
+    customer: &Pubkey,
+) -> Result<Vec<(Pubkey, service_payments::state::Order)>, SdkError> {
+    fetch_all(
+        rpc,
+        &service_payments::ID,
+        vec![memcmp(ORDER_CUSTOMER_OFFSET, customer.as_ref())],
+    )
+    .await
+}
