@@ -211,6 +211,27 @@ impl Drop for Localnet {
     }
 }
 
+/// Moves the chain's clock to `unix_timestamp` (seconds) with surfpool's
+/// `surfnet_timeTravel`, so that epochs end without waiting.
+pub async fn time_travel(
+    rpc: &solana_rpc_client::nonblocking::rpc_client::RpcClient,
+    unix_timestamp: i64,
+) -> Result<(), LocalnetError> {
+    let millis = u64::try_from(unix_timestamp)
+        .ok()
+        .and_then(|s| s.checked_mul(1_000))
+        .ok_or_else(|| LocalnetError::Surfnet(format!("bad timestamp {unix_timestamp}")))?;
+    rpc.send::<serde_json::Value>(
+        solana_rpc_client_api::request::RpcRequest::Custom {
+            method: "surfnet_timeTravel",
+        },
+        serde_json::json!([{ "absoluteTimestamp": millis }]),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| LocalnetError::Surfnet(format!("time travel: {e}")))
+}
+
 /// Native CPI from a builtin goes through the global syscall stubs that
 /// `solana-program-test` installs when a `ProgramTest` starts: without them a
 /// CPI from a native program silently does nothing. Start one, once.
