@@ -1,9 +1,7 @@
 //! A bank with the depinkit programs and the helpers tests need around it.
 
 use crate::programs::add_depinkit_programs;
-use anchor_lang::{
-    AccountDeserialize, InstructionData, ToAccountMetas, solana_program::system_instruction,
-};
+use anchor_lang::{AccountDeserialize, solana_program::system_instruction};
 use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::{
     clock::Clock,
@@ -269,27 +267,7 @@ impl Harness {
     }
 }
 
-/// Associated token account address of `owner` for `mint` under `token_program`.
-pub fn ata(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
-    spl_associated_token_account_interface::address::get_associated_token_address_with_program_id(
-        owner,
-        mint,
-        token_program,
-    )
-}
-
-/// Builds an Anchor instruction from its generated `accounts` and `instruction` types.
-pub fn anchor_ix(
-    program_id: Pubkey,
-    accounts: impl ToAccountMetas,
-    data: impl InstructionData,
-) -> Instruction {
-    Instruction {
-        program_id,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
-    }
-}
+pub use depinkit_sdk::{anchor_ix, ata};
 
 /// The custom error code a failed transaction ended with, if any.
 pub fn custom_error(result: &Result<(), BanksClientError>) -> Option<u32> {

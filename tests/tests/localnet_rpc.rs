@@ -170,9 +170,22 @@ impl Chain {
 fn every_instruction_over_json_rpc_and_websocket() {
     let port = free_port_pair();
     let dir = std::env::temp_dir().join(format!("depinkit-localnet-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A prepared account, in the `solana account --output json` format.
+    let prepared = Pubkey::new_unique();
+    let prepared_owner = Pubkey::new_unique();
+    let account_file = dir.join("prepared.json");
+    std::fs::write(
+        &account_file,
+        format!(
+            r#"{{"pubkey":"{prepared}","account":{{"lamports":5000000,"data":["3q2+7w==","base64"],"owner":"{prepared_owner}","executable":false,"rentEpoch":0,"space":4}}}}"#
+        ),
+    )
+    .unwrap();
     let localnet = Localnet::start(LocalnetConfig {
         bind: ([127, 0, 0, 1], port).into(),
         keypair_path: dir.join("payer.json"),
+        account_files: vec![account_file],
         ..LocalnetConfig::default()
     })
     .expect("localnet starts");
@@ -197,6 +210,13 @@ fn every_instruction_over_json_rpc_and_websocket() {
             },
         );
         let chain = Chain { rpc, sender, payer };
+        let loaded = chain
+            .rpc
+            .get_account(&prepared)
+            .await
+            .expect("prepared account");
+        assert_eq!(loaded.data, vec![0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(loaded.owner, prepared_owner);
         standard_rpc(&chain).await;
         let world = registry_flow(&chain).await;
         pool_flow(&chain, &world).await;
