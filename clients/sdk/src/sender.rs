@@ -139,19 +139,14 @@ impl TransactionSender {
     /// The priority fee to pay for writing `accounts`: the configured percentile
     /// of recent fees, within the floor and the cap.
     pub async fn priority_fee(&self, accounts: &[Pubkey]) -> Result<u64, SdkError> {
-        let mut fees: Vec<u64> = self
+        let fees: Vec<u64> = self
             .rpc
             .get_recent_prioritization_fees(accounts)
             .await?
             .into_iter()
             .map(|fee| fee.prioritization_fee)
             .collect();
-        fees.sort_unstable();
-        let chosen = match fees.len() {
-            0 => 0,
-            n => fees[(n - 1) * usize::from(self.config.priority_fee_percentile.min(100)) / 100],
-        };
-        Ok(chosen.clamp(self.config.priority_fee_floor, self.config.priority_fee_cap))
+        Ok(pick_priority_fee(fees, &self.config))
     }
 
     /// Simulates, prices, signs, sends and confirms `instructions` paid by
@@ -243,6 +238,16 @@ impl TransactionSender {
     }
 }
 
+/// The configured percentile of `fees`, within the floor and the cap.
+pub fn pick_priority_fee(mut fees: Vec<u64>, config: &SenderConfig) -> u64 {
+    fees.sort_unstable();
+    let chosen = match fees.len() {
+        0 => 0,
+        n => fees[(n - 1) * usize::from(config.priority_fee_percentile.min(100)) / 100],
+    };
+    chosen.clamp(config.priority_fee_floor, config.priority_fee_cap)
+}
+
 fn sign<T: Signers + ?Sized>(
     instructions: &[Instruction],
     payer: &Pubkey,
@@ -269,4 +274,47 @@ fn shift_index(error: TransactionError, prefix: u8) -> TransactionError {
 fn decode(error: TransactionError, instructions: &[Instruction]) -> SdkError {
     let programs: Vec<Pubkey> = instructions.iter().map(|ix| ix.program_id).collect();
     SdkError::from_transaction_error(error, &programs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_sdk::instruction::InstructionError;
+
+    #[test]
+    fn priority_fee_is_a_bounded_percentile() {
+        let config = SenderConfig {
+            priority_fee_floor: 10,
+            priority_fee_cap: 500,
+            priority_fee_percentile: 50,
+            ..SenderConfig::default()
+        };
+        assert_eq!(pick_priority_fee(vec![], &config), 10, "floor when no data");
+        assert_eq!(
+            pick_priority_fee(vec![300, 100, 200], &config),
+            200,
+            "median"
+        );
+        assert_eq!(
+            pick_priority_fee(vec![9_000, 8_000, 7_000], &config),
+            500,
+            "cap"
+        );
+        let top = SenderConfig {
+            priority_fee_percentile: 100,
+            ..config
+        };
+        assert_eq!(pick_priority_fee(vec![1, 50, 20], &top), 50);
+    }
+
+    #[test]
+    fn instruction_indices_skip_the_compute_budget_prefix() {
+        let error = TransactionError::InstructionError(3, InstructionError::Custom(6000));
+        assert_eq!(
+            shift_index(error, 2),
+            TransactionError::InstructionError(1, InstructionError::Custom(6000))
+        );
+        let in_prefix = TransactionError::InstructionError(0, InstructionError::InvalidArgument);
+        assert_eq!(shift_index(in_prefix.clone(), 2), in_prefix);
+    }
 }

@@ -1,7 +1,37 @@
 //! How many credits a burn buys. Integer arithmetic only; the buyer gets the
 //! price minus its confidence, so never more than the tokens are worth.
 
-use crate::state::Price;
+use crate::{
+    pda::PAYMENTS_SEED,
+    state::{PaymentsConfig, Price},
+};
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount};
+
+/// Mints `amount` credits to `to`, signed by the config PDA (the mint authority).
+pub fn mint_credits<'info>(
+    config: &Account<'info, PaymentsConfig>,
+    credits_mint: &InterfaceAccount<'info, Mint>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    token_program: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    let network = config.network;
+    let bump = [config.bump];
+    let seeds: [&[u8]; 3] = [PAYMENTS_SEED, network.as_ref(), &bump];
+    token_interface::mint_to(
+        CpiContext::new_with_signer(
+            token_program.key(),
+            MintTo {
+                mint: credits_mint.to_account_info(),
+                to: to.to_account_info(),
+                authority: config.to_account_info(),
+            },
+            &[&seeds],
+        ),
+        amount,
+    )
+}
 
 /// Credits (in base units of the credits mint) bought by burning `amount` base
 /// units of a token with `burn_decimals`, at `price`, when one whole credit is

@@ -1,8 +1,11 @@
 //! Moving tokens out of an order's escrow, signed by the order PDA: shared by
 //! settlements and cancellations.
 
+use crate::state::Order;
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, CloseAccount, Mint, TransferChecked};
+use anchor_spl::token_interface::{
+    self, CloseAccount, Mint, TokenAccount, TokenInterface, TransferChecked,
+};
 
 /// The accounts every escrow payment names.
 pub struct OrderEscrow<'a, 'info> {
@@ -18,7 +21,24 @@ pub struct OrderEscrow<'a, 'info> {
     pub signer: &'a [&'a [&'a [u8]]],
 }
 
-impl<'info> OrderEscrow<'_, 'info> {
+impl<'a, 'info> OrderEscrow<'a, 'info> {
+    /// The escrow of `order`, signing with `signer` (the order PDA's seeds).
+    pub fn new(
+        order: &Account<'info, Order>,
+        escrow: &InterfaceAccount<'info, TokenAccount>,
+        mint: &'a InterfaceAccount<'info, Mint>,
+        token_program: &Interface<'info, TokenInterface>,
+        signer: &'a [&'a [&'a [u8]]],
+    ) -> Self {
+        Self {
+            order: order.to_account_info(),
+            escrow: escrow.to_account_info(),
+            mint,
+            token_program: token_program.key(),
+            signer,
+        }
+    }
+
     /// Pays `amount` (nothing when 0) from the escrow to `to`.
     pub fn pay(&self, to: AccountInfo<'info>, amount: u64) -> Result<()> {
         if amount == 0 {

@@ -2,13 +2,15 @@
 //! non-transferable credits.
 
 use crate::{
-    credits::credits_for_burn, errors::PaymentError, pda::PAYMENTS_SEED, state::PaymentsConfig,
+    credits::{credits_for_burn, mint_credits},
+    errors::PaymentError,
+    state::PaymentsConfig,
 };
 use anchor_lang::prelude::*;
 use anchor_spl::{
     associated_token::AssociatedToken,
     token_2022::Token2022,
-    token_interface::{self, BurnChecked, Mint, MintTo, TokenAccount, TokenInterface},
+    token_interface::{self, BurnChecked, Mint, TokenAccount, TokenInterface},
 };
 
 /// Accounts of `buy_credits`.
@@ -85,19 +87,11 @@ pub fn handler(ctx: Context<BuyCredits>, amount: u64, min_credits: u64) -> Resul
         amount,
         ctx.accounts.burn_mint.decimals,
     )?;
-    let network = config.network;
-    let bump = [config.bump];
-    let seeds: [&[u8]; 3] = [PAYMENTS_SEED, network.as_ref(), &bump];
-    token_interface::mint_to(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            MintTo {
-                mint: ctx.accounts.credits_mint.to_account_info(),
-                to: ctx.accounts.buyer_credits.to_account_info(),
-                authority: ctx.accounts.config.to_account_info(),
-            },
-            &[&seeds],
-        ),
+    mint_credits(
+        &ctx.accounts.config,
+        &ctx.accounts.credits_mint,
+        &ctx.accounts.buyer_credits,
+        &ctx.accounts.token_program.to_account_info(),
         credits,
     )
 }

@@ -60,13 +60,13 @@ pub fn handler(ctx: Context<CancelOrder>) -> Result<()> {
     let seeds: [&[u8]; 5] = [ORDER_SEED, network.as_ref(), customer.as_ref(), &id, &bump];
     let signer = [&seeds[..]];
     let accounts = &ctx.accounts;
-    let escrow = OrderEscrow {
-        order: accounts.order.to_account_info(),
-        escrow: accounts.escrow.to_account_info(),
-        mint: &accounts.payment_mint,
-        token_program: accounts.payment_token_program.key(),
-        signer: &signer,
-    };
+    let escrow = OrderEscrow::new(
+        &accounts.order,
+        &accounts.escrow,
+        &accounts.payment_mint,
+        &accounts.payment_token_program,
+        &signer,
+    );
     escrow.pay(
         accounts.customer_payment_account.to_account_info(),
         accounts.escrow.amount,

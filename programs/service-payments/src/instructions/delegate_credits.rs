@@ -5,15 +5,16 @@
 //! customer (who signs) and minted into the escrow's account by the config PDA.
 
 use crate::{
+    credits::mint_credits,
     errors::PaymentError,
-    pda::{PAYMENTS_SEED, USAGE_ESCROW_SEED},
+    pda::USAGE_ESCROW_SEED,
     state::{ACCOUNT_VERSION, PaymentsConfig, UsageEscrow},
 };
 use anchor_lang::prelude::*;
 use anchor_spl::{
     associated_token::AssociatedToken,
     token_2022::Token2022,
-    token_interface::{self, Burn, Mint, MintTo, TokenAccount},
+    token_interface::{self, Burn, Mint, TokenAccount},
 };
 
 /// Accounts of `delegate_credits`.
@@ -74,22 +75,14 @@ pub fn handler(ctx: Context<DelegateCredits>, amount: u64) -> Result<()> {
         ),
         amount,
     )?;
-    let config = &ctx.accounts.config;
-    let network = config.network;
-    let bump = [config.bump];
-    let seeds: [&[u8]; 3] = [PAYMENTS_SEED, network.as_ref(), &bump];
-    token_interface::mint_to(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            MintTo {
-                mint: ctx.accounts.credits_mint.to_account_info(),
-                to: ctx.accounts.escrow_credits.to_account_info(),
-                authority: ctx.accounts.config.to_account_info(),
-            },
-            &[&seeds],
-        ),
+    mint_credits(
+        &ctx.accounts.config,
+        &ctx.accounts.credits_mint,
+        &ctx.accounts.escrow_credits,
+        &ctx.accounts.token_program.to_account_info(),
         amount,
     )?;
+    let network = ctx.accounts.config.network;
     let escrow = &mut ctx.accounts.usage_escrow;
     if escrow.version == 0 {
         escrow.version = ACCOUNT_VERSION;
