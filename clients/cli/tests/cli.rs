@@ -1,0 +1,473 @@
+//! End-to-end: the built `depin` binary against a localnet on a free port,
+//! each command's happy path, its error messages and exit codes, and the shapes
+//! of `--output json` (snapshots in tests/snapshots; `UPDATE_SNAPSHOTS=1`
+//! rewrites them).
+
+use depinkit_localnet::{Localnet, LocalnetConfig};
+use serde_json::Value;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_sdk::{
+    program_pack::Pack,
+    pubkey::Pubkey,
+    signature::{Keypair, Signer, read_keypair_file, write_keypair_file},
+    transaction::Transaction,
+};
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
+
+fn free_port_pair() -> u16 {
+    loop {
+        let first = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = first.local_addr().unwrap().port();
+        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
+struct Env {
+    dir: PathBuf,
+    url: String,
+    payer: PathBuf,
+}
+
+impl Env {
+    fn depin(&self, keypair: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_depin"))
+            .arg("-u")
+            .arg(&self.url)
+            .arg("-k")
+            .arg(keypair)
+            .args(args)
+            .env("HOME", &self.dir)
+            .env("DEPIN_CONFIG", self.dir.join("depinkit.json"))
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run depin")
+    }
+
+    /// Runs as the payer with `--output json` and returns the JSON.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        let out = self.depin(&self.payer, &all);
+        assert!(
+            out.status.success(),
+            "depin {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "depin {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Runs and expects failure with `code` and one stderr line containing `needle`.
+    fn fails(&self, keypair: &Path, args: &[&str], code: i32, needle: &str) {
+        let out = self.depin(keypair, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(out.status.code(), Some(code), "depin {args:?}: {stderr}");
+        assert_eq!(lines.len(), 1, "one error line for {args:?}: {stderr}");
+        assert!(
+            lines[0].contains(needle),
+            "{needle:?} not in {:?}",
+            lines[0]
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// The JSON's shape: keys and value kinds, not values.
+fn shape(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.first().map(shape).into_iter().collect()),
+        Value::String(_) => "string".into(),
+        Value::Number(_) => "number".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Null => "null".into(),
+    }
+}
+
+fn snapshot(name: &str, value: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.json"));
+    let actual = serde_json::to_string_pretty(&shape(value)).unwrap();
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, format!("{actual}\n")).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}: run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(expected.trim_end(), actual, "JSON shape of {name} changed");
+}
+
+fn create_mint(rpc: &RpcClient, payer: &Keypair) -> Pubkey {
+    let mint = Keypair::new();
+    let len = spl_token_2022_interface::state::Mint::LEN;
+    let rent = rpc.get_minimum_balance_for_rent_exemption(len).unwrap();
+    let ixs = [
+        anchor_lang::solana_program::system_instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            rent,
+            len as u64,
+            &SPL_TOKEN,
+        ),
+        spl_token_2022_interface::instruction::initialize_mint2(
+            &SPL_TOKEN,
+            &mint.pubkey(),
+            &payer.pubkey(),
+            None,
+            6,
+        )
+        .unwrap(),
+    ];
+    let tx = Transaction::new_signed_with_payer(
+        &ixs,
+        Some(&payer.pubkey()),
+        &[payer, &mint],
+        rpc.get_latest_blockhash().unwrap(),
+    );
+    rpc.send_and_confirm_transaction(&tx).unwrap();
+    mint.pubkey()
+}
+
+#[test]
+fn every_command_against_a_localnet() {
+    let port = free_port_pair();
+    let dir = std::env::temp_dir().join(format!("depin-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let localnet = Localnet::start(LocalnetConfig {
+        bind: ([127, 0, 0, 1], port).into(),
+        keypair_path: dir.join("payer.json"),
+        ..LocalnetConfig::default()
+    })
+    .expect("localnet");
+    let env = Env {
+        dir: dir.clone(),
+        url: localnet.rpc_url.clone(),
+        payer: localnet.keypair_path.clone(),
+    };
+    let payer = read_keypair_file(&env.payer).unwrap();
+    let rpc = RpcClient::new_with_commitment(
+        env.url.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
+    let reward_mint = create_mint(&rpc, &payer).to_string();
+    let oracle = Pubkey::new_unique().to_string();
+
+    // Network.
+    let created = env.json(&[
+        "network",
+        "create",
+        "--seed",
+        "cli-net",
+        "--name",
+        "CLI Net",
+        "--symbol",
+        "CLI",
+        "--category",
+        "wireless",
+        "--reward-mint",
+        &reward_mint,
+        "--oracle",
+        &oracle,
+        "--uri-base",
+        "https://example.org/",
+    ]);
+    snapshot("network_create", &created);
+    let network = created["network"].as_str().unwrap().to_string();
+    let shown = env.json(&["network", "show", "--network", "cli-net"]);
+    snapshot("network_show", &shown);
+    assert_eq!(shown["address"], network.as_str());
+    assert_eq!(shown["category"], "wireless");
+    assert_eq!(shown["threshold"], 1);
+    let updated = env.json(&[
+        "network",
+        "update",
+        "--network",
+        "cli-net",
+        "--name",
+        "CLI Network",
+    ]);
+    assert!(updated["signature"].is_string());
+    let listed = env.json(&["network", "list"]);
+    snapshot("network_list", &listed);
+    assert_eq!(listed[0]["name"], "CLI Network");
+    assert_eq!(listed[0]["local_name"], "cli-net");
+
+    // Makers.
+    let maker_path = dir.join("maker.json");
+    write_keypair_file(&Keypair::new(), &maker_path).unwrap();
+    let maker_key = read_keypair_file(&maker_path).unwrap().pubkey().to_string();
+    let maker = env.json(&[
+        "maker",
+        "register",
+        "--network",
+        "cli-net",
+        "--name",
+        "Acme",
+        "--issuing-key",
+        maker_path.to_str().unwrap(),
+    ]);
+    snapshot("maker_register", &maker);
+    env.json(&["maker", "approve", "--network", "cli-net", &maker_key]);
+    let makers = env.json(&["maker", "list", "--network", "cli-net"]);
+    snapshot("maker_list", &makers);
+    assert_eq!(makers[0]["status"], "approved");
+
+    // Devices: onboarding signed locally from a keypair file.
+    let device_path = dir.join("device.json");
+    let keygen = env.json(&["device", "keygen", "-o", device_path.to_str().unwrap()]);
+    snapshot("device_keygen", &keygen);
+    let onboarded = env.json(&[
+        "device",
+        "onboard",
+        "--network",
+        "cli-net",
+        "--issuing-key",
+        maker_path.to_str().unwrap(),
+        "--device-keypair",
+        device_path.to_str().unwrap(),
+        "--lat",
+        "37.7749",
+        "--lon",
+        "-122.4194",
+    ]);
+    snapshot("device_onboard", &onboarded);
+    let device_key = onboarded["device_key"].as_str().unwrap().to_string();
+    let device = env.json(&["device", "show", "--network", "cli-net", &device_key]);
+    snapshot("device_show", &device);
+    assert_eq!(device["holder"], payer.pubkey().to_string().as_str());
+    assert_eq!(device["status"], "active");
+
+    // Onboarding with a signature made "on the device".
+    let remote = Keypair::new();
+    let message = env.json(&[
+        "device",
+        "onboard-message",
+        "--network",
+        "cli-net",
+        "--device",
+        &remote.pubkey().to_string(),
+        "--cell",
+        "8c283082a6d5dff",
+    ]);
+    snapshot("device_onboard_message", &message);
+    let hex = message["message_hex"].as_str().unwrap();
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let signature = remote.sign_message(&bytes).to_string();
+    let expires_at = message["expires_at"].to_string();
+    env.json(&[
+        "device",
+        "onboard",
+        "--network",
+        "cli-net",
+        "--issuing-key",
+        maker_path.to_str().unwrap(),
+        "--device",
+        &remote.pubkey().to_string(),
+        "--device-signature",
+        &signature,
+        "--expires-at",
+        &expires_at,
+        "--cell",
+        "8c283082a6d5dff",
+    ]);
+    let mine = env.json(&[
+        "device",
+        "list",
+        "--network",
+        "cli-net",
+        "--owner",
+        &payer.pubkey().to_string(),
+    ]);
+    snapshot("device_list", &mine);
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+    let none = env.json(&[
+        "device",
+        "list",
+        "--network",
+        "cli-net",
+        "--owner",
+        &Pubkey::new_unique().to_string(),
+    ]);
+    assert_eq!(none.as_array().unwrap().len(), 0);
+
+    // Moving a device.
+    let moved = env.json(&[
+        "device",
+        "assert-location",
+        "--network",
+        "cli-net",
+        "--device-keypair",
+        device_path.to_str().unwrap(),
+        "--cell",
+        "8c1fb46625551ff",
+    ]);
+    assert_eq!(moved["location"], "8c1fb46625551ff");
+    let device = env.json(&["device", "show", "--network", "cli-net", &device_key]);
+    assert_eq!(device["location"], "8c1fb46625551ff");
+    assert_eq!(device["location_assert_count"], 1);
+
+    // Error messages and exit codes.
+    let payer_path = env.payer.clone();
+    env.fails(
+        &dir.join("missing.json"),
+        &["network", "update", "--network", "cli-net", "--name", "X"],
+        2,
+        "cannot read keypair",
+    );
+    env.fails(
+        &payer_path,
+        &["device", "show", "--network", "no-such-net", &device_key],
+        2,
+        "unknown network",
+    );
+    env.fails(
+        &payer_path,
+        &[
+            "device",
+            "onboard-message",
+            "--network",
+            "cli-net",
+            "--device",
+            &device_key,
+            "--cell",
+            "8c283082a6d5dfe",
+        ],
+        2,
+        "not a valid H3 cell",
+    );
+    env.fails(
+        &payer_path,
+        &[
+            "device",
+            "onboard-message",
+            "--network",
+            "cli-net",
+            "--device",
+            &device_key,
+            "--cell",
+            "zz",
+        ],
+        2,
+        "not a hex H3 index",
+    );
+    env.fails(
+        &payer_path,
+        &[
+            "device",
+            "onboard",
+            "--network",
+            "cli-net",
+            "--issuing-key",
+            maker_path.to_str().unwrap(),
+            "--device-keypair",
+            device_path.to_str().unwrap(),
+            "--lat",
+            "37.7749",
+            "--lon",
+            "-122.4194",
+        ],
+        3,
+        "DeviceAlreadyOnboarded",
+    );
+    let poor = dir.join("poor.json");
+    write_keypair_file(&Keypair::new(), &poor).unwrap();
+    env.fails(
+        &poor,
+        &[
+            "network",
+            "create",
+            "--seed",
+            "poor",
+            "--name",
+            "Poor",
+            "--symbol",
+            "P",
+            "--category",
+            "storage",
+            "--reward-mint",
+            &reward_mint,
+            "--oracle",
+            &oracle,
+        ],
+        3,
+        "cannot pay",
+    );
+    env.fails(
+        &payer_path,
+        &["maker", "revoke", "--network", "cli-net", &maker_key],
+        2,
+        "Pass -y",
+    );
+    env.json(&["maker", "revoke", "--network", "cli-net", &maker_key, "-y"]);
+    let other_device = dir.join("other.json");
+    write_keypair_file(&Keypair::new(), &other_device).unwrap();
+    env.fails(
+        &payer_path,
+        &[
+            "device",
+            "onboard",
+            "--network",
+            "cli-net",
+            "--issuing-key",
+            maker_path.to_str().unwrap(),
+            "--device-keypair",
+            other_device.to_str().unwrap(),
+        ],
+        3,
+        "MakerNotApproved",
+    );
+
+    // Help for every command.
+    for args in [
+        vec!["--help"],
+        vec!["network", "--help"],
+        vec!["network", "create", "--help"],
+        vec!["network", "update", "--help"],
+        vec!["network", "show", "--help"],
+        vec!["network", "list", "--help"],
+        vec!["maker", "--help"],
+        vec!["maker", "register", "--help"],
+        vec!["maker", "approve", "--help"],
+        vec!["maker", "revoke", "--help"],
+        vec!["maker", "list", "--help"],
+        vec!["device", "--help"],
+        vec!["device", "keygen", "--help"],
+        vec!["device", "onboard-message", "--help"],
+        vec!["device", "onboard", "--help"],
+        vec!["device", "assert-location", "--help"],
+        vec!["device", "show", "--help"],
+        vec!["device", "list", "--help"],
+        vec!["localnet", "--help"],
+    ] {
+        let out = env.depin(&payer_path, &args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
+            "{args:?}"
+        );
+    }
+    localnet.shutdown();
+}
