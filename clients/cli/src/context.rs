@@ -144,3 +144,33 @@ impl Context {
         Ok(i64::from_le_bytes(bytes))
     }
 }
+
+impl Context {
+    /// The token program owning `mint`.
+    pub async fn token_program_of(&self, mint: &Pubkey) -> Result<Pubkey, CliError> {
+        self.rpc
+            .get_account(mint)
+            .await
+            .map(|account| account.owner)
+            .map_err(|e| CliError::Input(format!("cannot read mint {mint}: {e}")))
+    }
+
+    /// The network named by `--network`, with its account.
+    pub async fn network_account(
+        &self,
+    ) -> Result<(Pubkey, depinkit_sdk::device_registry::state::Network), CliError> {
+        let address = self.network()?;
+        let network = depinkit_sdk::accounts::fetch(&self.rpc, &address).await?;
+        Ok((address, network))
+    }
+
+    /// Token balance of `account` in base units (0 if it does not exist).
+    pub async fn token_balance(&self, account: &Pubkey) -> u64 {
+        self.rpc
+            .get_token_account_balance(account)
+            .await
+            .ok()
+            .and_then(|b| b.amount.parse().ok())
+            .unwrap_or(0)
+    }
+}

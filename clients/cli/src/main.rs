@@ -9,7 +9,10 @@ mod location;
 mod output;
 
 use clap::{Parser, Subcommand};
-use commands::{device::DeviceCommand, maker::MakerCommand, network::NetworkCommand};
+use commands::{
+    credits::CreditsCommand, device::DeviceCommand, maker::MakerCommand, network::NetworkCommand,
+    order::OrderCommand, pool::PoolCommand, rewards::RewardsCommand,
+};
 use context::Context;
 use output::OutputFormat;
 
@@ -55,6 +58,18 @@ enum Command {
     /// Device keys, onboarding, locations, and listings.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// The network's reward pool.
+    #[command(subcommand)]
+    Pool(PoolCommand),
+    /// Claimable rewards, and claiming them.
+    #[command(subcommand)]
+    Rewards(RewardsCommand),
+    /// Burn-and-mint credits.
+    #[command(subcommand)]
+    Credits(CreditsCommand),
+    /// Escrowed service orders.
+    #[command(subcommand)]
+    Order(OrderCommand),
 }
 
 fn main() {
@@ -78,6 +93,10 @@ fn main() {
                     Command::Network(c) => commands::network::run(&ctx, c).await,
                     Command::Maker(c) => commands::maker::run(&ctx, c).await,
                     Command::Device(c) => commands::device::run(&ctx, c).await,
+                    Command::Pool(c) => commands::pool::run(&ctx, c).await,
+                    Command::Rewards(c) => commands::rewards::run(&ctx, c).await,
+                    Command::Credits(c) => commands::credits::run(&ctx, c).await,
+                    Command::Order(c) => commands::order::run(&ctx, c).await,
                     Command::Localnet { .. } => unreachable!("handled above"),
                 }
             })

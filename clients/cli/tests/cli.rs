@@ -117,6 +117,29 @@ fn snapshot(name: &str, value: &Value) {
     assert_eq!(expected.trim_end(), actual, "JSON shape of {name} changed");
 }
 
+fn send(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    ixs: &[solana_sdk::instruction::Instruction],
+    signers: &[&Keypair],
+) {
+    let mut all = vec![payer];
+    all.extend_from_slice(signers);
+    let tx = Transaction::new_signed_with_payer(
+        ixs,
+        Some(&payer.pubkey()),
+        &all,
+        rpc.get_latest_blockhash().unwrap(),
+    );
+    rpc.send_and_confirm_transaction(&tx)
+        .expect("setup transaction");
+}
+
+fn chain_time(rpc: &RpcClient) -> i64 {
+    let clock = rpc.get_account(&solana_sdk::sysvar::clock::ID).unwrap();
+    i64::from_le_bytes(clock.data[32..40].try_into().unwrap())
+}
+
 fn create_mint(rpc: &RpcClient, payer: &Keypair) -> Pubkey {
     let mint = Keypair::new();
     let len = spl_token_2022_interface::state::Mint::LEN;
@@ -169,8 +192,20 @@ fn every_command_against_a_localnet() {
         env.url.clone(),
         solana_commitment_config::CommitmentConfig::confirmed(),
     );
-    let reward_mint = create_mint(&rpc, &payer).to_string();
-    let oracle = Pubkey::new_unique().to_string();
+    let reward_mint_key = create_mint(&rpc, &payer);
+    let reward_mint = reward_mint_key.to_string();
+    let oracle_keypair = Keypair::new();
+    let oracle = oracle_keypair.pubkey().to_string();
+    send(
+        &rpc,
+        &payer,
+        &[anchor_lang::solana_program::system_instruction::transfer(
+            &payer.pubkey(),
+            &oracle_keypair.pubkey(),
+            1_000_000_000,
+        )],
+        &[],
+    );
 
     // Network.
     let created = env.json(&[
@@ -329,6 +364,253 @@ fn every_command_against_a_localnet() {
     assert_eq!(device["location"], "8c1fb46625551ff");
     assert_eq!(device["location_assert_count"], 1);
 
+    // Pool and rewards.
+    let ata_ix = spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+        &payer.pubkey(), &payer.pubkey(), &reward_mint_key, &SPL_TOKEN);
+    let payer_tokens = depinkit_sdk::ata(&payer.pubkey(), &reward_mint_key, &SPL_TOKEN);
+    let mint_ix = spl_token_2022_interface::instruction::mint_to(
+        &SPL_TOKEN,
+        &reward_mint_key,
+        &payer_tokens,
+        &payer.pubkey(),
+        &[],
+        50_000_000,
+    )
+    .unwrap();
+    send(&rpc, &payer, &[ata_ix, mint_ix], &[]);
+    let created_pool = env.json(&[
+        "pool",
+        "create",
+        "--network",
+        "cli-net",
+        "--emission",
+        "1000000",
+        "--epoch-length",
+        "60",
+    ]);
+    snapshot("pool_create", &created_pool);
+    env.json(&[
+        "pool",
+        "fund",
+        "--network",
+        "cli-net",
+        "--amount",
+        "5000000",
+    ]);
+    let shown_pool = env.json(&["pool", "show", "--network", "cli-net"]);
+    snapshot("pool_show", &shown_pool);
+    assert_eq!(shown_pool["vault_balance"], 5_000_000);
+    // The epoch ends (time travel), the oracle votes a root, the proof file is written.
+    let network_key: Pubkey = network.parse().unwrap();
+    let now = chain_time(&rpc);
+    rpc.send::<Value>(
+        solana_rpc_client_api::request::RpcRequest::Custom {
+            method: "surfnet_timeTravel",
+        },
+        serde_json::json!([{ "absoluteTimestamp": ((now + 61) * 1000) as u64 }]),
+    )
+    .unwrap();
+    let mints: Vec<Pubkey> = [&device_key, &remote.pubkey().to_string()]
+        .iter()
+        .map(|k| {
+            depinkit_sdk::device_registry::pda::find_device_mint_address(
+                &network_key,
+                &k.parse().unwrap(),
+            )
+            .0
+        })
+        .collect();
+    let tree = reward_pool::merkle::RewardTree::new(mints.iter().map(|m| (*m, 1_000))).unwrap();
+    let pool_keys = depinkit_sdk::pool::PoolKeys::new(&network_key, &reward_mint_key, &SPL_TOKEN);
+    let vote = depinkit_sdk::pool::vote_epoch_root(
+        &oracle_keypair.pubkey(),
+        &network_key,
+        &pool_keys.pool,
+        depinkit_sdk::pool::epoch_root_vote(0, &tree),
+    );
+    send(&rpc, &oracle_keypair, &[vote], &[]);
+    let proofs = dir.join("proofs.json");
+    std::fs::write(
+        &proofs,
+        serde_json::to_string(&depinkit_sdk::proofs::ProofFile::from_tree(
+            &pool_keys.pool,
+            0,
+            &tree,
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let proofs_arg = proofs.to_str().unwrap();
+    let due = env.json(&[
+        "rewards",
+        "show",
+        "--network",
+        "cli-net",
+        "--all",
+        "--proofs",
+        proofs_arg,
+    ]);
+    snapshot("rewards_show", &due);
+    assert_eq!(due.as_array().unwrap().len(), 2);
+    assert_eq!(due[0]["claimable"], 1_000);
+    let claimed = env.json(&[
+        "rewards",
+        "claim",
+        "--network",
+        "cli-net",
+        "--all",
+        "--proofs",
+        proofs_arg,
+    ]);
+    snapshot("rewards_claim", &claimed);
+    assert_eq!(claimed["paid"], 2_000);
+    let due = env.json(&[
+        "rewards",
+        "show",
+        "--network",
+        "cli-net",
+        "--device",
+        &device_key,
+        "--proofs",
+        proofs_arg,
+    ]);
+    assert_eq!(due[0]["claimable"], 0);
+    let stale = dir.join("stale.json");
+    let other_tree = reward_pool::merkle::RewardTree::new([(mints[0], 5)]).unwrap();
+    std::fs::write(
+        &stale,
+        serde_json::to_string(&depinkit_sdk::proofs::ProofFile::from_tree(
+            &pool_keys.pool,
+            0,
+            &other_tree,
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    env.fails(
+        &env.payer,
+        &[
+            "rewards",
+            "show",
+            "--network",
+            "cli-net",
+            "--all",
+            "--proofs",
+            stale.to_str().unwrap(),
+        ],
+        2,
+        "another",
+    );
+
+    // Credits: payments set up and priced by the oracle (no CLI commands for those).
+    let pay_keys =
+        depinkit_sdk::payments::PaymentsKeys::new(&network_key, &reward_mint_key, &SPL_TOKEN);
+    let init = depinkit_sdk::payments::init_payments(
+        &payer.pubkey(),
+        &pay_keys,
+        service_payments::instructions::InitPaymentsArgs {
+            credits_decimals: 0,
+            credit_usd_micros: 10,
+            max_price_age_secs: 3_600,
+            order_fee_bps: 100,
+            pool_share_bps: 0,
+        },
+    );
+    send(&rpc, &payer, &[init], &[]);
+    let price = service_payments::instructions::VotePriceArgs {
+        price: 100_000_000,
+        conf: 0,
+        expo: -8,
+        publish_time: chain_time(&rpc),
+    };
+    send(
+        &rpc,
+        &oracle_keypair,
+        &[depinkit_sdk::payments::vote_price(
+            &oracle_keypair.pubkey(),
+            &pay_keys,
+            price,
+        )],
+        &[],
+    );
+    let bought = env.json(&[
+        "credits",
+        "buy",
+        "--network",
+        "cli-net",
+        "--amount",
+        "1000000",
+    ]);
+    assert_eq!(
+        bought["credits"], 100_000,
+        "1 token at $1 buys 100,000 credits of $0.00001"
+    );
+    env.json(&[
+        "credits",
+        "delegate",
+        "--network",
+        "cli-net",
+        "--amount",
+        "400",
+    ]);
+    let balance = env.json(&["credits", "balance", "--network", "cli-net"]);
+    snapshot("credits_balance", &balance);
+    assert_eq!(
+        (balance["credits"].as_u64(), balance["escrowed"].as_u64()),
+        (Some(99_600), Some(400))
+    );
+
+    // Orders.
+    let opened = env.json(&[
+        "order",
+        "open",
+        "--network",
+        "cli-net",
+        "--id",
+        "1",
+        "--amount",
+        "1000",
+    ]);
+    snapshot("order_open", &opened);
+    let order = env.json(&["order", "show", "--network", "cli-net", "--id", "1"]);
+    snapshot("order_show", &order);
+    assert_eq!(order["status"], "open");
+    env.json(&[
+        "order",
+        "accept",
+        "--network",
+        "cli-net",
+        "--customer",
+        &payer.pubkey().to_string(),
+        "--id",
+        "1",
+        "--device",
+        &device_key,
+    ]);
+    let orders = env.json(&["order", "list", "--network", "cli-net"]);
+    snapshot("order_list", &orders);
+    assert_eq!(orders[0]["status"], "accepted");
+    env.fails(
+        &env.payer,
+        &["order", "cancel", "--network", "cli-net", "--id", "1"],
+        3,
+        "CancelAfterAcceptance",
+    );
+    env.json(&[
+        "order",
+        "open",
+        "--network",
+        "cli-net",
+        "--id",
+        "2",
+        "--amount",
+        "500",
+        "--provider",
+        "network",
+    ]);
+    let cancelled = env.json(&["order", "cancel", "--network", "cli-net", "--id", "2"]);
+    assert!(cancelled["signature"].is_string());
+
     // Error messages and exit codes.
     let payer_path = env.payer.clone();
     env.fails(
@@ -461,6 +743,19 @@ fn every_command_against_a_localnet() {
         vec!["device", "show", "--help"],
         vec!["device", "list", "--help"],
         vec!["localnet", "--help"],
+        vec!["pool", "create", "--help"],
+        vec!["pool", "fund", "--help"],
+        vec!["pool", "show", "--help"],
+        vec!["rewards", "show", "--help"],
+        vec!["rewards", "claim", "--help"],
+        vec!["credits", "buy", "--help"],
+        vec!["credits", "delegate", "--help"],
+        vec!["credits", "balance", "--help"],
+        vec!["order", "open", "--help"],
+        vec!["order", "accept", "--help"],
+        vec!["order", "cancel", "--help"],
+        vec!["order", "show", "--help"],
+        vec!["order", "list", "--help"],
     ] {
         let out = env.depin(&payer_path, &args);
         assert!(out.status.success(), "{args:?}");

@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod errors;
 pub mod payments;
 pub mod pool;
+pub mod proofs;
 pub mod registry;
 pub mod sender;
 

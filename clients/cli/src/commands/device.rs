@@ -127,7 +127,7 @@ fn view(address: &Pubkey, d: &Device, holder: Option<Pubkey>) -> DeviceView {
 }
 
 /// The wallet holding the NFT of `mint` now.
-async fn holder(ctx: &Context, mint: &Pubkey) -> Option<Pubkey> {
+pub async fn holder(ctx: &Context, mint: &Pubkey) -> Option<Pubkey> {
     let largest = ctx.rpc.get_token_largest_accounts(mint).await.ok()?;
     let account = largest.iter().find(|a| a.amount.amount == "1")?;
     let address = Pubkey::from_str(&account.address).ok()?;
@@ -414,7 +414,7 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
 }
 
 /// Mints of which `owner` holds exactly one token in a Token-2022 account.
-async fn held_mints(ctx: &Context, owner: &Pubkey) -> Result<Vec<Pubkey>, CliError> {
+pub async fn held_mints(ctx: &Context, owner: &Pubkey) -> Result<Vec<Pubkey>, CliError> {
     let accounts = ctx
         .rpc
         .get_token_accounts_by_owner(
