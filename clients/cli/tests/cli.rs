@@ -611,6 +611,55 @@ fn every_command_against_a_localnet() {
     let cancelled = env.json(&["order", "cancel", "--network", "cli-net", "--id", "2"]);
     assert!(cancelled["signature"].is_string());
 
+    // Bulk onboarding from a CSV: good rows onboard, a bad row is reported.
+    let (bulk_a, bulk_b) = (dir.join("bulk-a.json"), dir.join("bulk-b.json"));
+    write_keypair_file(&Keypair::new(), &bulk_a).unwrap();
+    write_keypair_file(&Keypair::new(), &bulk_b).unwrap();
+    let csv = dir.join("devices.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "keypair,cell,lat,lon\n{},8c283082a6d5dff,,\n{},,48.8566,2.3522\n{},8c283082a6d5dfe,,\n",
+            bulk_a.display(),
+            bulk_b.display(),
+            dir.join("missing-device.json").display()
+        ),
+    )
+    .unwrap();
+    let out = env.depin(
+        &env.payer,
+        &[
+            "device",
+            "onboard",
+            "--network",
+            "cli-net",
+            "--issuing-key",
+            maker_path.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outcomes: Value = serde_json::from_slice(&out.stdout).unwrap();
+    snapshot("device_onboard_csv", &outcomes);
+    let outcomes = outcomes.as_array().unwrap();
+    assert_eq!(outcomes.len(), 3);
+    assert!(outcomes[0]["device_key"].is_string() && outcomes[1]["device_key"].is_string());
+    assert!(
+        outcomes[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read keypair")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 3 devices were not onboarded"));
+
     // Error messages and exit codes.
     let payer_path = env.payer.clone();
     env.fails(

@@ -71,6 +71,10 @@ pub enum DeviceCommand {
         /// Keypair file of the maker's issuing key.
         #[arg(long, value_name = "FILE")]
         issuing_key: PathBuf,
+        /// Onboard many: a CSV with a header `keypair,cell,lat,lon` (a device
+        /// keypair file per row, and a cell or a latitude and longitude, or none).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["device_keypair", "device", "cell", "lat", "lon"])]
+        csv: Option<PathBuf>,
         #[command(flatten)]
         proof: DeviceProof,
         #[command(flatten)]
@@ -250,6 +254,12 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
         }
         DeviceCommand::Onboard {
             issuing_key,
+            csv: Some(csv),
+            ..
+        } => bulk_onboard(ctx, &issuing_key, &csv).await?,
+        DeviceCommand::Onboard {
+            issuing_key,
+            csv: None,
             proof: device_proof,
             location,
         } => {
@@ -442,4 +452,157 @@ pub async fn held_mints(ctx: &Context, owner: &Pubkey) -> Result<Vec<Pubkey>, Cl
         }
     }
     Ok(mints)
+}
+
+/// One row of a bulk-onboarding CSV.
+struct CsvRow {
+    line: usize,
+    keypair: PathBuf,
+    location: LocationArgs,
+}
+
+fn parse_csv(path: &std::path::Path) -> Result<Vec<CsvRow>, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let header: Vec<String> = lines
+        .next()
+        .map(|(_, h)| h.split(',').map(|c| c.trim().to_lowercase()).collect())
+        .ok_or_else(|| CliError::Input(format!("{} is empty", path.display())))?;
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let keypair = column("keypair").ok_or_else(|| {
+        CliError::Input(format!(
+            "{}: the header needs a `keypair` column",
+            path.display()
+        ))
+    })?;
+    let (cell, lat, lon) = (column("cell"), column("lat"), column("lon"));
+    let mut rows = Vec::new();
+    for (index, line) in lines {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let get = |i: Option<usize>| {
+            i.and_then(|i| cells.get(i))
+                .filter(|v| !v.is_empty())
+                .map(|v| v.to_string())
+        };
+        let number = |i: Option<usize>, what: &str| -> Result<Option<f64>, CliError> {
+            get(i)
+                .map(|v| {
+                    v.parse().map_err(|_| {
+                        CliError::Input(format!(
+                            "{} line {}: {what} {v:?} is not a number",
+                            path.display(),
+                            index + 1
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        rows.push(CsvRow {
+            line: index + 1,
+            keypair: PathBuf::from(get(Some(keypair)).ok_or_else(|| {
+                CliError::Input(format!("{} line {}: no keypair", path.display(), index + 1))
+            })?),
+            location: LocationArgs {
+                cell: get(cell),
+                lat: number(lat, "lat")?,
+                lon: number(lon, "lon")?,
+                resolution: None,
+            },
+        });
+    }
+    Ok(rows)
+}
+
+/// Onboards every device of a CSV, with a progress bar and a summary; a row that
+/// fails is reported and the others go on.
+async fn bulk_onboard(
+    ctx: &Context,
+    issuing_key: &std::path::Path,
+    csv: &std::path::Path,
+) -> Result<(), CliError> {
+    let owner = ctx.keypair()?;
+    let issuer = config::read_keypair(issuing_key)?;
+    let network_key = ctx.network()?;
+    let network: Network = accounts::fetch(&ctx.rpc, &network_key).await?;
+    let rows = parse_csv(csv)?;
+    let fee = fee_payment(ctx, &network, &owner.pubkey()).await?;
+    let bar = indicatif::ProgressBar::new(rows.len() as u64);
+    if matches!(ctx.output, crate::output::OutputFormat::Display) {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} devices {msg}")
+                .expect("template"),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    #[derive(Serialize)]
+    struct Outcome {
+        line: usize,
+        device_key: Option<String>,
+        error: Option<String>,
+    }
+    let mut outcomes = Vec::new();
+    for row in &rows {
+        let result: Result<Pubkey, CliError> = async {
+            let device: Keypair = config::read_keypair(&row.keypair)?;
+            let cell = row
+                .location
+                .cell(network.location_resolution)?
+                .unwrap_or(Device::NO_LOCATION);
+            let expires_at = ctx.chain_time().await? + 600;
+            let ixs = registry::onboard_device_signed(
+                &owner.pubkey(),
+                &issuer.pubkey(),
+                &network_key,
+                &device,
+                cell,
+                expires_at,
+                fee,
+            );
+            ctx.send(&ixs, &owner, &[&issuer]).await?;
+            Ok(device.pubkey())
+        }
+        .await;
+        outcomes.push(match result {
+            Ok(key) => Outcome {
+                line: row.line,
+                device_key: Some(key.to_string()),
+                error: None,
+            },
+            Err(e) => Outcome {
+                line: row.line,
+                device_key: None,
+                error: Some(e.to_string()),
+            },
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    ctx.output.print(&outcomes, || {
+        let mut text = format!(
+            "Onboarded {} of {} devices",
+            outcomes.len() - failed,
+            outcomes.len()
+        );
+        for o in outcomes.iter().filter(|o| o.error.is_some()) {
+            text.push_str(&format!(
+                "\nline {}: {}",
+                o.line,
+                o.error.as_deref().unwrap_or_default()
+            ));
+        }
+        text
+    });
+    if failed > 0 {
+        return Err(CliError::Transaction(format!(
+            "{failed} of {} devices were not onboarded",
+            outcomes.len()
+        )));
+    }
+    Ok(())
 }
