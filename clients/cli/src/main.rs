@@ -11,7 +11,7 @@ mod output;
 use clap::{Parser, Subcommand};
 use commands::{
     credits::CreditsCommand, device::DeviceCommand, maker::MakerCommand, network::NetworkCommand,
-    order::OrderCommand, pool::PoolCommand, rewards::RewardsCommand,
+    oracle::OracleCommand, order::OrderCommand, pool::PoolCommand, rewards::RewardsCommand,
 };
 use context::Context;
 use output::OutputFormat;
@@ -70,6 +70,9 @@ enum Command {
     /// Escrowed service orders.
     #[command(subcommand)]
     Order(OrderCommand),
+    /// An oracle operator's manual tools: build a reward tree, vote its root.
+    #[command(subcommand)]
+    Oracle(OracleCommand),
 }
 
 fn main() {
@@ -97,6 +100,7 @@ fn main() {
                     Command::Rewards(c) => commands::rewards::run(&ctx, c).await,
                     Command::Credits(c) => commands::credits::run(&ctx, c).await,
                     Command::Order(c) => commands::order::run(&ctx, c).await,
+                    Command::Oracle(c) => commands::oracle::run(&ctx, c).await,
                     Command::Localnet { .. } => unreachable!("handled above"),
                 }
             })

@@ -420,26 +420,50 @@ fn every_command_against_a_localnet() {
             .0
         })
         .collect();
-    let tree = reward_pool::merkle::RewardTree::new(mints.iter().map(|m| (*m, 1_000))).unwrap();
     let pool_keys = depinkit_sdk::pool::PoolKeys::new(&network_key, &reward_mint_key, &SPL_TOKEN);
-    let vote = depinkit_sdk::pool::vote_epoch_root(
-        &oracle_keypair.pubkey(),
-        &network_key,
-        &pool_keys.pool,
-        depinkit_sdk::pool::epoch_root_vote(0, &tree),
-    );
-    send(&rpc, &oracle_keypair, &[vote], &[]);
-    let proofs = dir.join("proofs.json");
+    // The oracle builds the tree from the epoch's amounts and votes its root.
+    let amounts = dir.join("amounts.csv");
     std::fs::write(
-        &proofs,
-        serde_json::to_string(&depinkit_sdk::proofs::ProofFile::from_tree(
-            &pool_keys.pool,
-            0,
-            &tree,
-        ))
-        .unwrap(),
+        &amounts,
+        format!(
+            "device,cumulative\n{device_key},1000\n{},1000\n",
+            remote.pubkey()
+        ),
     )
     .unwrap();
+    let proofs = dir.join("proofs.json");
+    let tree_out = env.json(&[
+        "oracle",
+        "tree",
+        "--network",
+        "cli-net",
+        "--amounts",
+        amounts.to_str().unwrap(),
+        "--epoch",
+        "0",
+        "-o",
+        proofs.to_str().unwrap(),
+    ]);
+    snapshot("oracle_tree", &tree_out);
+    assert_eq!(tree_out["devices"], 2);
+    let oracle_path = dir.join("oracle.json");
+    write_keypair_file(&oracle_keypair, &oracle_path).unwrap();
+    let vote_args = vec![
+        "oracle",
+        "vote-root",
+        "--network",
+        "cli-net",
+        "--proofs",
+        proofs.to_str().unwrap(),
+        "--output",
+        "json",
+    ];
+    let voted = env.depin(&oracle_path, &vote_args);
+    assert!(
+        voted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&voted.stderr)
+    );
     let proofs_arg = proofs.to_str().unwrap();
     let due = env.json(&[
         "rewards",
@@ -804,6 +828,8 @@ fn every_command_against_a_localnet() {
         vec!["order", "accept", "--help"],
         vec!["order", "cancel", "--help"],
         vec!["order", "show", "--help"],
+        vec!["oracle", "tree", "--help"],
+        vec!["oracle", "vote-root", "--help"],
         vec!["order", "list", "--help"],
     ] {
         let out = env.depin(&payer_path, &args);
