@@ -841,3 +841,58 @@ fn every_command_against_a_localnet() {
     }
     localnet.shutdown();
 }
+
+#[test]
+fn depin_localnet_serves_until_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let port = free_port_pair();
+    let dir = std::env::temp_dir().join(format!("depin-localnet-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_depin"))
+        .args(["localnet", "--bind", &format!("127.0.0.1:{port}")])
+        .env("HOME", &dir)
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start depin localnet");
+    let mut printed = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let ready = line.starts_with("Ready");
+        printed.push(line);
+        if ready {
+            break;
+        }
+    }
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains(&format!("http://127.0.0.1:{port}"))),
+        "{printed:?}"
+    );
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains(&format!("ws://127.0.0.1:{}", port + 1))),
+        "{printed:?}"
+    );
+    let rpc = RpcClient::new(format!("http://127.0.0.1:{port}"));
+    assert!(rpc.get_version().is_ok());
+    assert!(
+        rpc.get_account(&depinkit_sdk::device_registry::ID)
+            .unwrap()
+            .executable
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(
+        exit.success(),
+        "depin localnet exits cleanly on SIGTERM: {exit:?}"
+    );
+}

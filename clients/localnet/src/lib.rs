@@ -211,6 +211,31 @@ impl Drop for Localnet {
     }
 }
 
+/// Starts a localnet, prints where it listens, and serves until SIGINT or
+/// SIGTERM: what the `depinkit-localnet` binary and `depin localnet` do.
+pub fn serve(config: LocalnetConfig) -> Result<(), LocalnetError> {
+    let localnet = Localnet::start(config)?;
+    println!("RPC URL:       {}", localnet.rpc_url);
+    println!("Websocket URL: {}", localnet.ws_url);
+    println!("Keypair:       {}", localnet.keypair_path.display());
+    println!("Ready. Ctrl-C to stop.");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    });
+    localnet.shutdown();
+    Ok(())
+}
+
 /// Moves the chain's clock to `unix_timestamp` (seconds) with surfpool's
 /// `surfnet_timeTravel`, so that epochs end without waiting.
 pub async fn time_travel(

@@ -2,7 +2,7 @@
 //! SIGINT or SIGTERM.
 
 use clap::Parser;
-use depinkit_localnet::{DEFAULT_AIRDROP_LAMPORTS, Localnet, LocalnetConfig};
+use depinkit_localnet::{DEFAULT_AIRDROP_LAMPORTS, LocalnetConfig};
 use std::{net::SocketAddr, path::PathBuf};
 
 /// A local Solana chain running the depinkit programs natively, with the
@@ -35,34 +35,8 @@ fn main() {
     if let Some(path) = args.keypair {
         config.keypair_path = path;
     }
-    let localnet = match Localnet::start(config) {
-        Ok(localnet) => localnet,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
-    };
-    println!("RPC URL:       {}", localnet.rpc_url);
-    println!("Websocket URL: {}", localnet.ws_url);
-    println!("Keypair:       {}", localnet.keypair_path.display());
-    println!("Ready. Ctrl-C to stop.");
-    wait_for_signal();
-    localnet.shutdown();
-}
-
-/// Blocks until SIGINT or SIGTERM.
-fn wait_for_signal() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    runtime.block_on(async {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-    });
+    if let Err(error) = depinkit_localnet::serve(config) {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
 }
