@@ -149,6 +149,7 @@ pub struct FeeView {
     mint: String,
     amount: u64,
     ui_amount: Option<String>,
+    symbol: Option<String>,
 }
 
 async fn fee_view(ctx: &Context, fee: &Fee) -> FeeView {
@@ -157,6 +158,28 @@ async fn fee_view(ctx: &Context, fee: &Fee) -> FeeView {
         mint: fee.mint.to_string(),
         amount: fee.amount,
         ui_amount: decimals.map(|d| ui_amount(fee.amount, d)),
+        symbol: mint_symbol(ctx, &fee.mint).await,
+    }
+}
+
+/// The symbol in a Token-2022 mint's metadata, if it has one (plain SPL mints
+/// carry none on chain).
+pub async fn mint_symbol(ctx: &Context, mint: &Pubkey) -> Option<String> {
+    use anchor_spl::token_interface::{
+        spl_token_2022::extension::BaseStateWithExtensions,
+        spl_token_metadata_interface::state::TokenMetadata,
+    };
+    let account = ctx.rpc.get_account(mint).await.ok()?;
+    let state = StateWithExtensions::<Mint>::unpack(&account.data).ok()?;
+    let metadata = state.get_variable_len_extension::<TokenMetadata>().ok()?;
+    (!metadata.symbol.is_empty()).then_some(metadata.symbol)
+}
+
+/// `amount` in whole tokens with the symbol when known: "40 DEMO", "40".
+pub fn with_symbol(amount: u64, decimals: u8, symbol: &Option<String>) -> String {
+    match symbol {
+        Some(symbol) => format!("{} {symbol}", ui_amount(amount, decimals)),
+        None => ui_amount(amount, decimals),
     }
 }
 
@@ -190,9 +213,10 @@ async fn view(ctx: &Context, address: &Pubkey, n: &Network) -> NetworkView {
 }
 
 fn fee_text(fee: &FeeView) -> String {
-    match &fee.ui_amount {
-        Some(ui) => format!("{ui} (mint {})", fee.mint),
-        None => format!("{} base units (mint {})", fee.amount, fee.mint),
+    match (&fee.ui_amount, &fee.symbol) {
+        (Some(ui), Some(symbol)) => format!("{ui} {symbol}"),
+        (Some(ui), None) => format!("{ui} (mint {})", fee.mint),
+        (None, _) => format!("{} base units (mint {})", fee.amount, fee.mint),
     }
 }
 
@@ -400,4 +424,15 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_carry_the_symbol_when_known() {
+        assert_eq!(with_symbol(40_000_000, 6, &Some("DEMO".into())), "40 DEMO");
+        assert_eq!(with_symbol(1_500_000, 6, &None), "1.5");
+    }
 }

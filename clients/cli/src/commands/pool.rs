@@ -3,7 +3,7 @@
 use crate::{
     context::Context,
     error::CliError,
-    output::{fields, local_time, ui_amount},
+    output::{fields, local_time},
 };
 use clap::Subcommand;
 use depinkit_sdk::{
@@ -51,22 +51,29 @@ pub enum PoolCommand {
     Show,
 }
 
-async fn keys(ctx: &Context) -> Result<(solana_sdk::pubkey::Pubkey, PoolKeys, u8), CliError> {
+async fn keys(
+    ctx: &Context,
+) -> Result<(solana_sdk::pubkey::Pubkey, PoolKeys, u8, Option<String>), CliError> {
     let (network, record) = ctx.network_account().await?;
     let token_program = ctx.token_program_of(&record.reward_mint).await?;
     let decimals = crate::commands::network::mint_decimals(ctx, &record.reward_mint)
         .await
         .unwrap_or(0);
+    let symbol = crate::commands::network::mint_symbol(ctx, &record.reward_mint).await;
     Ok((
         network,
         PoolKeys::new(&network, &record.reward_mint, &token_program),
         decimals,
+        symbol,
     ))
 }
 
 /// Runs a pool command.
 pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
-    let (network, keys, decimals) = keys(ctx).await?;
+    let (network, keys, decimals, symbol) = keys(ctx).await?;
+    let ui_amount = |amount: u64, decimals: u8| {
+        crate::commands::network::with_symbol(amount, decimals, &symbol)
+    };
     match command {
         PoolCommand::Create {
             epoch_length,

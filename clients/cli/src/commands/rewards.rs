@@ -3,12 +3,7 @@
 //! writes). The source is a `--proofs` argument so that the oracle's HTTP
 //! endpoint can serve the same JSON later.
 
-use crate::{
-    config::pubkey,
-    context::Context,
-    error::CliError,
-    output::{table, ui_amount},
-};
+use crate::{config::pubkey, context::Context, error::CliError, output::table};
 use clap::{Args, Subcommand};
 use depinkit_sdk::{
     accounts,
@@ -128,6 +123,10 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
     let decimals = crate::commands::network::mint_decimals(ctx, &record.reward_mint)
         .await
         .unwrap_or(0);
+    let symbol = crate::commands::network::mint_symbol(ctx, &record.reward_mint).await;
+    let ui_amount = |amount: u64, decimals: u8| {
+        crate::commands::network::with_symbol(amount, decimals, &symbol)
+    };
     let (which, source, claim) = match command {
         RewardsCommand::Show { which, source } => (which, source, false),
         RewardsCommand::Claim { which, source } => (which, source, true),
