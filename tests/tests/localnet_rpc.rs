@@ -39,32 +39,12 @@ use solana_sdk::{
     signature::{Keypair, Signer},
     transaction::Transaction,
 };
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
 
-/// A port whose next port is free too (the websocket listens there).
-fn free_port_pair() -> u16 {
-    loop {
-        let first = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = first.local_addr().unwrap().port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
-
 fn cell(lat: f64, lng: f64) -> u64 {
     u64::from(LatLng::new(lat, lng).unwrap().to_cell(Resolution::Twelve))
-}
-
-/// The chain's unix time, from the clock sysvar (unix_timestamp at bytes 32..40).
-async fn chain_time(rpc: &RpcClient) -> i64 {
-    let clock = rpc
-        .get_account(&solana_sdk::sysvar::clock::ID)
-        .await
-        .expect("clock");
-    i64::from_le_bytes(clock.data[32..40].try_into().unwrap())
 }
 
 struct Chain {
@@ -168,7 +148,7 @@ impl Chain {
 
 #[test]
 fn every_instruction_over_json_rpc_and_websocket() {
-    let port = free_port_pair();
+    let port = depinkit_localnet::free_port_pair();
     let dir = std::env::temp_dir().join(format!("depinkit-localnet-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // A prepared account, in the `solana account --output json` format.
@@ -392,7 +372,7 @@ async fn registry_flow(chain: &Chain) -> World {
         .await;
     let fees = FeePayment::between_atas(&holder.pubkey(), &treasury, &reward_mint, &SPL_TOKEN);
     let device_key = Keypair::new();
-    let expires_at = chain_time(rpc).await + 600;
+    let expires_at = accounts::chain_time(rpc).await.unwrap() + 600;
     let onboard = registry::onboard_device_signed(
         &holder.pubkey(),
         &issuing_key.pubkey(),
@@ -506,7 +486,7 @@ async fn registry_flow(chain: &Chain) -> World {
 async fn pool_flow(chain: &Chain, world: &World) {
     let rpc = &chain.rpc;
     let keys = PoolKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
-    let start = chain_time(rpc).await;
+    let start = accounts::chain_time(rpc).await.unwrap();
     let args = CreatePoolArgs {
         start_time: start,
         epoch_length_secs: 3_600,
@@ -546,7 +526,7 @@ async fn pool_flow(chain: &Chain, world: &World) {
         .expect("fund pool");
     // End epoch 0 by moving the clock, then two oracles agree.
     time_travel(rpc, start + 3_601).await.expect("time travel");
-    assert!(chain_time(rpc).await >= start + 3_600);
+    assert!(accounts::chain_time(rpc).await.unwrap() >= start + 3_600);
     let tree = RewardTree::new([(world.device_mint, 1_234)]).unwrap();
     for oracle in &world.oracles {
         chain
@@ -615,7 +595,7 @@ async fn payments_flow(chain: &Chain, world: &World) {
         price: 200_000_000,
         conf: 0,
         expo: -8,
-        publish_time: chain_time(rpc).await - 1,
+        publish_time: accounts::chain_time(rpc).await.unwrap() - 1,
     };
     for oracle in &world.oracles {
         chain
@@ -690,7 +670,7 @@ async fn payments_flow(chain: &Chain, world: &World) {
     );
 
     // An order for the device, accepted, settled in full; another cancelled.
-    let now = chain_time(rpc).await;
+    let now = accounts::chain_time(rpc).await.unwrap();
     let order = OrderKeys::new(
         &world.network,
         &customer.pubkey(),

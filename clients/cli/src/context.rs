@@ -132,16 +132,7 @@ impl Context {
 impl Context {
     /// The cluster's unix time (the clock sysvar), for message expiries.
     pub async fn chain_time(&self) -> Result<i64, CliError> {
-        let clock = self
-            .rpc
-            .get_account(&solana_sdk::sysvar::clock::ID)
-            .await
-            .map_err(|e| CliError::Rpc(format!("cannot read the cluster clock: {e}")))?;
-        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
-        let bytes: [u8; 8] = clock.data[32..40]
-            .try_into()
-            .map_err(|_| CliError::Rpc("malformed clock sysvar".into()))?;
-        Ok(i64::from_le_bytes(bytes))
+        Ok(depinkit_sdk::accounts::chain_time(&self.rpc).await?)
     }
 }
 

@@ -13,22 +13,11 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Command, Output},
 };
 
 const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
-
-fn free_port_pair() -> u16 {
-    loop {
-        let first = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = first.local_addr().unwrap().port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
 
 struct Env {
     dir: PathBuf,
@@ -173,7 +162,7 @@ fn create_mint(rpc: &RpcClient, payer: &Keypair) -> Pubkey {
 
 #[test]
 fn every_command_against_a_localnet() {
-    let port = free_port_pair();
+    let port = depinkit_localnet::free_port_pair();
     let dir = std::env::temp_dir().join(format!("depin-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let localnet = Localnet::start(LocalnetConfig {
@@ -845,7 +834,7 @@ fn every_command_against_a_localnet() {
 #[test]
 fn depin_localnet_serves_until_sigterm() {
     use std::io::{BufRead, BufReader};
-    let port = free_port_pair();
+    let port = depinkit_localnet::free_port_pair();
     let dir = std::env::temp_dir().join(format!("depin-localnet-bin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_depin"))

@@ -211,6 +211,18 @@ impl Drop for Localnet {
     }
 }
 
+/// A free loopback port whose next port is free too (the websocket listens
+/// there), for tests that start a localnet next to others.
+pub fn free_port_pair() -> u16 {
+    loop {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = first.local_addr().expect("bound address").port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Starts a localnet, prints where it listens, and serves until SIGINT or
 /// SIGTERM: what the `depinkit-localnet` binary and `depin localnet` do.
 pub fn serve(config: LocalnetConfig) -> Result<(), LocalnetError> {

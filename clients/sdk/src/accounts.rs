@@ -35,6 +35,20 @@ pub async fn fetch_optional<T: AccountDeserialize>(
     }
 }
 
+/// The cluster's unix time from the clock sysvar, which device messages and
+/// order deadlines are measured against (not the local clock).
+pub async fn chain_time(rpc: &RpcClient) -> Result<i64, SdkError> {
+    let address = solana_sdk::sysvar::clock::ID;
+    let clock = rpc.get_account(&address).await?;
+    // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
+    clock
+        .data
+        .get(32..40)
+        .and_then(|b| b.try_into().ok())
+        .map(i64::from_le_bytes)
+        .ok_or_else(|| SdkError::Decode(address, "Clock", "short clock sysvar".into()))
+}
+
 /// A filter on the bytes at `offset` of an account's data.
 pub fn memcmp(offset: usize, bytes: &[u8]) -> RpcFilterType {
     RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))

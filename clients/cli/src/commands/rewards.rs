@@ -144,9 +144,9 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
     for (key, mint, holder) in chosen(ctx, &network, &which).await? {
         let (cumulative, proof) = proofs.claim_for(&mint).unwrap_or((0, Vec::new()));
         let record_address = reward_pool::pda::find_claim_record_address(&keys.pool, &mint).0;
-        let claimed = accounts::fetch_optional::<ClaimRecord>(&ctx.rpc, &record_address)
-            .await?
-            .map_or(0, |r| r.claimed);
+        let record = accounts::fetch_optional::<ClaimRecord>(&ctx.rpc, &record_address).await?;
+        let has_record = record.is_some();
+        let claimed = record.map_or(0, |r| r.claimed);
         dues.push((
             Due {
                 device_key: key.to_string(),
@@ -158,7 +158,7 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
             },
             holder,
             proof,
-            record_address,
+            has_record,
         ));
     }
     if claim {
@@ -175,7 +175,7 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
         }
         let mut paid = 0u64;
         let mut failures = Vec::new();
-        for (due, holder, proof, record_address) in &payable {
+        for (due, holder, proof, has_record) in &payable {
             let mint = due.device_mint.parse().expect("mint");
             let device =
                 pda::find_device_address(&network, &due.device_key.parse().expect("key")).0;
@@ -186,7 +186,7 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
                     .get_account(&accounts_.holder_reward_account)
                     .await
                     .is_err(),
-                create_claim_record: ctx.rpc.get_account(record_address).await.is_err(),
+                create_claim_record: !has_record,
             };
             let ixs = pool::claim_with_setup(
                 &payer.pubkey(),

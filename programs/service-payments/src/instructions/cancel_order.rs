@@ -4,7 +4,6 @@
 use crate::{
     errors::PaymentError,
     escrow::OrderEscrow,
-    pda::ORDER_SEED,
     state::{Order, OrderStatus},
 };
 use anchor_lang::prelude::*;
@@ -55,17 +54,12 @@ pub fn handler(ctx: Context<CancelOrder>) -> Result<()> {
         now > order.deadline || untouched,
         PaymentError::CancelAfterAcceptance
     );
-    let (network, customer) = (order.network, order.customer);
-    let (id, bump) = order.seed_bytes();
-    let seeds: [&[u8]; 5] = [ORDER_SEED, network.as_ref(), customer.as_ref(), &id, &bump];
-    let signer = [&seeds[..]];
     let accounts = &ctx.accounts;
     let escrow = OrderEscrow::new(
         &accounts.order,
         &accounts.escrow,
         &accounts.payment_mint,
         &accounts.payment_token_program,
-        &signer,
     );
     escrow.pay(
         accounts.customer_payment_account.to_account_info(),

@@ -6,7 +6,6 @@
 use crate::{
     errors::PaymentError,
     escrow::OrderEscrow,
-    pda::ORDER_SEED,
     state::{BPS, Order, OrderStatus, PaymentsConfig, Provider},
     votes::refusal_error,
 };
@@ -222,17 +221,12 @@ pub fn handler(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result
         network_wide,
         in_pool_mint,
     );
-    let (network, customer) = (order.network, order.customer);
-    let (id, bump) = order.seed_bytes();
-    let seeds: [&[u8]; 5] = [ORDER_SEED, network.as_ref(), customer.as_ref(), &id, &bump];
-    let signer = [&seeds[..]];
     let accounts = &ctx.accounts;
     let escrow = OrderEscrow::new(
         &accounts.order,
         &accounts.escrow,
         &accounts.payment_mint,
         &accounts.payment_token_program,
-        &signer,
     );
     escrow.pay(
         accounts.treasury_payment_account.to_account_info(),
@@ -242,22 +236,15 @@ pub fn handler(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result
         escrow.pay(provider_payment_account(accounts)?, parts.provider)?;
     }
     if parts.pool > 0 {
-        fund_pool(accounts, parts.pool, &signer)?;
+        escrow.with_signer(|signer| fund_pool(accounts, parts.pool, signer))?;
     }
     if done {
-        ctx.accounts.escrow.reload()?;
-        let refund = ctx.accounts.escrow.amount;
-        let accounts = &ctx.accounts;
-        let escrow = OrderEscrow::new(
-            &accounts.order,
-            &accounts.escrow,
-            &accounts.payment_mint,
-            &accounts.payment_token_program,
-            &signer,
-        );
-        escrow.pay(accounts.customer_payment_account.to_account_info(), refund)?;
+        escrow.pay(
+            accounts.customer_payment_account.to_account_info(),
+            escrow.balance()?,
+        )?;
         escrow.close(accounts.customer.to_account_info())?;
-        let customer = ctx.accounts.customer.to_account_info();
+        let customer = accounts.customer.to_account_info();
         ctx.accounts.order.close(customer)?;
     }
     Ok(())
