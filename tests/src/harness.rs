@@ -2,6 +2,7 @@
 
 use crate::programs::add_depinkit_programs;
 use anchor_lang::{AccountDeserialize, solana_program::system_instruction};
+use depinkit_sdk::events::DepinEvent;
 use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::{
     clock::Clock,
@@ -71,6 +72,49 @@ impl Harness {
         self.ctx.banks_client.process_transaction(tx).await
     }
 
+    /// Sends like [`Harness::send`] and returns the depinkit events the
+    /// transaction emitted, in order. The events are read from a simulation of
+    /// the very transaction that is then processed (natively, program-test
+    /// returns inner instructions only from simulations).
+    pub async fn send_events(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<DepinEvent>, BanksClientError> {
+        let blockhash = self.ctx.get_new_latest_blockhash().await?;
+        let mut all: Vec<&Keypair> = vec![&self.ctx.payer];
+        all.extend(
+            signers
+                .iter()
+                .filter(|s| s.pubkey() != self.ctx.payer.pubkey()),
+        );
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&self.ctx.payer.pubkey()),
+            &all,
+            blockhash,
+        );
+        let simulation = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await?;
+        let keys = &tx.message.account_keys;
+        let events = simulation
+            .simulation_details
+            .and_then(|details| details.inner_instructions)
+            .unwrap_or_default()
+            .iter()
+            .flatten()
+            .filter_map(|inner| {
+                let program = keys.get(usize::from(inner.instruction.program_id_index))?;
+                depinkit_sdk::events::decode(program, &inner.instruction.data)
+            })
+            .collect();
+        self.ctx.banks_client.process_transaction(tx).await?;
+        Ok(events)
+    }
+
     /// A new wallet holding [`WALLET_LAMPORTS`].
     pub async fn funded_wallet(&mut self) -> Keypair {
         let wallet = Keypair::new();
@@ -112,6 +156,88 @@ impl Harness {
         ];
         self.send(&ixs, &[&mint]).await.expect("create mint");
         mint.pubkey()
+    }
+
+    /// Creates a Token-2022 mint carrying `extensions`, with `authority` as mint
+    /// authority (and freeze authority, which a frozen default state needs).
+    pub async fn create_mint_2022(
+        &mut self,
+        authority: &Pubkey,
+        decimals: u8,
+        extensions: &[MintExtension],
+    ) -> Pubkey {
+        use spl_token_2022_interface::{
+            extension::{
+                ExtensionType, default_account_state, metadata_pointer, transfer_fee, transfer_hook,
+            },
+            instruction as token_ix,
+            state::AccountState,
+        };
+        let program = token_2022_id();
+        let mint = Keypair::new();
+        let key = mint.pubkey();
+        let types: Vec<ExtensionType> = extensions.iter().map(|e| e.extension_type()).collect();
+        let len =
+            ExtensionType::try_calculate_account_len::<spl_token_2022_interface::state::Mint>(
+                &types,
+            )
+            .expect("mint length");
+        let rent = self.rent().await.minimum_balance(len);
+        let mut ixs = vec![system_instruction::create_account(
+            &self.ctx.payer.pubkey(),
+            &key,
+            rent,
+            len as u64,
+            &program,
+        )];
+        for extension in extensions {
+            ixs.push(
+                match extension {
+                    MintExtension::MetadataPointer => {
+                        metadata_pointer::instruction::initialize(&program, &key, None, Some(key))
+                    }
+                    MintExtension::PermanentDelegate => {
+                        token_ix::initialize_permanent_delegate(&program, &key, authority)
+                    }
+                    MintExtension::TransferFee => {
+                        transfer_fee::instruction::initialize_transfer_fee_config(
+                            &program,
+                            &key,
+                            Some(authority),
+                            Some(authority),
+                            100,
+                            u64::MAX,
+                        )
+                    }
+                    MintExtension::TransferHook => transfer_hook::instruction::initialize(
+                        &program,
+                        &key,
+                        Some(*authority),
+                        None,
+                    ),
+                    MintExtension::DefaultFrozen => {
+                        default_account_state::instruction::initialize_default_account_state(
+                            &program,
+                            &key,
+                            &AccountState::Frozen,
+                        )
+                    }
+                    MintExtension::MintCloseAuthority => {
+                        token_ix::initialize_mint_close_authority(&program, &key, Some(authority))
+                    }
+                    MintExtension::NonTransferable => {
+                        token_ix::initialize_non_transferable_mint(&program, &key)
+                    }
+                }
+                .expect("extension instruction"),
+            );
+        }
+        ixs.push(
+            token_ix::initialize_mint2(&program, &key, authority, Some(authority), decimals)
+                .expect("mint instruction"),
+        );
+        self.send(&ixs, &[&mint]).await.expect("create mint");
+        key
     }
 
     /// Creates (if needed) `owner`'s associated token account for `mint`.
@@ -268,6 +394,51 @@ impl Harness {
 }
 
 pub use depinkit_sdk::{anchor_ix, ata};
+
+/// A Token-2022 mint extension [`Harness::create_mint_2022`] can give a mint:
+/// one descriptive extension, and the ones that can move, withhold or lock funds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MintExtension {
+    /// Metadata pointer (descriptive, accepted everywhere).
+    MetadataPointer,
+    /// A permanent delegate (the mint authority) that can move any balance.
+    PermanentDelegate,
+    /// A 1 % transfer fee.
+    TransferFee,
+    /// A transfer hook (no program yet; its authority can set one).
+    TransferHook,
+    /// New token accounts start frozen.
+    DefaultFrozen,
+    /// The mint can be closed and re-created with other extensions.
+    MintCloseAuthority,
+    /// Tokens cannot be transferred at all.
+    NonTransferable,
+}
+
+impl MintExtension {
+    /// Every extension that must be refused for money a program holds or moves.
+    pub const UNSAFE: [MintExtension; 6] = [
+        MintExtension::PermanentDelegate,
+        MintExtension::TransferFee,
+        MintExtension::TransferHook,
+        MintExtension::DefaultFrozen,
+        MintExtension::MintCloseAuthority,
+        MintExtension::NonTransferable,
+    ];
+
+    fn extension_type(self) -> spl_token_2022_interface::extension::ExtensionType {
+        use spl_token_2022_interface::extension::ExtensionType;
+        match self {
+            MintExtension::MetadataPointer => ExtensionType::MetadataPointer,
+            MintExtension::PermanentDelegate => ExtensionType::PermanentDelegate,
+            MintExtension::TransferFee => ExtensionType::TransferFeeConfig,
+            MintExtension::TransferHook => ExtensionType::TransferHook,
+            MintExtension::DefaultFrozen => ExtensionType::DefaultAccountState,
+            MintExtension::MintCloseAuthority => ExtensionType::MintCloseAuthority,
+            MintExtension::NonTransferable => ExtensionType::NonTransferable,
+        }
+    }
+}
 
 /// The custom error code a failed transaction ended with, if any.
 pub fn custom_error(result: &Result<(), BanksClientError>) -> Option<u32> {

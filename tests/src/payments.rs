@@ -27,6 +27,12 @@ pub const POOL_SHARE_BPS: u16 = 1_000;
 pub const MAX_PRICE_AGE: i64 = 300;
 /// A credit is worth $0.00001 (Helium's data credit).
 pub const CREDIT_USD_MICROS: u64 = 10;
+/// Notice before unused credits leave a usage escrow: two fixture epochs.
+pub const WITHDRAWAL_NOTICE: i64 = 7_200;
+/// Seconds a fixture order may be accepted in.
+pub const ACCEPT_WITHIN: i64 = 3_600;
+/// Seconds until a fixture order's service deadline.
+pub const SERVE_WITHIN: i64 = 7_200;
 
 /// The fixture's payment settings.
 pub fn payments_args() -> InitPaymentsArgs {
@@ -36,6 +42,7 @@ pub fn payments_args() -> InitPaymentsArgs {
         max_price_age_secs: MAX_PRICE_AGE,
         order_fee_bps: ORDER_FEE_BPS,
         pool_share_bps: POOL_SHARE_BPS,
+        withdrawal_notice_secs: WITHDRAWAL_NOTICE,
     }
 }
 
@@ -221,7 +228,13 @@ impl PaymentsFixture {
     /// `accept_order` of `order` by the holder of device `i`'s NFT.
     pub fn accept_order_ix(&self, holder: &Pubkey, order: &Pubkey, i: usize) -> Instruction {
         let d = &self.base.devices[i];
-        payments::accept_order(holder, order, &d.device, &d.mint)
+        payments::accept_order(holder, &self.network(), order, &d.device, &d.mint)
+    }
+
+    /// `accept_order` of network-wide `order` by `oracle` (an index into the
+    /// network's oracles, or any signer for refusal tests).
+    pub fn accept_network_order_ix(&self, oracle: &Pubkey, order: &Pubkey) -> Instruction {
+        payments::accept_network_order(oracle, &self.network(), order)
     }
 
     /// `cancel_order` by `customer`.
@@ -266,13 +279,15 @@ impl PaymentsFixture {
     }
 }
 
-/// Open-order arguments with a one-hour deadline from `now`.
+/// Open-order arguments: acceptance within [`ACCEPT_WITHIN`] and service
+/// within [`SERVE_WITHIN`] of `now`.
 pub fn order_args(order_id: u64, provider: Provider, max_amount: u64, now: i64) -> OpenOrderArgs {
     OpenOrderArgs {
         order_id,
         provider,
         max_amount,
-        deadline: now + 3_600,
+        accept_deadline: now + ACCEPT_WITHIN,
+        service_deadline: now + SERVE_WITHIN,
         spec_hash: [7; 32],
     }
 }

@@ -29,6 +29,17 @@ pub const LOCATION_FEE: u64 = 1_000_000;
 pub const RESOLUTION: u8 = 12;
 /// Fee-mint tokens each fixture wallet starts with.
 pub const WALLET_FEE_TOKENS: u64 = 1_000_000_000;
+/// Oracle-change delay of the fixture network: one day.
+pub const ORACLE_CHANGE_DELAY: i64 = 86_400;
+
+/// What onboarding at `location` costs on the fixture network.
+pub fn onboarding_fee(location: u64) -> u64 {
+    if location == 0 {
+        ONBOARDING_FEE
+    } else {
+        ONBOARDING_FEE + LOCATION_FEE
+    }
+}
 
 /// An H3 cell at [`RESOLUTION`] near the given coordinates.
 pub fn cell(lat: f64, lng: f64) -> u64 {
@@ -60,6 +71,7 @@ pub fn network_args(
         location_resolution: RESOLUTION,
         threshold: 1,
         oracles,
+        oracle_change_delay_secs: ORACLE_CHANGE_DELAY,
         metadata_uri_base: "https://example.org/devices/".to_string(),
     }
 }
@@ -172,6 +184,7 @@ impl NetworkFixture {
             network: self.network,
             owner: *owner,
             device_key: *device,
+            issuing_key: self.issuing_key.pubkey(),
             location,
             expires_at,
         }
@@ -196,6 +209,7 @@ impl NetworkFixture {
                     device_key: device.pubkey(),
                     location,
                     expires_at,
+                    max_fee: onboarding_fee(location),
                 },
                 Some(self.fee_payment(owner)),
             ),
@@ -244,6 +258,7 @@ impl NetworkFixture {
                 AssertLocationArgs {
                     location,
                     expires_at,
+                    max_fee: LOCATION_FEE,
                 },
                 Some(self.fee_payment(holder)),
             ),

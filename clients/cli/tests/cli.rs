@@ -290,6 +290,8 @@ fn every_command_against_a_localnet() {
         "cli-net",
         "--device",
         &remote.pubkey().to_string(),
+        "--issuing-key",
+        &maker_key,
         "--cell",
         "8c283082a6d5dff",
     ]);
@@ -527,6 +529,7 @@ fn every_command_against_a_localnet() {
             max_price_age_secs: 3_600,
             order_fee_bps: 100,
             pool_share_bps: 0,
+            withdrawal_notice_secs: 3_600,
         },
     );
     send(&rpc, &payer, &[init], &[]);
@@ -696,6 +699,8 @@ fn every_command_against_a_localnet() {
             "cli-net",
             "--device",
             &device_key,
+            "--issuing-key",
+            &device_key,
             "--cell",
             "8c283082a6d5dfe",
         ],
@@ -710,6 +715,8 @@ fn every_command_against_a_localnet() {
             "--network",
             "cli-net",
             "--device",
+            &device_key,
+            "--issuing-key",
             &device_key,
             "--cell",
             "zz",

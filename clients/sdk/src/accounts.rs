@@ -90,13 +90,8 @@ pub async fn fetch_all<T: AccountDeserialize + Discriminator>(
         .collect()
 }
 
-/// Byte offset of `network` in a `Device` (after discriminator, version and
-/// two bumps), for filtering a network's devices.
-pub const DEVICE_NETWORK_OFFSET: usize = 8 + 1 + 1 + 1;
-/// Byte offset of `network` in a `Maker`.
-pub const MAKER_NETWORK_OFFSET: usize = 8 + 1 + 1;
-/// Byte offset of `customer` in an `Order` (after network).
-pub const ORDER_CUSTOMER_OFFSET: usize = 8 + 1 + 1 + 32;
+// The filter offsets below are defined beside each account type in its program
+// crate, where a unit test serializes an account and finds the field there.
 
 /// Every device of `network`.
 pub async fn devices_of_network(
@@ -106,7 +101,10 @@ pub async fn devices_of_network(
     fetch_all(
         rpc,
         &device_registry::ID,
-        vec![memcmp(DEVICE_NETWORK_OFFSET, network.as_ref())],
+        vec![memcmp(
+            device_registry::state::Device::NETWORK_OFFSET,
+            network.as_ref(),
+        )],
     )
     .await
 }
@@ -119,7 +117,10 @@ pub async fn makers_of_network(
     fetch_all(
         rpc,
         &device_registry::ID,
-        vec![memcmp(MAKER_NETWORK_OFFSET, network.as_ref())],
+        vec![memcmp(
+            device_registry::state::Maker::NETWORK_OFFSET,
+            network.as_ref(),
+        )],
     )
     .await
 }
@@ -132,7 +133,10 @@ pub async fn orders_of_customer(
     fetch_all(
         rpc,
         &service_payments::ID,
-        vec![memcmp(ORDER_CUSTOMER_OFFSET, customer.as_ref())],
+        vec![memcmp(
+            service_payments::state::Order::CUSTOMER_OFFSET,
+            customer.as_ref(),
+        )],
     )
     .await
 }

@@ -1,5 +1,6 @@
 //! Rust SDK for the depinkit programs: every instruction builder, account
-//! fetching and decoding, and a transaction sender for daemons and the CLI.
+//! fetching and decoding, event decoding, and a transaction sender for daemons
+//! and the CLI.
 //!
 //! Everything is built on the program crates' own types (their Anchor client
 //! structs, PDA seeds, signed messages and merkle hashing, re-exported here), so
@@ -19,6 +20,7 @@
 
 pub mod accounts;
 pub mod errors;
+pub mod events;
 pub mod payments;
 pub mod pool;
 pub mod proofs;

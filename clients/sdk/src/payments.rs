@@ -3,9 +3,10 @@
 use crate::{anchor_ix, ata, pool::PoolKeys};
 use anchor_lang::system_program;
 use service_payments::{
-    accounts, instruction,
+    EVENT_AUTHORITY_AND_BUMP, accounts, instruction,
     instructions::{
-        BurnUsageArgs, InitPaymentsArgs, OpenOrderArgs, VotePriceArgs, VoteSettlementArgs,
+        BurnUsageArgs, InitPaymentsArgs, OpenOrderArgs, UpdatePaymentsArgs, VotePriceArgs,
+        VoteSettlementArgs,
     },
     pda,
 };
@@ -67,8 +68,29 @@ pub fn init_payments(
             burn_token_program: keys.burn_token_program,
             token_program: anchor_spl::token_2022::ID,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::InitPayments { args },
+    )
+}
+
+/// `update_payments`, signed by the network authority.
+pub fn update_payments(
+    authority: &Pubkey,
+    keys: &PaymentsKeys,
+    args: UpdatePaymentsArgs,
+) -> Instruction {
+    anchor_ix(
+        service_payments::ID,
+        accounts::UpdatePayments {
+            authority: *authority,
+            network: keys.network,
+            config: keys.config,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
+        },
+        instruction::UpdatePayments { args },
     )
 }
 
@@ -80,6 +102,8 @@ pub fn vote_price(oracle: &Pubkey, keys: &PaymentsKeys, args: VotePriceArgs) -> 
             oracle: *oracle,
             network: keys.network,
             config: keys.config,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::VotePrice { args },
     )
@@ -105,6 +129,8 @@ pub fn buy_credits(
             token_program: anchor_spl::token_2022::ID,
             associated_token_program: anchor_spl::associated_token::ID,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::BuyCredits {
             amount,
@@ -128,8 +154,86 @@ pub fn delegate_credits(customer: &Pubkey, keys: &PaymentsKeys, amount: u64) -> 
             token_program: anchor_spl::token_2022::ID,
             associated_token_program: anchor_spl::associated_token::ID,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::DelegateCredits { amount },
+    )
+}
+
+/// `request_credit_withdrawal` of `amount` unused credits (0 withdraws the
+/// request), by `customer`.
+pub fn request_credit_withdrawal(
+    customer: &Pubkey,
+    keys: &PaymentsKeys,
+    amount: u64,
+) -> Instruction {
+    anchor_ix(
+        service_payments::ID,
+        accounts::RequestCreditWithdrawal {
+            customer: *customer,
+            config: keys.config,
+            usage_escrow: keys.usage_escrow(customer).0,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
+        },
+        instruction::RequestCreditWithdrawal { amount },
+    )
+}
+
+/// `withdraw_credits` by `customer`, after the notice of their request.
+pub fn withdraw_credits(customer: &Pubkey, keys: &PaymentsKeys) -> Instruction {
+    let (usage_escrow, escrow_credits) = keys.usage_escrow(customer);
+    anchor_ix(
+        service_payments::ID,
+        accounts::WithdrawCredits {
+            customer: *customer,
+            config: keys.config,
+            usage_escrow,
+            escrow_credits,
+            credits_mint: keys.credits_mint,
+            customer_credits: keys.credits_account(customer),
+            token_program: anchor_spl::token_2022::ID,
+            associated_token_program: anchor_spl::associated_token::ID,
+            system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
+        },
+        instruction::WithdrawCredits {},
+    )
+}
+
+/// `close_usage_report` of `customer`'s usage in `epoch`, its rent back to
+/// `rent_payer` (the oracle that created it); anyone may send it.
+pub fn close_usage_report(
+    keys: &PaymentsKeys,
+    customer: &Pubkey,
+    epoch: u32,
+    rent_payer: &Pubkey,
+) -> Instruction {
+    let (usage_escrow, _) = keys.usage_escrow(customer);
+    anchor_ix(
+        service_payments::ID,
+        accounts::CloseUsageReport {
+            usage_report: pda::find_usage_report_address(&usage_escrow, epoch).0,
+            pool: reward_pool::pda::find_pool_address(&keys.network).0,
+            rent_payer: *rent_payer,
+        },
+        instruction::CloseUsageReport {},
+    )
+}
+
+/// `close_epoch_usage` of the network's usage total of `epoch`, its rent back
+/// to `rent_payer`; anyone may send it.
+pub fn close_epoch_usage(keys: &PaymentsKeys, epoch: u32, rent_payer: &Pubkey) -> Instruction {
+    anchor_ix(
+        service_payments::ID,
+        accounts::CloseEpochUsage {
+            epoch_usage: pda::find_epoch_usage_address(&keys.network, epoch).0,
+            pool: reward_pool::pda::find_pool_address(&keys.network).0,
+            rent_payer: *rent_payer,
+        },
+        instruction::CloseEpochUsage {},
     )
 }
 
@@ -147,6 +251,7 @@ pub fn burn_usage(
             oracle: *oracle,
             network: keys.network,
             config: keys.config,
+            pool: reward_pool::pda::find_pool_address(&keys.network).0,
             usage_escrow,
             escrow_credits,
             credits_mint: keys.credits_mint,
@@ -154,6 +259,8 @@ pub fn burn_usage(
             epoch_usage: pda::find_epoch_usage_address(&keys.network, args.epoch).0,
             token_program: anchor_spl::token_2022::ID,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::BurnUsage { args },
     )
@@ -209,6 +316,7 @@ pub fn open_order(keys: &OrderKeys, args: OpenOrderArgs) -> Instruction {
         accounts::OpenOrder {
             customer: keys.customer,
             network: keys.network,
+            config: pda::find_payments_address(&keys.network).0,
             order: keys.order,
             payment_mint: keys.mint,
             customer_payment_account: keys.payment_account(&keys.customer),
@@ -216,15 +324,18 @@ pub fn open_order(keys: &OrderKeys, args: OpenOrderArgs) -> Instruction {
             payment_token_program: keys.token_program,
             associated_token_program: anchor_spl::associated_token::ID,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::OpenOrder { args },
     )
 }
 
-/// `accept_order` by `holder`, who keeps `device`'s NFT (`device_mint`) in their
-/// associated account.
+/// `accept_order` of a device order by `holder`, who keeps `device`'s NFT
+/// (`device_mint`) in their associated account.
 pub fn accept_order(
     holder: &Pubkey,
+    network: &Pubkey,
     order: &Pubkey,
     device: &Pubkey,
     device_mint: &Pubkey,
@@ -232,10 +343,31 @@ pub fn accept_order(
     anchor_ix(
         service_payments::ID,
         accounts::AcceptOrder {
-            holder: *holder,
+            acceptor: *holder,
+            network: *network,
             order: *order,
-            device: *device,
-            holder_nft_account: ata(holder, device_mint, &anchor_spl::token_2022::ID),
+            device: Some(*device),
+            holder_nft_account: Some(ata(holder, device_mint, &anchor_spl::token_2022::ID)),
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
+        },
+        instruction::AcceptOrder {},
+    )
+}
+
+/// `accept_order` of a network-wide order by an oracle of the network, which
+/// starts serving it.
+pub fn accept_network_order(oracle: &Pubkey, network: &Pubkey, order: &Pubkey) -> Instruction {
+    anchor_ix(
+        service_payments::ID,
+        accounts::AcceptOrder {
+            acceptor: *oracle,
+            network: *network,
+            order: *order,
+            device: None,
+            holder_nft_account: None,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::AcceptOrder {},
     )
@@ -252,6 +384,8 @@ pub fn cancel_order(keys: &OrderKeys) -> Instruction {
             payment_mint: keys.mint,
             customer_payment_account: keys.payment_account(&keys.customer),
             payment_token_program: keys.token_program,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::CancelOrder {},
     )
@@ -283,7 +417,6 @@ pub fn vote_settlement(
         accounts::VoteSettlement {
             oracle: *oracle,
             network: keys.network,
-            config: pda::find_payments_address(&keys.network).0,
             order: keys.order,
             escrow: keys.escrow,
             payment_mint: keys.mint,
@@ -300,8 +433,11 @@ pub fn vote_settlement(
             pool: accounts::PoolAccounts {
                 pool: pool.map(|p| p.pool),
                 pool_vault: pool.map(|p| p.vault),
+                pool_event_authority: pool.map(|_| reward_pool::EVENT_AUTHORITY_AND_BUMP.0),
                 reward_pool_program: pool.map(|_| reward_pool::ID),
             },
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
         },
         instruction::VoteSettlement { args },
     )

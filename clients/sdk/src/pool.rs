@@ -55,6 +55,8 @@ pub fn create_pool(
             reward_token_program: keys.reward_token_program,
             associated_token_program: anchor_spl::associated_token::ID,
             system_program: system_program::ID,
+            event_authority: reward_pool::EVENT_AUTHORITY_AND_BUMP.0,
+            program: reward_pool::ID,
         },
         instruction::CreatePool { args },
     )
@@ -77,6 +79,8 @@ pub fn fund_pool(
             funder_account: *from,
             vault: keys.vault,
             reward_token_program: keys.reward_token_program,
+            event_authority: reward_pool::EVENT_AUTHORITY_AND_BUMP.0,
+            program: reward_pool::ID,
         },
         instruction::FundPool { amount, kind },
     )
@@ -95,6 +99,8 @@ pub fn vote_epoch_root(
             oracle: *oracle,
             network: *network,
             pool: *pool,
+            event_authority: reward_pool::EVENT_AUTHORITY_AND_BUMP.0,
+            program: reward_pool::ID,
         },
         instruction::VoteEpochRoot { args },
     )
@@ -178,6 +184,8 @@ pub fn claim(
             holder_reward_account: accounts_.holder_reward_account,
             claim_record: pda::find_claim_record_address(&keys.pool, &accounts_.device_mint).0,
             reward_token_program: keys.reward_token_program,
+            event_authority: reward_pool::EVENT_AUTHORITY_AND_BUMP.0,
+            program: reward_pool::ID,
         },
         instruction::Claim {
             args: ClaimArgs {

@@ -3,15 +3,32 @@
 use crate::{anchor_ix, ata};
 use anchor_lang::system_program;
 use device_registry::{
-    accounts, instruction,
+    EVENT_AUTHORITY_AND_BUMP, accounts, instruction,
     instructions::{AssertLocationArgs, CreateNetworkArgs, OnboardDeviceArgs, UpdateNetworkArgs},
     messages::{AssertLocationMessage, OnboardDeviceMessage},
     pda,
-    state::{DeviceStatus, MAX_SEED_LEN, MakerStatus},
+    state::{Device, DeviceStatus, Fee, MAX_SEED_LEN, MakerStatus, Network},
 };
 use solana_sdk::{
     instruction::Instruction, pubkey::Pubkey, signature::Signature, signer::Signer, sysvar,
 };
+
+/// The mint of the non-zero fees among `fees`, which the registry checks when
+/// fees are set (`None` when every fee is free).
+pub fn charged_fee_mint(fees: &[&Fee]) -> Option<Pubkey> {
+    fees.iter().find(|fee| fee.amount > 0).map(|fee| fee.mint)
+}
+
+/// What onboarding a device at `location` (0 for none) charges on `network`
+/// now: the value to show the owner and pass as `max_fee`.
+pub fn onboarding_fee_total(network: &Network, location: u64) -> u64 {
+    let location_fee = if location == Device::NO_LOCATION {
+        0
+    } else {
+        network.location_fee.amount
+    };
+    network.onboarding_fee.amount.saturating_add(location_fee)
+}
 
 /// `create_network`, signed by `creator` (who becomes the authority). A seed
 /// longer than 32 bytes is cut for the address, as the program does, so the
@@ -23,29 +40,39 @@ pub fn create_network(
 ) -> Instruction {
     let seed = &args.seed[..args.seed.len().min(MAX_SEED_LEN)];
     let (network, _) = pda::find_network_address(creator, seed);
+    let fee_mint = charged_fee_mint(&[&args.onboarding_fee, &args.location_fee]);
     anchor_ix(
         device_registry::ID,
         accounts::CreateNetwork {
             creator: *creator,
             network,
             reward_mint: *reward_mint,
+            fee_mint,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::CreateNetwork { args },
     )
 }
 
-/// `update_network`, signed by the network authority.
+/// `update_network`, signed by the network authority. `fee_mint` is the mint of
+/// the non-zero fees the network will charge, needed when `args` changes a fee
+/// (see [`charged_fee_mint`]).
 pub fn update_network(
     authority: &Pubkey,
     network: &Pubkey,
     args: UpdateNetworkArgs,
+    fee_mint: Option<Pubkey>,
 ) -> Instruction {
     anchor_ix(
         device_registry::ID,
         accounts::UpdateNetwork {
             authority: *authority,
             network: *network,
+            fee_mint,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::UpdateNetwork { args },
     )
@@ -62,6 +89,8 @@ pub fn propose_network_authority(
         accounts::ProposeNetworkAuthority {
             authority: *authority,
             network: *network,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::ProposeNetworkAuthority { new_authority },
     )
@@ -74,6 +103,8 @@ pub fn accept_network_authority(new_authority: &Pubkey, network: &Pubkey) -> Ins
         accounts::AcceptNetworkAuthority {
             new_authority: *new_authority,
             network: *network,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::AcceptNetworkAuthority {},
     )
@@ -94,6 +125,8 @@ pub fn register_maker(
             network: *network,
             maker: pda::find_maker_address(network, issuing_key).0,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::RegisterMaker {
             name: name.to_string(),
@@ -114,6 +147,8 @@ pub fn set_maker_status(
             authority: *authority,
             network: *network,
             maker: *maker,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::SetMakerStatus { status },
     )
@@ -132,6 +167,8 @@ pub fn set_device_status(
             authority: *authority,
             network: *network,
             device: *device,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::SetDeviceStatus { status },
     )
@@ -198,11 +235,13 @@ pub fn device_proof_from_signature(
     )
 }
 
-/// The message a device signs to be onboarded (program id filled in).
+/// The message a device signs to be onboarded (program id filled in);
+/// `issuing_key` is its maker's, which co-signs the onboarding.
 pub fn onboard_message(
     network: &Pubkey,
     owner: &Pubkey,
     device_key: &Pubkey,
+    issuing_key: &Pubkey,
     location: u64,
     expires_at: i64,
 ) -> OnboardDeviceMessage {
@@ -211,6 +250,7 @@ pub fn onboard_message(
         network: *network,
         owner: *owner,
         device_key: *device_key,
+        issuing_key: *issuing_key,
         location,
         expires_at,
     }
@@ -263,12 +303,16 @@ pub fn onboard_device(
             token_program: anchor_spl::token_2022::ID,
             associated_token_program: anchor_spl::associated_token::ID,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::OnboardDevice { args },
     )
 }
 
 /// The device's proof and `onboard_device`, in order, signed here by `device`.
+/// `max_fee` is the most the owner pays in fees (as shown to them).
+#[allow(clippy::too_many_arguments)]
 pub fn onboard_device_signed(
     owner: &Pubkey,
     issuing_key: &Pubkey,
@@ -276,9 +320,17 @@ pub fn onboard_device_signed(
     device: &dyn Signer,
     location: u64,
     expires_at: i64,
+    max_fee: u64,
     fee: Option<FeePayment>,
 ) -> [Instruction; 2] {
-    let message = onboard_message(network, owner, &device.pubkey(), location, expires_at);
+    let message = onboard_message(
+        network,
+        owner,
+        &device.pubkey(),
+        issuing_key,
+        location,
+        expires_at,
+    );
     [
         device_proof(device, &message.to_bytes()),
         onboard_device(
@@ -289,6 +341,7 @@ pub fn onboard_device_signed(
                 device_key: device.pubkey(),
                 location,
                 expires_at,
+                max_fee,
             },
             fee,
         ),
@@ -317,13 +370,17 @@ pub fn assert_location(
             instructions: sysvar::instructions::ID,
             token_program: anchor_spl::token_2022::ID,
             system_program: system_program::ID,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: device_registry::ID,
         },
         instruction::AssertLocation { args },
     )
 }
 
 /// The device's proof and `assert_location` by the holder of the NFT in their
-/// associated token account, signed here by `device`.
+/// associated token account, signed here by `device`. `max_fee` is the most
+/// the holder pays (as shown to them).
+#[allow(clippy::too_many_arguments)]
 pub fn assert_location_signed(
     holder: &Pubkey,
     network: &Pubkey,
@@ -331,6 +388,7 @@ pub fn assert_location_signed(
     location: u64,
     nonce: u32,
     expires_at: i64,
+    max_fee: u64,
     fee: Option<FeePayment>,
 ) -> [Instruction; 2] {
     let key = device.pubkey();
@@ -346,6 +404,7 @@ pub fn assert_location_signed(
             AssertLocationArgs {
                 location,
                 expires_at,
+                max_fee,
             },
             fee,
         ),

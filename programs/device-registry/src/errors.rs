@@ -18,7 +18,7 @@ pub enum RegistryError {
     TooManyOracles,
     #[msg("The oracle set names the same key twice")]
     DuplicateOracle,
-    #[msg("The threshold must be between 1 and the number of oracles")]
+    #[msg("The threshold must be more than half the oracles and at most all of them")]
     InvalidThreshold,
     #[msg("The H3 resolution must be between 0 and 15")]
     InvalidResolution,
@@ -64,4 +64,16 @@ pub enum RegistryError {
     ArithmeticOverflow,
     #[msg("The onboarding and location fees must be paid in the same mint")]
     FeeMintsDiffer,
+    #[msg("The oracle-change delay must be 1 hour to 90 days, and can only grow")]
+    InvalidOracleChangeDelay,
+    #[msg("No oracle-set change is scheduled")]
+    NoPendingOracleChange,
+    #[msg("The fee is above the maximum the payer accepted")]
+    FeeAboveMaximum,
+    #[msg("The mint has an extension that can move, withhold or lock funds")]
+    UnsupportedMint,
+    #[msg("A non-zero fee needs its mint account, to check it")]
+    FeeMintAccountMissing,
+    #[msg("The device signature's expiry is more than 7 days away")]
+    ExpiryTooFar,
 }

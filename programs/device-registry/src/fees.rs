@@ -14,22 +14,24 @@ pub struct FeeAccounts<'info> {
     /// Payer's token account of that mint.
     #[account(mut)]
     pub payer_fee_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
-    /// Treasury's token account of that mint.
-    #[account(mut)]
+    /// Treasury's token account of that mint; the payer's own when the
+    /// treasury pays (the network authority onboarding its own devices).
+    #[account(mut, dup)]
     pub treasury_fee_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     /// SPL Token or Token-2022, whichever owns the mint.
     pub fee_token_program: Option<Interface<'info, TokenInterface>>,
 }
 
 impl<'info> FeeAccounts<'info> {
-    /// Moves `fee` from `payer` to the network treasury.
+    /// Moves `fee` from `payer` to the network treasury and returns what was
+    /// charged (0 for a free action).
     ///
     /// CHECK: the mint is the fee's mint; both token accounts are of that mint;
     /// the destination is owned by `treasury`; the token program owns the mint.
     /// The token program checks that `payer` may spend from the source.
-    pub fn charge(&self, fee: &Fee, treasury: &Pubkey, payer: &Signer<'info>) -> Result<()> {
+    pub fn charge(&self, fee: &Fee, treasury: &Pubkey, payer: &Signer<'info>) -> Result<u64> {
         if fee.amount == 0 {
-            return Ok(());
+            return Ok(0);
         }
         let (Some(mint), Some(from), Some(to), Some(token_program)) = (
             &self.fee_mint,
@@ -60,6 +62,7 @@ impl<'info> FeeAccounts<'info> {
             ),
             fee.amount,
             mint.decimals,
-        )
+        )?;
+        Ok(fee.amount)
     }
 }

@@ -7,13 +7,17 @@
 //! holder owns the device's rewards.
 //!
 //! Formats shared with off-chain code (PDA seeds in [`pda`], signed messages in
-//! [`messages`], H3 validation in [`h3`], the oracle quorum rule in [`quorum`]) are defined here only; the SDK and the
-//! oracle use them through the `no-entrypoint` feature.
+//! [`messages`], H3 validation in [`h3`], the oracle quorum rule in [`quorum`],
+//! events in [`events`]) are defined here only; the SDK and the oracle use them
+//! through the `no-entrypoint` feature. Helpers every depinkit program shares
+//! live here too: [`account_util`] and [`token_safety`].
 
 use anchor_lang::prelude::*;
 
+pub mod account_util;
 pub mod ed25519;
 pub mod errors;
+pub mod events;
 pub mod fees;
 pub mod h3;
 pub mod instructions;
@@ -22,6 +26,7 @@ pub mod nft;
 pub mod pda;
 pub mod quorum;
 pub mod state;
+pub mod token_safety;
 
 use instructions::*;
 use state::{DeviceStatus, MakerStatus};

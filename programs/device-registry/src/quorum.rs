@@ -5,8 +5,12 @@
 //! Votes are (oracle, payload hash) pairs kept by the program that asks the
 //! question. A vote for another payload is kept and counts only for its own
 //! payload; a vote by a key no longer in the set is dropped and never counts.
+//! The set is the one in force when the vote lands ([`Network::oracle_set`]),
+//! so a scheduled oracle-set change applies to every pending question at once.
+//!
+//! [`Network::oracle_set`]: crate::state::Network::oracle_set
 
-use crate::state::{MAX_ORACLES, Network};
+use crate::state::{MAX_ORACLES, OracleSet};
 use anchor_lang::prelude::*;
 
 /// One oracle's vote: who, and the SHA-256 of what it attests.
@@ -37,19 +41,19 @@ pub enum VoteRefusal {
 }
 
 /// Records `oracle`'s vote for `payload_hash` and returns true when the
-/// payload has reached the network's threshold. `votes` never holds more than
+/// payload has reached the set's threshold. `votes` never holds more than
 /// [`MAX_ORACLES`] entries: one per oracle of the current set.
 pub fn record_vote(
     votes: &mut Vec<OracleVote>,
-    network: &Network,
+    set: &OracleSet,
     oracle: Pubkey,
     payload_hash: [u8; 32],
     revote: Revote,
 ) -> core::result::Result<bool, VoteRefusal> {
-    if !network.oracles.contains(&oracle) {
+    if !set.contains(&oracle) {
         return Err(VoteRefusal::NotAnOracle);
     }
-    votes.retain(|vote| network.oracles.contains(&vote.oracle));
+    drop_stale_votes(votes, set);
     if let Some(at) = votes.iter().position(|vote| vote.oracle == oracle) {
         match revote {
             Revote::Refuse => return Err(VoteRefusal::AlreadyVoted),
@@ -67,15 +71,26 @@ pub fn record_vote(
         .iter()
         .filter(|vote| vote.payload_hash == payload_hash)
         .count();
-    Ok(agreeing >= usize::from(network.threshold))
+    Ok(agreeing >= usize::from(set.threshold))
+}
+
+/// Drops the votes of keys no longer in `set`; what remains is what counts.
+pub fn drop_stale_votes(votes: &mut Vec<OracleVote>, set: &OracleSet) {
+    votes.retain(|vote| set.contains(&vote.oracle));
+}
+
+/// Whether any vote by a member of `set` is recorded (a result is pending).
+pub fn has_live_votes(votes: &[OracleVote], set: &OracleSet) -> bool {
+    votes.iter().any(|vote| set.contains(&vote.oracle))
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::state::{Category, Fee};
+    use crate::state::{Category, Fee, Network};
 
-    fn network(oracles: &[Pubkey], threshold: u8) -> Network {
+    /// A network with `oracles` and `threshold` and nothing else of note.
+    pub(crate) fn network(oracles: &[Pubkey], threshold: u8) -> Network {
         let fee = Fee {
             mint: Pubkey::default(),
             amount: 0,
@@ -97,6 +112,8 @@ mod tests {
             location_resolution: 12,
             oracles: oracles.to_vec(),
             threshold,
+            oracle_change_delay_secs: 3_600,
+            pending_oracle_change: None,
             metadata_uri_base: String::new(),
             maker_count: 0,
             device_count: 0,
@@ -109,25 +126,49 @@ mod tests {
         let net = network(&keys, 2);
         let mut votes = Vec::new();
         assert_eq!(
-            record_vote(&mut votes, &net, keys[0], [1; 32], Revote::Refuse),
+            record_vote(
+                &mut votes,
+                &net.oracle_set(0),
+                keys[0],
+                [1; 32],
+                Revote::Refuse
+            ),
             Ok(false)
         );
         assert_eq!(
-            record_vote(&mut votes, &net, keys[1], [2; 32], Revote::Refuse),
+            record_vote(
+                &mut votes,
+                &net.oracle_set(0),
+                keys[1],
+                [2; 32],
+                Revote::Refuse
+            ),
             Ok(false)
         );
         assert_eq!(
-            record_vote(&mut votes, &net, keys[1], [1; 32], Revote::Refuse),
+            record_vote(
+                &mut votes,
+                &net.oracle_set(0),
+                keys[1],
+                [1; 32],
+                Revote::Refuse
+            ),
             Err(VoteRefusal::AlreadyVoted)
         );
         assert_eq!(
-            record_vote(&mut votes, &net, keys[2], [1; 32], Revote::Refuse),
+            record_vote(
+                &mut votes,
+                &net.oracle_set(0),
+                keys[2],
+                [1; 32],
+                Revote::Refuse
+            ),
             Ok(true)
         );
         assert_eq!(
             record_vote(
                 &mut votes,
-                &net,
+                &net.oracle_set(0),
                 Pubkey::new_unique(),
                 [1; 32],
                 Revote::Refuse
@@ -142,23 +183,47 @@ mod tests {
         let mut votes = Vec::new();
         let net = network(&keys, 2);
         assert_eq!(
-            record_vote(&mut votes, &net, keys[0], [1; 32], Revote::Replace),
+            record_vote(
+                &mut votes,
+                &net.oracle_set(0),
+                keys[0],
+                [1; 32],
+                Revote::Replace
+            ),
             Ok(false)
         );
         assert_eq!(
-            record_vote(&mut votes, &net, keys[0], [2; 32], Revote::Replace),
+            record_vote(
+                &mut votes,
+                &net.oracle_set(0),
+                keys[0],
+                [2; 32],
+                Revote::Replace
+            ),
             Ok(false)
         );
         assert_eq!(votes.len(), 1);
         // keys[0] leaves the set: its vote no longer counts.
         let net = network(&keys[1..], 2);
         assert_eq!(
-            record_vote(&mut votes, &net, keys[1], [2; 32], Revote::Replace),
+            record_vote(
+                &mut votes,
+                &net.oracle_set(0),
+                keys[1],
+                [2; 32],
+                Revote::Replace
+            ),
             Ok(false)
         );
         assert_eq!(votes.len(), 1);
         assert_eq!(
-            record_vote(&mut votes, &net, keys[2], [2; 32], Revote::Replace),
+            record_vote(
+                &mut votes,
+                &net.oracle_set(0),
+                keys[2],
+                [2; 32],
+                Revote::Replace
+            ),
             Ok(true)
         );
     }

@@ -4,6 +4,7 @@
 //! in place (we version accounts, not instruction names).
 
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenAccount;
 
 /// Most oracles a network may name; bounds every loop over the set (16 x 32 bytes).
 pub const MAX_ORACLES: usize = 16;
@@ -17,6 +18,17 @@ pub const MAX_SYMBOL_LEN: usize = 10;
 pub const MAX_URI_BASE_LEN: usize = 128;
 /// Layout version written into new accounts.
 pub const ACCOUNT_VERSION: u8 = 1;
+/// Shortest delay before an oracle-set change applies: one hour. A reward pool
+/// also requires at least one of its epochs (see `reward_pool::create_pool`).
+pub const MIN_ORACLE_CHANGE_DELAY_SECS: i64 = 60 * 60;
+/// Longest delay before an oracle-set change applies: 90 days.
+pub const MAX_ORACLE_CHANGE_DELAY_SECS: i64 = 90 * 24 * 60 * 60;
+/// Longest a device signature may stay valid: 7 days from the time it is used.
+/// Long enough for a signature made offline on the device, short enough that a
+/// leaked one soon expires.
+pub const MAX_SIGNATURE_LIFETIME_SECS: i64 = 7 * 24 * 60 * 60;
+/// Bytes of an Anchor account discriminator, where every account's data starts.
+pub const DISCRIMINATOR_LEN: usize = 8;
 
 /// What kind of physical infrastructure a network rewards; decides the oracle rules.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
@@ -87,11 +99,18 @@ pub struct Network {
     pub location_fee: Fee,
     /// H3 resolution every asserted location must have.
     pub location_resolution: u8,
-    /// Oracle keys whose votes count.
+    /// Oracle keys whose votes count (until a scheduled change applies: read
+    /// the set through [`Network::oracle_set`]).
     #[max_len(MAX_ORACLES)]
     pub oracles: Vec<Pubkey>,
-    /// Identical oracle votes needed to finalize a result (1..=oracles.len()).
+    /// Identical oracle votes needed to finalize a result: more than half of
+    /// `oracles`, so two disagreeing results can never both finalize.
     pub threshold: u8,
+    /// Seconds between scheduling an oracle-set change and its taking effect, so
+    /// device owners see a new quorum on chain before it can vote.
+    pub oracle_change_delay_secs: i64,
+    /// The oracle set and threshold that replace the current ones at `effective_at`.
+    pub pending_oracle_change: Option<PendingOracleChange>,
     /// Base of every device NFT's metadata URI.
     #[max_len(MAX_URI_BASE_LEN)]
     pub metadata_uri_base: String,
@@ -99,6 +118,64 @@ pub struct Network {
     pub maker_count: u32,
     /// Devices ever onboarded.
     pub device_count: u64,
+}
+
+/// An oracle-set change scheduled by the authority, visible before it applies.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, PartialEq, Eq, Debug)]
+pub struct PendingOracleChange {
+    /// The new oracle set.
+    #[max_len(MAX_ORACLES)]
+    pub oracles: Vec<Pubkey>,
+    /// The new threshold.
+    pub threshold: u8,
+    /// Unix time from which the new set counts.
+    pub effective_at: i64,
+}
+
+/// The oracles whose votes count at some moment, and how many must agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OracleSet<'a> {
+    /// Oracle keys.
+    pub oracles: &'a [Pubkey],
+    /// Identical votes needed.
+    pub threshold: u8,
+}
+
+impl OracleSet<'_> {
+    /// Whether `key` is one of the oracles.
+    pub fn contains(&self, key: &Pubkey) -> bool {
+        self.oracles.contains(key)
+    }
+}
+
+impl Network {
+    /// The oracle set in force at unix time `now`: the scheduled change once its
+    /// time has come, else the current set. Every quorum reads it through here,
+    /// so a change applies everywhere at the same moment without a transaction.
+    pub fn oracle_set(&self, now: i64) -> OracleSet<'_> {
+        match &self.pending_oracle_change {
+            Some(change) if now >= change.effective_at => OracleSet {
+                oracles: &change.oracles,
+                threshold: change.threshold,
+            },
+            _ => OracleSet {
+                oracles: &self.oracles,
+                threshold: self.threshold,
+            },
+        }
+    }
+
+    /// Makes a scheduled change whose time has come the current set.
+    pub fn apply_due_oracle_change(&mut self, now: i64) {
+        if let Some(change) = self.pending_oracle_change.take() {
+            if now >= change.effective_at {
+                self.oracles = change.oracles;
+                self.threshold = change.threshold;
+            } else {
+                self.pending_oracle_change = Some(change);
+            }
+        }
+    }
 }
 
 /// Whether a maker's devices may be onboarded.
@@ -175,7 +252,95 @@ pub struct Device {
     pub location_assert_count: u32,
 }
 
+impl Maker {
+    /// Byte offset of `network` in a `Maker` account, for `getProgramAccounts` filters.
+    pub const NETWORK_OFFSET: usize = DISCRIMINATOR_LEN + 1 + 1;
+}
+
 impl Device {
     /// `location` of a device that has not asserted one (0 is never a valid H3 cell).
     pub const NO_LOCATION: u64 = 0;
+    /// Byte offset of `network` in a `Device` account (after discriminator,
+    /// version and two bumps), for `getProgramAccounts` filters.
+    pub const NETWORK_OFFSET: usize = DISCRIMINATOR_LEN + 1 + 1 + 1;
+
+    /// The one rule for "this token account holds the device": it is a Token-2022
+    /// account of the device's NFT mint holding the one token, and, when
+    /// `holder` is given, owned by that wallet. Whoever owns that account owns
+    /// the device's rewards, payments and location.
+    pub fn is_held_in(
+        &self,
+        nft_account: &InterfaceAccount<TokenAccount>,
+        holder: Option<&Pubkey>,
+    ) -> bool {
+        nft_account.mint == self.mint
+            && nft_account.amount == 1
+            && *nft_account.to_account_info().owner == anchor_spl::token_2022::ID
+            && holder.is_none_or(|holder| nft_account.owner == *holder)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> Pubkey {
+        Pubkey::new_from_array([byte; 32])
+    }
+
+    #[test]
+    fn filter_offsets_find_their_fields() {
+        let device = Device {
+            version: 1,
+            bump: 2,
+            mint_bump: 3,
+            network: key(9),
+            device_key: key(1),
+            maker: key(2),
+            mint: key(3),
+            location: 4,
+            status: DeviceStatus::Active,
+            onboarded_at: 5,
+            location_asserted_at: 6,
+            location_assert_count: 7,
+        };
+        let mut data = Vec::new();
+        device.try_serialize(&mut data).unwrap();
+        let at = Device::NETWORK_OFFSET;
+        assert_eq!(&data[at..at + 32], key(9).as_ref());
+
+        let maker = Maker {
+            version: 1,
+            bump: 2,
+            network: key(9),
+            issuing_key: key(1),
+            name: "m".into(),
+            status: MakerStatus::Approved,
+            registered_at: 0,
+            device_count: 0,
+        };
+        let mut data = Vec::new();
+        maker.try_serialize(&mut data).unwrap();
+        let at = Maker::NETWORK_OFFSET;
+        assert_eq!(&data[at..at + 32], key(9).as_ref());
+    }
+
+    #[test]
+    fn a_scheduled_oracle_change_applies_at_its_time() {
+        let mut network = crate::quorum::tests::network(&[key(1), key(2), key(3)], 2);
+        network.pending_oracle_change = Some(PendingOracleChange {
+            oracles: vec![key(4)],
+            threshold: 1,
+            effective_at: 100,
+        });
+        assert_eq!(network.oracle_set(99).oracles, &[key(1), key(2), key(3)]);
+        assert_eq!(network.oracle_set(100).oracles, &[key(4)]);
+        assert_eq!(network.oracle_set(100).threshold, 1);
+        network.apply_due_oracle_change(99);
+        assert!(network.pending_oracle_change.is_some());
+        network.apply_due_oracle_change(100);
+        assert_eq!(network.oracles, vec![key(4)]);
+        assert_eq!(network.threshold, 1);
+        assert!(network.pending_oracle_change.is_none());
+    }
 }

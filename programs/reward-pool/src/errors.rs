@@ -50,4 +50,14 @@ pub enum PoolError {
     WrongClaimRecord,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("Claims would pay more than the finalized root's total")]
+    ClaimExceedsRootTotal,
+    #[msg("The start time must be at most one epoch in the past and 366 days ahead")]
+    InvalidStartTime,
+    #[msg("The network's oracle-change delay is shorter than one epoch")]
+    OracleChangeDelayTooShort,
+    #[msg("The reward mint has an extension that can move, withhold or lock funds")]
+    UnsupportedMint,
+    #[msg("A token account already at the vault address is not fully controlled by the pool")]
+    VaultNotControlled,
 }

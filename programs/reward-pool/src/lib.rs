@@ -12,6 +12,7 @@
 use anchor_lang::prelude::*;
 
 pub mod errors;
+pub mod events;
 pub mod instructions;
 pub mod merkle;
 pub mod pda;

@@ -103,6 +103,16 @@ impl Pool {
             .checked_add(self.start_time)
     }
 
+    /// The epoch running at unix time `now`, `None` before epoch 0 starts (or
+    /// past the last epoch).
+    pub fn epoch_at(&self, now: i64) -> Option<u32> {
+        let elapsed = now.checked_sub(self.start_time)?;
+        if elapsed < 0 || self.epoch_length_secs <= 0 {
+            return None;
+        }
+        u32::try_from(elapsed / self.epoch_length_secs).ok()
+    }
+
     /// The most a root for `next_epoch` may promise in total: what has come in,
     /// and no more than the schedule to date plus service revenue.
     pub fn max_total_for_next_epoch(&self) -> u64 {

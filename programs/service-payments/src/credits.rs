@@ -2,11 +2,41 @@
 //! price minus its confidence, so never more than the tokens are worth.
 
 use crate::{
-    pda::PAYMENTS_SEED,
-    state::{PaymentsConfig, Price},
+    pda::{PAYMENTS_SEED, USAGE_ESCROW_SEED},
+    state::{PaymentsConfig, Price, UsageEscrow},
 };
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount};
+use anchor_spl::token_interface::{self, Burn, Mint, MintTo, TokenAccount};
+
+/// Burns `amount` credits from a usage escrow's credits account, signed by the
+/// escrow PDA (their authority).
+pub fn burn_from_escrow<'info>(
+    escrow: &Account<'info, UsageEscrow>,
+    escrow_credits: &InterfaceAccount<'info, TokenAccount>,
+    credits_mint: &InterfaceAccount<'info, Mint>,
+    token_program: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    let bump = [escrow.bump];
+    let seeds: [&[u8]; 4] = [
+        USAGE_ESCROW_SEED,
+        escrow.network.as_ref(),
+        escrow.customer.as_ref(),
+        &bump,
+    ];
+    token_interface::burn(
+        CpiContext::new_with_signer(
+            token_program.key(),
+            Burn {
+                mint: credits_mint.to_account_info(),
+                from: escrow_credits.to_account_info(),
+                authority: escrow.to_account_info(),
+            },
+            &[&seeds],
+        ),
+        amount,
+    )
+}
 
 /// Mints `amount` credits to `to`, signed by the config PDA (the mint authority).
 pub fn mint_credits<'info>(

@@ -34,7 +34,7 @@ pub enum PaymentError {
     UsageExceedsEscrow,
     #[msg("This usage report is already finalized")]
     UsageAlreadyFinalized,
-    #[msg("The deadline must be in the future")]
+    #[msg("The acceptance deadline must be in the future, and the service deadline not before it")]
     InvalidDeadline,
     #[msg("The payment is in another mint than the order's")]
     WrongPaymentMint,
@@ -42,7 +42,7 @@ pub enum PaymentError {
     NetworkOrderNeedsRewardMint,
     #[msg("The order is not open")]
     OrderNotOpen,
-    #[msg("The order's deadline has passed")]
+    #[msg("The order's acceptance deadline has passed")]
     OrderExpired,
     #[msg("This device may not serve the order")]
     WrongProviderDevice,
@@ -60,9 +60,9 @@ pub enum PaymentError {
     WrongSettlementSequence,
     #[msg("The settlement would pay more than the order's maximum")]
     SettlementAboveMax,
-    #[msg("An accepted order can be cancelled only after its deadline")]
+    #[msg("An accepted order can be cancelled only after its service deadline")]
     CancelAfterAcceptance,
-    #[msg("A settlement vote is pending")]
+    #[msg("A settlement vote is pending (no longer returned: see CancelAfterAcceptance)")]
     SettlementPending,
     #[msg("Provider accounts are missing or do not match the accepting device")]
     WrongProviderAccounts,
@@ -74,4 +74,26 @@ pub enum PaymentError {
     WrongRefundAccount,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("The mint has an extension that can move, withhold or lock funds")]
+    UnsupportedMint,
+    #[msg("A token account already at the escrow address is not fully controlled by the order")]
+    EscrowNotControlled,
+    #[msg("The order's service deadline has passed: no more settlements")]
+    ServiceDeadlinePassed,
+    #[msg("The vote is for an earlier order under the same id")]
+    WrongOrderInstance,
+    #[msg("Usage may only be attested for an epoch that has started and is not finalized")]
+    EpochOutOfRange,
+    #[msg("The epoch is not finalized yet")]
+    EpochNotFinalized,
+    #[msg("The reward pool is not this network's")]
+    WrongPool,
+    #[msg("No credit withdrawal has been requested")]
+    NoWithdrawalRequested,
+    #[msg("The withdrawal's notice period has not passed")]
+    WithdrawalNotReady,
+    #[msg("The withdrawal notice must be at most 90 days")]
+    InvalidWithdrawalNotice,
+    #[msg("The rent goes back to the account that paid it")]
+    WrongRentPayer,
 }

@@ -6,13 +6,15 @@
 //!   customers burn network tokens for non-transferable credits
 //!   ([`instructions::buy_credits`]), set them aside for a service
 //!   ([`instructions::delegate_credits`]), and oracles burn them as usage is
-//!   attested ([`instructions::burn_usage`]), recording usage per epoch.
+//!   attested ([`instructions::burn_usage`]), recording usage per epoch;
+//!   unused credits come back after a notice ([`instructions::withdraw_credits`]).
 //! - **Orders** (Nosana / Render jobs, Filecoin deals, map data purchases): a
-//!   customer escrows a payment ([`instructions::open_order`]), a device's holder
+//!   customer escrows a payment ([`instructions::open_order`]), a provider
 //!   accepts ([`instructions::accept_order`]), oracles attest receipts and the
 //!   escrow pays the provider, the treasury and the reward pool
-//!   ([`instructions::vote_settlement`]); the customer may cancel
-//!   ([`instructions::cancel_order`]).
+//!   ([`instructions::vote_settlement`]); the customer may cancel before
+//!   acceptance or after the service deadline ([`instructions::cancel_order`]).
+//!   The lifecycle is documented on [`state::OrderStatus`].
 //!
 //! Every instruction is callable by CPI from a third-party program.
 
@@ -21,6 +23,7 @@ use anchor_lang::prelude::*;
 pub mod credits;
 pub mod errors;
 pub mod escrow;
+pub mod events;
 pub mod instructions;
 pub mod pda;
 pub mod state;
@@ -40,6 +43,11 @@ pub mod service_payments {
         instructions::init_payments::handler(ctx, args)
     }
 
+    /// Changes payment settings (network authority).
+    pub fn update_payments(ctx: Context<UpdatePayments>, args: UpdatePaymentsArgs) -> Result<()> {
+        instructions::update_payments::handler(ctx, args)
+    }
+
     /// Votes the network token's USD price (an oracle of the network).
     pub fn vote_price(ctx: Context<VotePrice>, args: VotePriceArgs) -> Result<()> {
         instructions::vote_price::handler(ctx, args)
@@ -55,9 +63,32 @@ pub mod service_payments {
         instructions::delegate_credits::handler(ctx, amount)
     }
 
+    /// Asks for unused credits back after the notice period (the customer).
+    pub fn request_credit_withdrawal(
+        ctx: Context<RequestCreditWithdrawal>,
+        amount: u64,
+    ) -> Result<()> {
+        instructions::withdraw_credits::request_handler(ctx, amount)
+    }
+
+    /// Returns requested credits from the usage escrow (the customer).
+    pub fn withdraw_credits(ctx: Context<WithdrawCredits>) -> Result<()> {
+        instructions::withdraw_credits::withdraw_handler(ctx)
+    }
+
     /// Votes a customer's usage for an epoch; burns it at the threshold (an oracle).
     pub fn burn_usage(ctx: Context<BurnUsage>, args: BurnUsageArgs) -> Result<()> {
         instructions::burn_usage::handler(ctx, args)
+    }
+
+    /// Closes a usage report of a finalized epoch, rent to its payer (anyone).
+    pub fn close_usage_report(ctx: Context<CloseUsageReport>) -> Result<()> {
+        instructions::close_usage::report_handler(ctx)
+    }
+
+    /// Closes a usage total of a finalized epoch, rent to its payer (anyone).
+    pub fn close_epoch_usage(ctx: Context<CloseEpochUsage>) -> Result<()> {
+        instructions::close_usage::epoch_handler(ctx)
     }
 
     /// Opens an order and escrows its payment (the customer).
@@ -65,7 +96,7 @@ pub mod service_payments {
         instructions::open_order::handler(ctx, args)
     }
 
-    /// Accepts an order for a device (the device NFT's holder).
+    /// Accepts an order (a device NFT's holder, or an oracle for network orders).
     pub fn accept_order(ctx: Context<AcceptOrder>) -> Result<()> {
         instructions::accept_order::handler(ctx)
     }

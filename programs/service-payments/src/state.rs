@@ -7,6 +7,8 @@ use device_registry::{quorum::OracleVote, state::MAX_ORACLES};
 pub const ACCOUNT_VERSION: u8 = 1;
 /// Basis points in one whole.
 pub const BPS: u64 = 10_000;
+/// Longest notice a network may ask before unused credits leave a usage escrow.
+pub const MAX_WITHDRAWAL_NOTICE_SECS: i64 = 90 * 24 * 60 * 60;
 
 /// A finalized USD price of the network token: `price * 10^expo` USD per whole
 /// token, give or take `conf * 10^expo` (the Pyth convention).
@@ -47,16 +49,30 @@ pub struct PaymentsConfig {
     pub credit_usd_micros: u64,
     /// Oldest price `buy_credits` accepts, in seconds since its publish time.
     pub max_price_age_secs: i64,
-    /// Protocol fee on each order settlement, to the network treasury.
+    /// Protocol fee on each order settlement, to the network treasury. Each
+    /// order keeps the fee in force when it was opened.
     pub order_fee_bps: u16,
     /// Share of a provider's settlement routed to the reward pool, when the
-    /// order is paid in the pool's reward mint.
+    /// order is paid in the pool's reward mint (kept per order like the fee).
     pub pool_share_bps: u16,
+    /// Seconds between a customer's withdrawal request and the withdrawal of
+    /// unused credits from their usage escrow, so pending usage can still be
+    /// attested and burned.
+    pub withdrawal_notice_secs: i64,
     /// Latest finalized price, if any.
     pub price: Option<Price>,
     /// Pending price votes (one live vote per oracle).
     #[max_len(MAX_ORACLES)]
     pub price_votes: Vec<OracleVote>,
+}
+
+/// A customer's request to take unused credits back out of a usage escrow.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PendingWithdrawal {
+    /// Credits asked for (what is left in escrow, if less, at withdrawal).
+    pub amount: u64,
+    /// Unix time from which they can be withdrawn.
+    pub available_at: i64,
 }
 
 /// A customer's credits set aside for a network's service.
@@ -75,6 +91,10 @@ pub struct UsageEscrow {
     pub delegated: u64,
     /// Credits burned for attested usage.
     pub burned: u64,
+    /// Credits taken back by the customer.
+    pub withdrawn: u64,
+    /// A withdrawal waiting out its notice.
+    pub pending_withdrawal: Option<PendingWithdrawal>,
 }
 
 /// Oracle votes on one escrow's usage in one epoch, and the result.
@@ -85,10 +105,14 @@ pub struct UsageReport {
     pub version: u8,
     /// Bump of this PDA.
     pub bump: u8,
+    /// The network.
+    pub network: Pubkey,
     /// The usage escrow.
     pub escrow: Pubkey,
     /// Reward-pool epoch of the usage.
     pub epoch: u32,
+    /// The oracle that paid the rent; it gets it back when the report closes.
+    pub rent_payer: Pubkey,
     /// Votes so far.
     #[max_len(MAX_ORACLES)]
     pub votes: Vec<OracleVote>,
@@ -112,6 +136,8 @@ pub struct EpochUsage {
     pub network: Pubkey,
     /// Reward-pool epoch.
     pub epoch: u32,
+    /// The oracle that paid the rent; it gets it back when the total closes.
+    pub rent_payer: Pubkey,
     /// Credits burned for usage in the epoch.
     pub credits_burned: u64,
     /// Usage reports finalized in the epoch.
@@ -130,11 +156,18 @@ pub enum Provider {
 }
 
 /// Where an order stands. Completed and cancelled orders are closed.
+///
+/// The lifecycle: `Open` (the customer may cancel at any time) until a
+/// provider accepts it before `accept_deadline` (a device's holder, or for a
+/// network-wide order an oracle of the network, which starts serving it).
+/// `Accepted` orders are settled by oracle votes until `service_deadline` and
+/// close when complete or fully paid; the customer cannot cancel them before
+/// `service_deadline`, and may after it, taking back what was not settled.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum OrderStatus {
-    /// Waiting for a provider (or, for network orders, for settlements).
+    /// Waiting for a provider.
     Open,
-    /// A device's holder accepted it.
+    /// A provider accepted it and serves it.
     Accepted,
 }
 
@@ -160,21 +193,30 @@ pub struct Order {
     pub escrow: Pubkey,
     /// Who may serve it.
     pub provider: Provider,
-    /// The device serving it, once accepted.
+    /// The device serving it, once a device accepted it.
     pub accepted_device: Option<Pubkey>,
     /// Most the customer pays (what was escrowed).
     pub max_amount: u64,
     /// Paid out so far by settlements (provider, fee and pool together).
     pub settled: u64,
-    /// Unix time after which it can no longer be accepted, and the customer may
-    /// cancel it if no settlement is pending.
-    pub deadline: i64,
+    /// Unix time after which it can no longer be accepted.
+    pub accept_deadline: i64,
+    /// Unix time after which no settlement is accepted and the customer may
+    /// cancel, taking back what was not settled.
+    pub service_deadline: i64,
     /// Hash of what is bought (job spec, deal, query).
     pub spec_hash: [u8; 32],
+    /// Protocol fee of this order (the network's when it was opened).
+    pub fee_bps: u16,
+    /// Pool share of this order (the network's when it was opened).
+    pub pool_share_bps: u16,
     /// Open or accepted.
     pub status: OrderStatus,
     /// Unix time opened.
     pub opened_at: i64,
+    /// Slot opened: settlement votes name it, so a vote meant for an earlier
+    /// order under the same id can never count for this one.
+    pub opened_slot: u64,
     /// Unix time accepted, 0 if not.
     pub accepted_at: i64,
     /// Settlements finalized so far; the next vote names this sequence number.
@@ -185,9 +227,52 @@ pub struct Order {
 }
 
 impl Order {
+    /// Byte offset of `customer` in an `Order` account (after discriminator,
+    /// version, bump and network), for `getProgramAccounts` filters.
+    pub const CUSTOMER_OFFSET: usize = device_registry::state::DISCRIMINATOR_LEN + 1 + 1 + 32;
+
     /// The order id and bump as the byte strings of its PDA seeds:
     /// `[ORDER_SEED, network, customer, id, bump]`.
     pub fn seed_bytes(&self) -> ([u8; 8], [u8; 1]) {
         (self.order_id.to_le_bytes(), [self.bump])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_customer_filter_offset_finds_the_customer() {
+        let customer = Pubkey::new_from_array([9; 32]);
+        let order = Order {
+            version: 1,
+            bump: 2,
+            network: Pubkey::new_from_array([1; 32]),
+            customer,
+            order_id: 3,
+            payment_mint: Pubkey::new_from_array([4; 32]),
+            payment_token_program: Pubkey::new_from_array([5; 32]),
+            escrow: Pubkey::new_from_array([6; 32]),
+            provider: Provider::AnyDevice,
+            accepted_device: None,
+            max_amount: 7,
+            settled: 0,
+            accept_deadline: 8,
+            service_deadline: 9,
+            spec_hash: [0; 32],
+            fee_bps: 10,
+            pool_share_bps: 11,
+            status: OrderStatus::Open,
+            opened_at: 12,
+            opened_slot: 13,
+            accepted_at: 0,
+            settlement_count: 0,
+            votes: Vec::new(),
+        };
+        let mut data = Vec::new();
+        order.try_serialize(&mut data).unwrap();
+        let at = Order::CUSTOMER_OFFSET;
+        assert_eq!(&data[at..at + 32], customer.as_ref());
     }
 }

@@ -56,12 +56,15 @@ pub enum DeviceCommand {
         /// The device's public key.
         #[arg(long)]
         device: String,
+        /// The public issuing key of the device's maker (it co-signs the onboarding).
+        #[arg(long)]
+        issuing_key: String,
         /// The wallet that will hold the NFT [default: the keypair].
         #[arg(long)]
         owner: Option<String>,
         #[command(flatten)]
         location: LocationArgs,
-        /// Seconds the signature stays valid.
+        /// Seconds the signature stays valid (at most 7 days).
         #[arg(long, default_value_t = 600)]
         expires_in: i64,
     },
@@ -79,6 +82,10 @@ pub enum DeviceCommand {
         proof: DeviceProof,
         #[command(flatten)]
         location: LocationArgs,
+        /// Most you pay in fees, base units of the fee mint [default: the
+        /// network's fees now]; a fee raised before the transaction lands fails it.
+        #[arg(long)]
+        max_fee: Option<u64>,
     },
     /// Move a device (its NFT's holder, with the device's proof).
     AssertLocation {
@@ -86,6 +93,9 @@ pub enum DeviceCommand {
         proof: DeviceProof,
         #[command(flatten)]
         location: LocationArgs,
+        /// Most you pay in fees [default: the network's location fee now].
+        #[arg(long)]
+        max_fee: Option<u64>,
     },
     /// Show a device by its key.
     Show {
@@ -225,6 +235,7 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
         }
         DeviceCommand::OnboardMessage {
             device,
+            issuing_key,
             owner,
             location,
             expires_in,
@@ -232,6 +243,7 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
             let network_key = ctx.network()?;
             let network: Network = accounts::fetch(&ctx.rpc, &network_key).await?;
             let device = pubkey(&device, "--device")?;
+            let issuing_key = pubkey(&issuing_key, "--issuing-key")?;
             let owner = match owner {
                 Some(o) => pubkey(&o, "--owner")?,
                 None => ctx.keypair()?.pubkey(),
@@ -240,9 +252,15 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
                 .cell(network.location_resolution)?
                 .unwrap_or(Device::NO_LOCATION);
             let expires_at = ctx.chain_time().await? + expires_in;
-            let message =
-                registry::onboard_message(&network_key, &owner, &device, cell, expires_at)
-                    .to_bytes();
+            let message = registry::onboard_message(
+                &network_key,
+                &owner,
+                &device,
+                &issuing_key,
+                cell,
+                expires_at,
+            )
+            .to_bytes();
             let hex: String = message.iter().map(|b| format!("{b:02x}")).collect();
             ctx.output.print(
                 &serde_json::json!({
@@ -262,6 +280,7 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
             csv: None,
             proof: device_proof,
             location,
+            max_fee,
         } => {
             let owner = ctx.keypair()?;
             let issuer = config::read_keypair(&issuing_key)?;
@@ -278,6 +297,7 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
                         &network_key,
                         &owner.pubkey(),
                         device,
+                        &issuer.pubkey(),
                         cell,
                         expires_at,
                     )
@@ -295,6 +315,8 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
                     device_key,
                     location: cell,
                     expires_at,
+                    max_fee: max_fee
+                        .unwrap_or_else(|| registry::onboarding_fee_total(&network, cell)),
                 },
                 fee,
             );
@@ -309,6 +331,7 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
         DeviceCommand::AssertLocation {
             proof: device_proof,
             location,
+            max_fee,
         } => {
             let holder_key = ctx.keypair()?;
             let network_key = ctx.network()?;
@@ -355,6 +378,7 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<(), CliError> 
                 AssertLocationArgs {
                     location: cell,
                     expires_at,
+                    max_fee: max_fee.unwrap_or(network.location_fee.amount),
                 },
                 fee,
             );
@@ -561,6 +585,7 @@ async fn bulk_onboard(
                 &device,
                 cell,
                 expires_at,
+                registry::onboarding_fee_total(&network, cell),
                 fee,
             );
             ctx.send(&ixs, &owner, &[&issuer]).await?;

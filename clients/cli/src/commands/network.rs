@@ -79,9 +79,14 @@ pub enum NetworkCommand {
         /// An oracle key; repeat for each (1 to 16).
         #[arg(long = "oracle", required = true)]
         oracles: Vec<String>,
-        /// Identical oracle votes needed [default: a majority].
+        /// Identical oracle votes needed: more than half the oracles [default:
+        /// the smallest majority].
         #[arg(long)]
         threshold: Option<u8>,
+        /// Seconds an oracle-set change waits on chain before it applies (1 hour
+        /// to 90 days; at least the reward pool's epoch length).
+        #[arg(long, default_value_t = 86_400)]
+        oracle_change_delay: i64,
         /// H3 resolution of device locations.
         #[arg(long, default_value_t = 12)]
         resolution: u8,
@@ -89,7 +94,9 @@ pub enum NetworkCommand {
         #[arg(long, default_value = "")]
         uri_base: String,
     },
-    /// Change a network (its authority): fees, treasury, oracles, threshold, URI.
+    /// Change a network (its authority): fees, treasury and URI at once; an
+    /// oracle-set or threshold change is scheduled and applies after the
+    /// network's oracle-change delay.
     Update {
         /// New display name.
         #[arg(long)]
@@ -106,12 +113,18 @@ pub enum NetworkCommand {
         /// Mint of both fees.
         #[arg(long)]
         fee_mint: Option<String>,
-        /// Replace the oracle set (repeat for each key).
+        /// Schedule a new oracle set (repeat for each key).
         #[arg(long = "oracle")]
         oracles: Vec<String>,
-        /// New threshold.
+        /// Schedule a new threshold.
         #[arg(long)]
         threshold: Option<u8>,
+        /// Drop the scheduled oracle-set change before it applies.
+        #[arg(long)]
+        cancel_oracle_change: bool,
+        /// Lengthen the oracle-change delay (seconds; it can only grow).
+        #[arg(long)]
+        oracle_change_delay: Option<i64>,
         /// New metadata URI base.
         #[arg(long)]
         uri_base: Option<String>,
@@ -138,9 +151,19 @@ pub struct NetworkView {
     location_resolution: u8,
     oracles: Vec<String>,
     threshold: u8,
+    oracle_change_delay_secs: i64,
+    pending_oracle_change: Option<PendingOracleChangeView>,
     metadata_uri_base: String,
     makers: u32,
     devices: u64,
+}
+
+/// A scheduled oracle-set change as printed.
+#[derive(Serialize)]
+pub struct PendingOracleChangeView {
+    oracles: Vec<String>,
+    threshold: u8,
+    effective_at: i64,
 }
 
 /// A fee as printed: base units, and whole tokens when the mint is known.
@@ -183,6 +206,23 @@ pub fn with_symbol(amount: u64, decimals: u8, symbol: &Option<String>) -> String
     }
 }
 
+/// Tells the user, on stderr, when `mint` has a freeze authority: its holder can
+/// freeze the program's vaults and escrows in that mint (USDC's issuer can), and
+/// with them claims, settlements and refunds.
+pub async fn warn_if_freezable(ctx: &Context, mint: &Pubkey, role: &str) {
+    let Ok(account) = ctx.rpc.get_account(mint).await else {
+        return;
+    };
+    let Ok(state) = StateWithExtensions::<Mint>::unpack(&account.data) else {
+        return;
+    };
+    if let Some(freezer) = Option::<Pubkey>::from(state.base.freeze_authority) {
+        eprintln!(
+            "note: the {role} mint {mint} has a freeze authority ({freezer}): it can freeze the accounts holding it, and the payments from them"
+        );
+    }
+}
+
 /// Decimals of a mint, `None` if it cannot be read.
 pub async fn mint_decimals(ctx: &Context, mint: &Pubkey) -> Option<u8> {
     let account = ctx.rpc.get_account(mint).await.ok()?;
@@ -206,6 +246,15 @@ async fn view(ctx: &Context, address: &Pubkey, n: &Network) -> NetworkView {
         location_resolution: n.location_resolution,
         oracles: n.oracles.iter().map(|o| o.to_string()).collect(),
         threshold: n.threshold,
+        oracle_change_delay_secs: n.oracle_change_delay_secs,
+        pending_oracle_change: n
+            .pending_oracle_change
+            .as_ref()
+            .map(|c| PendingOracleChangeView {
+                oracles: c.oracles.iter().map(|o| o.to_string()).collect(),
+                threshold: c.threshold,
+                effective_at: c.effective_at,
+            }),
         metadata_uri_base: n.metadata_uri_base.clone(),
         makers: n.maker_count,
         devices: n.device_count,
@@ -235,6 +284,7 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
             location_fee,
             oracles,
             threshold,
+            oracle_change_delay,
             resolution,
             uri_base,
         } => {
@@ -270,12 +320,17 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
                 location_resolution: resolution,
                 oracles,
                 threshold,
+                oracle_change_delay_secs: oracle_change_delay,
                 metadata_uri_base: uri_base,
             };
             if seed.is_empty() || seed.len() > 32 {
                 return Err(CliError::Input("--seed must be 1 to 32 bytes".into()));
             }
             let address = pda::find_network_address(&payer.pubkey(), seed.as_bytes()).0;
+            warn_if_freezable(ctx, &reward_mint, "reward").await;
+            if onboarding_fee > 0 || location_fee > 0 {
+                warn_if_freezable(ctx, &fee_mint, "fee").await;
+            }
             let ix = registry::create_network(&payer.pubkey(), &reward_mint, args);
             let signature = ctx.send(&[ix], &payer, &[]).await?;
             let mut config = DepinConfig::load()?;
@@ -304,6 +359,8 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
             fee_mint,
             oracles,
             threshold,
+            cancel_oracle_change,
+            oracle_change_delay,
             uri_base,
         } => {
             let payer = ctx.keypair()?;
@@ -335,9 +392,14 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
                     )
                 },
                 threshold,
+                cancel_oracle_change,
+                oracle_change_delay_secs: oracle_change_delay,
                 metadata_uri_base: uri_base,
             };
-            let ix = registry::update_network(&payer.pubkey(), &network, args);
+            let onboarding = args.onboarding_fee.unwrap_or(current.onboarding_fee);
+            let location = args.location_fee.unwrap_or(current.location_fee);
+            let charged_mint = registry::charged_fee_mint(&[&onboarding, &location]);
+            let ix = registry::update_network(&payer.pubkey(), &network, args, charged_mint);
             let signature = ctx.send(&[ix], &payer, &[]).await?;
             ctx.output.print(
                 &serde_json::json!({ "signature": signature.to_string() }),
@@ -367,6 +429,24 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
                     (
                         "Oracles",
                         format!("{} (threshold {})", v.oracles.join(", "), v.threshold),
+                    ),
+                    (
+                        "Scheduled oracles",
+                        v.pending_oracle_change.as_ref().map_or_else(
+                            || "-".into(),
+                            |c| {
+                                format!(
+                                    "{} (threshold {}) from {}",
+                                    c.oracles.join(", "),
+                                    c.threshold,
+                                    crate::output::local_time(c.effective_at)
+                                )
+                            },
+                        ),
+                    ),
+                    (
+                        "Oracle-change delay",
+                        format!("{} s", v.oracle_change_delay_secs),
                     ),
                     ("Metadata URI base", v.metadata_uri_base.clone()),
                     ("Makers", v.makers.to_string()),

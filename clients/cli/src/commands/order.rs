@@ -36,9 +36,14 @@ pub enum OrderCommand {
         /// Payment mint [default: the network's reward mint].
         #[arg(long)]
         mint: Option<String>,
-        /// Seconds until the deadline.
+        /// Seconds a provider has to accept it.
         #[arg(long, default_value_t = 86_400)]
-        deadline_in: i64,
+        accept_within: i64,
+        /// Seconds until the service deadline: no settlement after it, and you may
+        /// cancel and take back what was not settled. Leave the oracles time to
+        /// attest the work.
+        #[arg(long, default_value_t = 7 * 86_400)]
+        serve_within: i64,
         /// What is bought, as 64 hex characters (e.g. a SHA-256 of the job spec).
         #[arg(
             long,
@@ -46,7 +51,8 @@ pub enum OrderCommand {
         )]
         spec_hash: String,
     },
-    /// Accept an order for a device whose NFT the keypair holds.
+    /// Accept an order: for a device whose NFT the keypair holds, or (a
+    /// network-wide order) as an oracle of the network that starts serving it.
     Accept {
         /// The customer.
         #[arg(long)]
@@ -54,9 +60,9 @@ pub enum OrderCommand {
         /// The customer's order id.
         #[arg(long)]
         id: u64,
-        /// The device key.
+        /// The device key (device orders).
         #[arg(long)]
-        device: String,
+        device: Option<String>,
     },
     /// Cancel your order and take the escrow back.
     Cancel {
@@ -91,7 +97,10 @@ struct OrderView {
     accepted_device: Option<String>,
     max_amount: u64,
     settled: u64,
-    deadline: i64,
+    accept_deadline: i64,
+    service_deadline: i64,
+    fee_bps: u16,
+    pool_share_bps: u16,
     status: String,
     settlements: u32,
 }
@@ -114,7 +123,10 @@ fn view(address: &Pubkey, o: &Order) -> OrderView {
         accepted_device: o.accepted_device.map(|d| d.to_string()),
         max_amount: o.max_amount,
         settled: o.settled,
-        deadline: o.deadline,
+        accept_deadline: o.accept_deadline,
+        service_deadline: o.service_deadline,
+        fee_bps: o.fee_bps,
+        pool_share_bps: o.pool_share_bps,
         status: format!("{:?}", o.status).to_lowercase(),
         settlements: o.settlement_count,
     }
@@ -129,7 +141,8 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
             amount,
             provider,
             mint,
-            deadline_in,
+            accept_within,
+            serve_within,
             spec_hash,
         } => {
             let customer = ctx.keypair()?;
@@ -153,11 +166,14 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
                 &mint,
                 &ctx.token_program_of(&mint).await?,
             );
+            super::network::warn_if_freezable(ctx, &mint, "payment").await;
+            let now = ctx.chain_time().await?;
             let args = OpenOrderArgs {
                 order_id: id,
                 provider,
                 max_amount: amount,
-                deadline: ctx.chain_time().await? + deadline_in,
+                accept_deadline: now.saturating_add(accept_within),
+                service_deadline: now.saturating_add(serve_within),
                 spec_hash,
             };
             let signature = ctx
@@ -172,17 +188,37 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
             id,
             device,
         } => {
-            let holder = ctx.keypair()?;
+            let acceptor = ctx.keypair()?;
             let customer = pubkey(&customer, "--customer")?;
-            let device_key = pubkey(&device, "--device")?;
-            let device_address = pda::find_device_address(&network, &device_key).0;
-            let device: Device = accounts::fetch(&ctx.rpc, &device_address).await?;
             let order = service_payments::pda::find_order_address(&network, &customer, id).0;
-            let ix =
-                payments::accept_order(&holder.pubkey(), &order, &device_address, &device.mint);
-            let signature = ctx.send(&[ix], &holder, &[]).await?;
+            let open: Order = accounts::fetch(&ctx.rpc, &order).await?;
+            let (ix, by) = match (open.provider, device) {
+                (Provider::Network, _) => (
+                    payments::accept_network_order(&acceptor.pubkey(), &network, &order),
+                    "the network".to_string(),
+                ),
+                (_, None) => {
+                    return Err(CliError::Input(
+                        "--device is required to accept a device order".into(),
+                    ));
+                }
+                (_, Some(device)) => {
+                    let device_key = pubkey(&device, "--device")?;
+                    let device_address = pda::find_device_address(&network, &device_key).0;
+                    let device: Device = accounts::fetch(&ctx.rpc, &device_address).await?;
+                    let ix = payments::accept_order(
+                        &acceptor.pubkey(),
+                        &network,
+                        &order,
+                        &device_address,
+                        &device.mint,
+                    );
+                    (ix, format!("device {device_key}"))
+                }
+            };
+            let signature = ctx.send(&[ix], &acceptor, &[]).await?;
             ctx.output.print(&serde_json::json!({ "order": order.to_string(), "signature": signature.to_string() }), || {
-                format!("Order {order} accepted for device {device_key}\nSignature: {signature}")
+                format!("Order {order} accepted for {by}\nSignature: {signature}")
             });
         }
         OrderCommand::Cancel { id } => {
@@ -227,7 +263,12 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
                         "Escrowed",
                         format!("{} (settled {})", v.max_amount, v.settled),
                     ),
-                    ("Deadline", local_time(v.deadline)),
+                    ("Accept by", local_time(v.accept_deadline)),
+                    ("Serve by", local_time(v.service_deadline)),
+                    (
+                        "Fee / pool share",
+                        format!("{} / {} bps", v.fee_bps, v.pool_share_bps),
+                    ),
                     ("Status", v.status.clone()),
                 ])
             });
@@ -244,7 +285,7 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
             ctx.output.print(&views, || {
                 table(
                     &[
-                        "ID", "ORDER", "PROVIDER", "ESCROWED", "SETTLED", "STATUS", "DEADLINE",
+                        "ID", "ORDER", "PROVIDER", "ESCROWED", "SETTLED", "STATUS", "SERVE BY",
                     ],
                     &views
                         .iter()
@@ -256,7 +297,7 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
                                 v.max_amount.to_string(),
                                 v.settled.to_string(),
                                 v.status.clone(),
-                                local_time(v.deadline),
+                                local_time(v.service_deadline),
                             ]
                         })
                         .collect::<Vec<_>>(),

@@ -2,12 +2,14 @@
 //! with the device's own signature proving it agrees.
 
 use crate::{
+    account_util::top_up_rent,
     ed25519,
     errors::RegistryError,
+    events::LocationAsserted,
     fees::*,
-    instructions::onboard_device::check_location,
+    instructions::onboard_device::{check_expiry, check_location},
     messages::AssertLocationMessage,
-    nft::{LOCATION_KEY, location_field_len, location_value, top_up_rent, update_metadata_field},
+    nft::{LOCATION_KEY, location_field_len, location_value, update_metadata_field},
     pda::DEVICE_MINT_SEED,
     state::{Device, DeviceStatus, Network},
 };
@@ -19,11 +21,14 @@ use anchor_spl::{token_2022::Token2022, token_interface::TokenAccount};
 pub struct AssertLocationArgs {
     /// The new H3 cell at the network's resolution.
     pub location: u64,
-    /// Unix time after which the device's signature is refused.
+    /// Unix time after which the device's signature is refused (at most 7 days ahead).
     pub expires_at: i64,
+    /// Most the holder pays in fees, as shown to them (not signed by the device).
+    pub max_fee: u64,
 }
 
 /// Accounts of `assert_location`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct AssertLocation<'info> {
     /// Whoever holds the device NFT now; pays the fee and any rent.
@@ -45,10 +50,7 @@ pub struct AssertLocation<'info> {
     pub mint: UncheckedAccount<'info>,
     /// The holder's token account proving they hold the NFT.
     #[account(
-        constraint = holder_nft_account.mint == mint.key()
-            && holder_nft_account.owner == holder.key()
-            && holder_nft_account.amount == 1
-            && *holder_nft_account.to_account_info().owner == token_program.key()
+        constraint = device.is_held_in(&holder_nft_account, Some(&holder.key()))
             @ RegistryError::NotDeviceHolder,
     )]
     pub holder_nft_account: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -69,16 +71,19 @@ pub struct AssertLocation<'info> {
 ///    NFT's `location` metadata field (funding its growth on first assertion).
 /// 2. Counts the assertion, which also retires the device signature's nonce.
 ///
-/// CHECK: the holder signs and holds the NFT (token account of this mint, owned
-/// by the holder, amount 1, under Token-2022); the device is this network's and active; the device
-/// key signed exactly this assertion with the current nonce (strict Ed25519
-/// introspection) and it has not expired; valid cell at the network resolution.
+/// CHECK: the holder signs and holds the NFT ([`Device::is_held_in`]); the
+/// device is this network's and active; the device key signed exactly this
+/// assertion with the current nonce (strict Ed25519 introspection), not expired
+/// nor expiring more than 7 days ahead; valid cell at the network resolution;
+/// a fee within the holder's maximum.
 pub fn handler(ctx: Context<AssertLocation>, args: AssertLocationArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    require!(now <= args.expires_at, RegistryError::MessageExpired);
+    check_expiry(args.expires_at, now)?;
     let network = &ctx.accounts.network;
     check_location(args.location, network.location_resolution)?;
     let device = &ctx.accounts.device;
+    let previous_location = device.location;
+    let nonce = device.location_assert_count;
     let message = AssertLocationMessage {
         program_id: crate::ID,
         network: network.key(),
@@ -94,8 +99,13 @@ pub fn handler(ctx: Context<AssertLocation>, args: AssertLocationArgs) -> Result
         &message.to_bytes(),
     )?;
 
+    let mut fee_paid = 0;
     if args.location != device.location {
-        ctx.accounts.fee.charge(
+        require!(
+            network.location_fee.amount <= args.max_fee,
+            RegistryError::FeeAboveMaximum
+        );
+        fee_paid = ctx.accounts.fee.charge(
             &network.location_fee,
             &network.treasury,
             &ctx.accounts.holder,
@@ -129,5 +139,14 @@ pub fn handler(ctx: Context<AssertLocation>, args: AssertLocationArgs) -> Result
         .location_assert_count
         .checked_add(1)
         .ok_or(RegistryError::ArithmeticOverflow)?;
+    emit_cpi!(LocationAsserted {
+        network: ctx.accounts.network.key(),
+        device: ctx.accounts.device.key(),
+        holder: ctx.accounts.holder.key(),
+        previous_location,
+        location: args.location,
+        nonce,
+        fee_paid,
+    });
     Ok(())
 }

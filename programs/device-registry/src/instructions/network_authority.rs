@@ -2,10 +2,15 @@
 //! the new one accepts. A mistyped key can never take over, and a proposal can be
 //! withdrawn until it is accepted.
 
-use crate::{errors::RegistryError, state::Network};
+use crate::{
+    errors::RegistryError,
+    events::{AuthorityChanged, AuthorityProposed},
+    state::Network,
+};
 use anchor_lang::prelude::*;
 
 /// Accounts of `propose_network_authority`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ProposeNetworkAuthority<'info> {
     /// The current authority.
@@ -23,10 +28,15 @@ pub fn propose_handler(
     new_authority: Option<Pubkey>,
 ) -> Result<()> {
     ctx.accounts.network.pending_authority = new_authority;
+    emit_cpi!(AuthorityProposed {
+        network: ctx.accounts.network.key(),
+        proposed: new_authority,
+    });
     Ok(())
 }
 
 /// Accounts of `accept_network_authority`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct AcceptNetworkAuthority<'info> {
     /// The proposed authority.
@@ -49,7 +59,13 @@ pub fn accept_handler(ctx: Context<AcceptNetworkAuthority>) -> Result<()> {
         ctx.accounts.new_authority.key(),
         RegistryError::NotPendingAuthority
     );
+    let previous = network.authority;
     network.authority = pending;
     network.pending_authority = None;
+    emit_cpi!(AuthorityChanged {
+        network: ctx.accounts.network.key(),
+        previous,
+        authority: pending,
+    });
     Ok(())
 }

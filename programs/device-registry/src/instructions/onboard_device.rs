@@ -3,14 +3,19 @@
 //! possession through an Ed25519 instruction just before this one.
 
 use crate::{
+    account_util::create_pda_account,
     ed25519,
     errors::RegistryError,
+    events::DeviceOnboarded,
     fees::*,
     h3,
     messages::OnboardDeviceMessage,
-    nft::{MintDeviceNft, NftMetadata, create_pda_account},
+    nft::{MintDeviceNft, NftMetadata},
     pda::{DEVICE_MINT_SEED, DEVICE_SEED, MAKER_SEED},
-    state::{ACCOUNT_VERSION, Device, DeviceStatus, Maker, MakerStatus, Network},
+    state::{
+        ACCOUNT_VERSION, Device, DeviceStatus, MAX_SIGNATURE_LIFETIME_SECS, Maker, MakerStatus,
+        Network,
+    },
 };
 use anchor_lang::prelude::*;
 use anchor_spl::{
@@ -25,11 +30,15 @@ pub struct OnboardDeviceArgs {
     pub device_key: Pubkey,
     /// H3 cell at the network's resolution, or 0 to assert later.
     pub location: u64,
-    /// Unix time after which the device's signature is refused.
+    /// Unix time after which the device's signature is refused (at most 7 days ahead).
     pub expires_at: i64,
+    /// Most the owner pays in fees (onboarding plus location), as shown to
+    /// them: a fee raised after they signed makes the onboarding fail instead.
+    pub max_fee: u64,
 }
 
 /// Accounts of `onboard_device`.
+#[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: OnboardDeviceArgs)]
 pub struct OnboardDevice<'info> {
@@ -83,22 +92,37 @@ pub struct OnboardDevice<'info> {
 ///    account and removes the mint authority.
 ///
 /// CHECK: owner and issuing key sign; the maker is this network's and approved;
-/// the device key signed exactly this onboarding (strict Ed25519 introspection)
-/// and the message has not expired; the location is a valid cell at the network's
-/// resolution; the device key is new on this network; fee accounts match.
+/// the device key signed exactly this onboarding, naming this maker (strict
+/// Ed25519 introspection), and the message has not expired nor expires more
+/// than 7 days ahead; the location is a valid cell at the network's
+/// resolution; the device key is new on this network; the fees are within the
+/// owner's maximum; fee accounts match.
 pub fn handler(ctx: Context<OnboardDevice>, args: OnboardDeviceArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    require!(now <= args.expires_at, RegistryError::MessageExpired);
+    check_expiry(args.expires_at, now)?;
     let network_key = ctx.accounts.network.key();
     let network = &ctx.accounts.network;
-    if args.location != Device::NO_LOCATION {
+    let located = args.location != Device::NO_LOCATION;
+    if located {
         check_location(args.location, network.location_resolution)?;
     }
+    let location_fee = if located {
+        network.location_fee.amount
+    } else {
+        0
+    };
+    let total_fee = network
+        .onboarding_fee
+        .amount
+        .checked_add(location_fee)
+        .ok_or(RegistryError::ArithmeticOverflow)?;
+    require!(total_fee <= args.max_fee, RegistryError::FeeAboveMaximum);
     let message = OnboardDeviceMessage {
         program_id: crate::ID,
         network: network_key,
         owner: ctx.accounts.owner.key(),
         device_key: args.device_key,
+        issuing_key: ctx.accounts.issuing_key.key(),
         location: args.location,
         expires_at: args.expires_at,
     };
@@ -119,7 +143,7 @@ pub fn handler(ctx: Context<OnboardDevice>, args: OnboardDeviceArgs) -> Result<(
         &network.treasury,
         &ctx.accounts.owner,
     )?;
-    if args.location != Device::NO_LOCATION {
+    if located {
         ctx.accounts.fee.charge(
             &network.location_fee,
             &network.treasury,
@@ -140,11 +164,7 @@ pub fn handler(ctx: Context<OnboardDevice>, args: OnboardDeviceArgs) -> Result<(
         location: args.location,
         status: DeviceStatus::Active,
         onboarded_at: now,
-        location_asserted_at: if args.location == Device::NO_LOCATION {
-            0
-        } else {
-            now
-        },
+        location_asserted_at: if located { now } else { 0 },
         location_assert_count: 0,
     };
     let space = 8 + Device::INIT_SPACE;
@@ -200,6 +220,27 @@ pub fn handler(ctx: Context<OnboardDevice>, args: OnboardDeviceArgs) -> Result<(
         .device_count
         .checked_add(1)
         .ok_or(RegistryError::ArithmeticOverflow)?;
+    emit_cpi!(DeviceOnboarded {
+        network: network_key,
+        device: ctx.accounts.device.key(),
+        device_key: args.device_key,
+        mint: ctx.accounts.mint.key(),
+        maker: ctx.accounts.maker.key(),
+        owner: ctx.accounts.owner.key(),
+        location: args.location,
+        fee_paid: total_fee,
+    });
+    Ok(())
+}
+
+/// Refuses a device signature that has expired, or that would stay valid more
+/// than [`MAX_SIGNATURE_LIFETIME_SECS`] from `now`.
+pub(crate) fn check_expiry(expires_at: i64, now: i64) -> Result<()> {
+    require!(now <= expires_at, RegistryError::MessageExpired);
+    require!(
+        expires_at - now <= MAX_SIGNATURE_LIFETIME_SECS,
+        RegistryError::ExpiryTooFar
+    );
     Ok(())
 }
 

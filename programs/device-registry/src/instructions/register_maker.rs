@@ -3,6 +3,7 @@
 
 use crate::{
     errors::RegistryError,
+    events::MakerRegistered,
     instructions::create_network::check_text,
     pda::MAKER_SEED,
     state::{ACCOUNT_VERSION, MAX_NAME_LEN, Maker, MakerStatus, Network},
@@ -10,6 +11,7 @@ use crate::{
 use anchor_lang::prelude::*;
 
 /// Accounts of `register_maker`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct RegisterMaker<'info> {
     /// Pays rent.
@@ -53,6 +55,13 @@ pub fn handler(ctx: Context<RegisterMaker>, name: String) -> Result<()> {
         status: MakerStatus::Pending,
         registered_at: Clock::get()?.unix_timestamp,
         device_count: 0,
+    });
+    let maker = &ctx.accounts.maker;
+    emit_cpi!(MakerRegistered {
+        network: maker.network,
+        maker: maker.key(),
+        issuing_key: maker.issuing_key,
+        name: maker.name.clone(),
     });
     Ok(())
 }

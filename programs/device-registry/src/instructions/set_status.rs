@@ -3,11 +3,13 @@
 
 use crate::{
     errors::RegistryError,
+    events::{DeviceStatusChanged, MakerStatusChanged},
     state::{Device, DeviceStatus, Maker, MakerStatus, Network},
 };
 use anchor_lang::prelude::*;
 
 /// Accounts of `set_maker_status`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct SetMakerStatus<'info> {
     /// The network authority.
@@ -26,10 +28,16 @@ pub struct SetMakerStatus<'info> {
 /// CHECK: signer is the authority of the maker's network.
 pub fn maker_handler(ctx: Context<SetMakerStatus>, status: MakerStatus) -> Result<()> {
     ctx.accounts.maker.status = status;
+    emit_cpi!(MakerStatusChanged {
+        network: ctx.accounts.network.key(),
+        maker: ctx.accounts.maker.key(),
+        status,
+    });
     Ok(())
 }
 
 /// Accounts of `set_device_status`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct SetDeviceStatus<'info> {
     /// The network authority.
@@ -47,5 +55,10 @@ pub struct SetDeviceStatus<'info> {
 /// CHECK: signer is the authority of the device's network.
 pub fn device_handler(ctx: Context<SetDeviceStatus>, status: DeviceStatus) -> Result<()> {
     ctx.accounts.device.status = status;
+    emit_cpi!(DeviceStatusChanged {
+        network: ctx.accounts.network.key(),
+        device: ctx.accounts.device.key(),
+        status,
+    });
     Ok(())
 }

@@ -1,13 +1,15 @@
 //! `init_claim_record` and `claim`: anyone pays a device its due, with a merkle
 //! proof against the pool's root, to whoever holds the device NFT now.
 //!
-//! The claim instruction names only the eight accounts it must read or write, so
-//! that a claim with a 24-hash proof (16.7 M devices) fits one legacy transaction.
-//! The one-time setup (the claim record, the holder's reward token account) is a
-//! separate instruction a client prepends when needed.
+//! The claim instruction names only the accounts it must read or write (eight,
+//! and the two of its event), so that a claim with a deep proof fits one
+//! packet (a legacy transaction up to 23 hashes, 8.4 M devices). The one-time
+//! setup (the claim record, the holder's reward token account) is a separate
+//! instruction a client prepends when needed.
 
 use crate::{
     errors::PoolError,
+    events::ClaimPaid,
     merkle::{self, Hash32, MAX_PROOF_LEN},
     pda::{CLAIM_SEED, POOL_SEED},
     state::{ACCOUNT_VERSION, ClaimRecord, Pool},
@@ -68,6 +70,7 @@ pub struct ClaimArgs {
 }
 
 /// Accounts of `claim`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct Claim<'info> {
     /// The pool.
@@ -84,10 +87,9 @@ pub struct Claim<'info> {
         constraint = device.status == DeviceStatus::Active @ PoolError::DeviceSuspended,
     )]
     pub device: Box<Account<'info, Device>>,
-    /// The token account holding the device NFT now (amount 1); its owner is paid.
+    /// The token account holding the device NFT now; its owner is paid.
     #[account(
-        constraint = holder_nft_account.mint == device.mint
-            && holder_nft_account.amount == 1 @ PoolError::NotDeviceHolder,
+        constraint = device.is_held_in(&holder_nft_account, None) @ PoolError::NotDeviceHolder,
     )]
     pub holder_nft_account: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The NFT holder's associated token account for the reward mint (a client
@@ -119,9 +121,11 @@ pub struct Claim<'info> {
 /// 3. Records the new claimed total.
 ///
 /// CHECK: proof length; proof valid for this device's mint and amount; device
-/// active and of the pool's network; the NFT account holds this device's NFT;
-/// the reward account is the holder's associated token account of the reward mint; vault, mint and token
-/// program are the pool's; the vault holds enough.
+/// active and of the pool's network; the NFT account holds this device's NFT
+/// ([`Device::is_held_in`]); the reward account is the holder's associated
+/// token account of the reward mint; vault, mint and token program are the
+/// pool's; everything ever claimed stays within the finalized root's total (so
+/// the schedule cap holds whatever the leaves say); the vault holds enough.
 pub fn handler(ctx: Context<Claim>, args: ClaimArgs) -> Result<()> {
     require!(args.proof.len() <= MAX_PROOF_LEN, PoolError::ProofTooLong);
     let pool = &ctx.accounts.pool;
@@ -136,6 +140,14 @@ pub fn handler(ctx: Context<Claim>, args: ClaimArgs) -> Result<()> {
     if due == 0 {
         return Ok(());
     }
+    let claimed_total = pool
+        .total_claimed
+        .checked_add(due)
+        .ok_or(PoolError::ArithmeticOverflow)?;
+    require!(
+        claimed_total <= pool.root_total,
+        PoolError::ClaimExceedsRootTotal
+    );
     require!(
         ctx.accounts.vault.amount >= due,
         PoolError::VaultInsufficient
@@ -160,10 +172,13 @@ pub fn handler(ctx: Context<Claim>, args: ClaimArgs) -> Result<()> {
     let record = &mut ctx.accounts.claim_record;
     record.claimed = args.cumulative_amount;
     record.last_claimed_at = Clock::get()?.unix_timestamp;
-    let pool = &mut ctx.accounts.pool;
-    pool.total_claimed = pool
-        .total_claimed
-        .checked_add(due)
-        .ok_or(PoolError::ArithmeticOverflow)?;
+    ctx.accounts.pool.total_claimed = claimed_total;
+    emit_cpi!(ClaimPaid {
+        pool: ctx.accounts.pool.key(),
+        device_mint: ctx.accounts.device.mint,
+        holder: ctx.accounts.holder_nft_account.owner,
+        amount: due,
+        claimed: args.cumulative_amount,
+    });
     Ok(())
 }

@@ -3,12 +3,14 @@
 
 use crate::{
     errors::PoolError,
+    events::PoolFunded,
     state::{FundingKind, Pool},
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
 /// Accounts of `fund_pool`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct FundPool<'info> {
     /// Owner (or delegate) of the source account.
@@ -58,5 +60,12 @@ pub fn handler(ctx: Context<FundPool>, amount: u64, kind: FundingKind) -> Result
             .checked_add(amount)
             .ok_or(PoolError::ArithmeticOverflow)?;
     }
+    emit_cpi!(PoolFunded {
+        pool: ctx.accounts.pool.key(),
+        funder: ctx.accounts.funder.key(),
+        amount,
+        kind,
+        total_inflow: ctx.accounts.pool.total_inflow,
+    });
     Ok(())
 }

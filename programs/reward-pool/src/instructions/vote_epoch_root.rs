@@ -3,6 +3,7 @@
 
 use crate::{
     errors::PoolError,
+    events::{EpochFinalized, EpochRootVoted},
     merkle::{Hash32, MAX_LEAVES},
     state::Pool,
 };
@@ -43,6 +44,7 @@ pub fn vote_payload_hash(args: &VoteEpochRootArgs) -> Hash32 {
 }
 
 /// Accounts of `vote_epoch_root`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct VoteEpochRoot<'info> {
     /// An oracle of the network.
@@ -61,21 +63,21 @@ pub struct VoteEpochRoot<'info> {
 ///    identical votes of the current set the root becomes the pool's root, the
 ///    schedule advances and the votes are cleared for the next epoch.
 ///
-/// CHECK: signer in the oracle set; epoch is the next one and has ended; one vote
-/// per oracle; the total never decreases and never exceeds what the pool has
+/// CHECK: signer in the oracle set in force now; epoch is the next one and has
+/// ended; one vote per oracle; the total never decreases and never exceeds what the pool has
 /// received nor the schedule to date plus revenue; leaf count reachable by a
 /// 24-hash proof.
 pub fn handler(ctx: Context<VoteEpochRoot>, args: VoteEpochRootArgs) -> Result<()> {
-    let network = &ctx.accounts.network;
+    let now = Clock::get()?.unix_timestamp;
+    let oracles = ctx.accounts.network.oracle_set(now);
     let oracle = ctx.accounts.oracle.key();
-    require!(network.oracles.contains(&oracle), PoolError::NotAnOracle);
+    require!(oracles.contains(&oracle), PoolError::NotAnOracle);
     let pool = &mut ctx.accounts.pool;
     require!(
         args.epoch >= pool.next_epoch,
         PoolError::EpochAlreadyFinalized
     );
     require!(args.epoch == pool.next_epoch, PoolError::EpochNotNext);
-    let now = Clock::get()?.unix_timestamp;
     let end = pool
         .epoch_end(args.epoch)
         .ok_or(PoolError::ArithmeticOverflow)?;
@@ -90,7 +92,7 @@ pub fn handler(ctx: Context<VoteEpochRoot>, args: VoteEpochRootArgs) -> Result<(
     let payload_hash = vote_payload_hash(&args);
     let finalized = record_vote(
         &mut pool.votes,
-        network,
+        &oracles,
         oracle,
         payload_hash,
         Revote::Refuse,
@@ -101,6 +103,24 @@ pub fn handler(ctx: Context<VoteEpochRoot>, args: VoteEpochRootArgs) -> Result<(
     })?;
     if finalized {
         finalize(pool, &args, now)?;
+    }
+    let pool_key = ctx.accounts.pool.key();
+    emit_cpi!(EpochRootVoted {
+        pool: pool_key,
+        oracle,
+        epoch: args.epoch,
+        root: args.root,
+        total: args.total,
+        leaf_count: args.leaf_count,
+    });
+    if finalized {
+        emit_cpi!(EpochFinalized {
+            pool: pool_key,
+            epoch: args.epoch,
+            root: args.root,
+            total: args.total,
+            leaf_count: args.leaf_count,
+        });
     }
     Ok(())
 }

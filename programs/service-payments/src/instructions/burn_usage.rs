@@ -1,9 +1,13 @@
 //! `burn_usage`: oracles attest a customer's usage for an epoch; at the
 //! threshold the credits are burned from the usage escrow and the epoch's usage
-//! total grows, so rewards can follow usage.
+//! total grows, so rewards can follow usage. Usage is attested only for epochs
+//! the reward pool has started and not finalized, so once an epoch is final its
+//! reports can be closed (`close_usage`) and never re-opened.
 
 use crate::{
+    credits::burn_from_escrow,
     errors::PaymentError,
+    events::UsageBurned,
     pda::{EPOCH_USAGE_SEED, USAGE_ESCROW_SEED, USAGE_REPORT_SEED},
     state::{ACCOUNT_VERSION, EpochUsage, PaymentsConfig, UsageEscrow, UsageReport},
     votes::refusal_error,
@@ -12,12 +16,13 @@ use anchor_lang::prelude::*;
 use anchor_spl::{
     associated_token::get_associated_token_address_with_program_id,
     token_2022::{self, Token2022},
-    token_interface::{self, Burn, Mint, TokenAccount},
+    token_interface::{Mint, TokenAccount},
 };
 use device_registry::{
     quorum::{Revote, record_vote},
     state::Network,
 };
+use reward_pool::state::Pool;
 use solana_sha256_hasher::hashv;
 
 /// Domain tag of a usage vote's payload hash.
@@ -47,6 +52,7 @@ pub fn usage_payload_hash(escrow: &Pubkey, args: &BurnUsageArgs) -> [u8; 32] {
 }
 
 /// Accounts of `burn_usage`.
+#[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: BurnUsageArgs)]
 pub struct BurnUsage<'info> {
@@ -58,6 +64,9 @@ pub struct BurnUsage<'info> {
     /// The network's payments config.
     #[account(has_one = network, has_one = credits_mint)]
     pub config: Box<Account<'info, PaymentsConfig>>,
+    /// The network's reward pool, whose epochs usage is counted in.
+    #[account(has_one = network @ PaymentError::WrongPool)]
+    pub pool: Box<Account<'info, Pool>>,
     /// The customer's usage escrow.
     #[account(
         mut,
@@ -104,18 +113,35 @@ pub struct BurnUsage<'info> {
 
 /// Records the vote; at the threshold burns the credits and records the usage.
 ///
-/// CHECK: signer in the oracle set, once per report; report not finalized;
-/// amount > 0 and within the escrow's credits; escrow, its account and the mint
-/// are this network's.
+/// CHECK: signer in the oracle set in force now, once per report; the epoch
+/// has started and is not finalized in the network's pool; report not
+/// finalized; amount > 0 and within the escrow's credits; escrow, its account,
+/// the mint and the pool are this network's.
 pub fn handler(ctx: Context<BurnUsage>, args: BurnUsageArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let oracles = ctx.accounts.network.oracle_set(now);
+    require!(
+        oracles.contains(&ctx.accounts.oracle.key()),
+        PaymentError::NotAnOracle
+    );
     require!(args.amount > 0, PaymentError::ZeroAmount);
+    let pool = &ctx.accounts.pool;
+    let running = pool.epoch_at(now).ok_or(PaymentError::EpochOutOfRange)?;
+    require!(
+        args.epoch >= pool.next_epoch && args.epoch <= running,
+        PaymentError::EpochOutOfRange
+    );
+    let network_key = ctx.accounts.network.key();
+    let oracle_key = ctx.accounts.oracle.key();
     let escrow_key = ctx.accounts.usage_escrow.key();
     let report = &mut ctx.accounts.usage_report;
     if report.version == 0 {
         report.version = ACCOUNT_VERSION;
         report.bump = ctx.bumps.usage_report;
+        report.network = network_key;
         report.escrow = escrow_key;
         report.epoch = args.epoch;
+        report.rent_payer = oracle_key;
     }
     require!(!report.finalized, PaymentError::UsageAlreadyFinalized);
     require!(
@@ -126,13 +152,14 @@ pub fn handler(ctx: Context<BurnUsage>, args: BurnUsageArgs) -> Result<()> {
     if usage.version == 0 {
         usage.version = ACCOUNT_VERSION;
         usage.bump = ctx.bumps.epoch_usage;
-        usage.network = ctx.accounts.network.key();
+        usage.network = network_key;
         usage.epoch = args.epoch;
+        usage.rent_payer = oracle_key;
     }
     let finalized = record_vote(
         &mut report.votes,
-        &ctx.accounts.network,
-        ctx.accounts.oracle.key(),
+        &oracles,
+        oracle_key,
         usage_payload_hash(&escrow_key, &args),
         Revote::Refuse,
     )
@@ -145,26 +172,11 @@ pub fn handler(ctx: Context<BurnUsage>, args: BurnUsageArgs) -> Result<()> {
     report.receipt_root = args.receipt_root;
     report.votes.clear();
 
-    let escrow = &ctx.accounts.usage_escrow;
-    let network = escrow.network;
-    let customer = escrow.customer;
-    let bump = [escrow.bump];
-    let seeds: [&[u8]; 4] = [
-        USAGE_ESCROW_SEED,
-        network.as_ref(),
-        customer.as_ref(),
-        &bump,
-    ];
-    token_interface::burn(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
-            Burn {
-                mint: ctx.accounts.credits_mint.to_account_info(),
-                from: ctx.accounts.escrow_credits.to_account_info(),
-                authority: ctx.accounts.usage_escrow.to_account_info(),
-            },
-            &[&seeds],
-        ),
+    burn_from_escrow(
+        &ctx.accounts.usage_escrow,
+        &ctx.accounts.escrow_credits,
+        &ctx.accounts.credits_mint,
+        &ctx.accounts.token_program.to_account_info(),
         args.amount,
     )?;
     let escrow = &mut ctx.accounts.usage_escrow;
@@ -181,5 +193,12 @@ pub fn handler(ctx: Context<BurnUsage>, args: BurnUsageArgs) -> Result<()> {
         .reports
         .checked_add(1)
         .ok_or(PaymentError::ArithmeticOverflow)?;
+    emit_cpi!(UsageBurned {
+        network: network_key,
+        usage_escrow: escrow_key,
+        epoch: args.epoch,
+        amount: args.amount,
+        receipt_root: args.receipt_root,
+    });
     Ok(())
 }

@@ -4,6 +4,7 @@
 use crate::{
     credits::{credits_for_burn, mint_credits},
     errors::PaymentError,
+    events::CreditsBought,
     state::PaymentsConfig,
 };
 use anchor_lang::prelude::*;
@@ -14,6 +15,7 @@ use anchor_spl::{
 };
 
 /// Accounts of `buy_credits`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct BuyCredits<'info> {
     /// Burns their tokens, receives the credits, pays for their credits account.
@@ -93,5 +95,12 @@ pub fn handler(ctx: Context<BuyCredits>, amount: u64, min_credits: u64) -> Resul
         &ctx.accounts.buyer_credits,
         &ctx.accounts.token_program.to_account_info(),
         credits,
-    )
+    )?;
+    emit_cpi!(CreditsBought {
+        network: ctx.accounts.config.network,
+        buyer: ctx.accounts.buyer.key(),
+        burned: amount,
+        credits,
+    });
+    Ok(())
 }

@@ -1,15 +1,18 @@
-//! `cancel_order`: the customer takes the escrow back, before any device accepted
-//! the order, or after its deadline when no settlement is pending.
+//! `cancel_order`: the customer takes the escrow back: at any time while no
+//! provider has accepted the order, and after its service deadline whatever its
+//! state (settlements are refused from then on, so nothing pending can land).
 
 use crate::{
     errors::PaymentError,
     escrow::OrderEscrow,
+    events::OrderCancelled,
     state::{Order, OrderStatus},
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 /// Accounts of `cancel_order`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct CancelOrder<'info> {
     /// The customer; receives the refund and the rent.
@@ -43,15 +46,13 @@ pub struct CancelOrder<'info> {
 
 /// Refunds the escrow and closes the order.
 ///
-/// CHECK: the signer is the customer; no settlement vote is pending; before the
-/// deadline only an order nobody accepted and nothing settled.
+/// CHECK: the signer is the customer; the order is not accepted, or its
+/// service deadline has passed.
 pub fn handler(ctx: Context<CancelOrder>) -> Result<()> {
     let order = &ctx.accounts.order;
-    require!(order.votes.is_empty(), PaymentError::SettlementPending);
     let now = Clock::get()?.unix_timestamp;
-    let untouched = order.status == OrderStatus::Open && order.settlement_count == 0;
     require!(
-        now > order.deadline || untouched,
+        order.status == OrderStatus::Open || now > order.service_deadline,
         PaymentError::CancelAfterAcceptance
     );
     let accounts = &ctx.accounts;
@@ -61,9 +62,15 @@ pub fn handler(ctx: Context<CancelOrder>) -> Result<()> {
         &accounts.payment_mint,
         &accounts.payment_token_program,
     );
+    let refunded = accounts.escrow.amount;
     escrow.pay(
         accounts.customer_payment_account.to_account_info(),
-        accounts.escrow.amount,
+        refunded,
     )?;
-    escrow.close(accounts.customer.to_account_info())
+    escrow.close(accounts.customer.to_account_info())?;
+    emit_cpi!(OrderCancelled {
+        order: ctx.accounts.order.key(),
+        refunded,
+    });
+    Ok(())
 }

@@ -7,6 +7,7 @@
 use crate::{
     credits::mint_credits,
     errors::PaymentError,
+    events::CreditsDelegated,
     pda::USAGE_ESCROW_SEED,
     state::{ACCOUNT_VERSION, PaymentsConfig, UsageEscrow},
 };
@@ -18,6 +19,7 @@ use anchor_spl::{
 };
 
 /// Accounts of `delegate_credits`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct DelegateCredits<'info> {
     /// The customer; pays for the escrow on first use.
@@ -94,5 +96,11 @@ pub fn handler(ctx: Context<DelegateCredits>, amount: u64) -> Result<()> {
         .delegated
         .checked_add(amount)
         .ok_or(PaymentError::ArithmeticOverflow)?;
+    emit_cpi!(CreditsDelegated {
+        network,
+        customer: ctx.accounts.customer.key(),
+        usage_escrow: ctx.accounts.usage_escrow.key(),
+        amount,
+    });
     Ok(())
 }

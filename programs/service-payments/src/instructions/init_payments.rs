@@ -2,8 +2,9 @@
 
 use crate::{
     errors::PaymentError,
+    events::PaymentsInitialized,
     pda::{CREDITS_MINT_SEED, PAYMENTS_SEED},
-    state::{ACCOUNT_VERSION, BPS, PaymentsConfig},
+    state::{ACCOUNT_VERSION, BPS, MAX_WITHDRAWAL_NOTICE_SECS, PaymentsConfig},
 };
 use anchor_lang::prelude::*;
 use anchor_spl::{
@@ -15,7 +16,9 @@ use anchor_spl::{
         Mint, NonTransferableMintInitialize, TokenInterface, non_transferable_mint_initialize,
     },
 };
-use device_registry::{nft::create_pda_account, state::Network};
+use device_registry::{
+    account_util::create_pda_account, state::Network, token_safety::is_safe_mint,
+};
 
 /// Arguments of `init_payments`.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -30,9 +33,37 @@ pub struct InitPaymentsArgs {
     pub order_fee_bps: u16,
     /// Share of a provider's settlement routed to the reward pool, in basis points.
     pub pool_share_bps: u16,
+    /// Notice before unused credits leave a usage escrow (at most 90 days):
+    /// long enough for the oracles to attest usage already served.
+    pub withdrawal_notice_secs: i64,
+}
+
+/// Checks payment settings: fee and share at most 10,000 bps; credit value and
+/// price age positive; a withdrawal notice of 0 to 90 days.
+pub(crate) fn check_settings(
+    credit_usd_micros: u64,
+    max_price_age_secs: i64,
+    order_fee_bps: u16,
+    pool_share_bps: u16,
+    withdrawal_notice_secs: i64,
+) -> Result<()> {
+    require!(
+        u64::from(order_fee_bps) <= BPS && u64::from(pool_share_bps) <= BPS,
+        PaymentError::InvalidBps
+    );
+    require!(
+        credit_usd_micros > 0 && max_price_age_secs > 0,
+        PaymentError::InvalidCreditSettings
+    );
+    require!(
+        (0..=MAX_WITHDRAWAL_NOTICE_SECS).contains(&withdrawal_notice_secs),
+        PaymentError::InvalidWithdrawalNotice
+    );
+    Ok(())
 }
 
 /// Accounts of `init_payments`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct InitPayments<'info> {
     /// The network authority; pays rent.
@@ -55,7 +86,10 @@ pub struct InitPayments<'info> {
     #[account(mut, seeds = [CREDITS_MINT_SEED, network.key().as_ref()], bump)]
     pub credits_mint: UncheckedAccount<'info>,
     /// The network token burned to buy credits.
-    #[account(mint::token_program = burn_token_program)]
+    #[account(
+        mint::token_program = burn_token_program,
+        constraint = is_safe_mint(&burn_mint) @ PaymentError::UnsupportedMint,
+    )]
     pub burn_mint: Box<InterfaceAccount<'info, Mint>>,
     /// Token program of the burn mint.
     pub burn_token_program: Interface<'info, TokenInterface>,
@@ -67,17 +101,16 @@ pub struct InitPayments<'info> {
 
 /// Creates the config and the non-transferable credits mint.
 ///
-/// CHECK: signer is the network authority; fee and share at most 10,000 bps;
-/// credit value and price age positive; the burn mint belongs to its program.
+/// CHECK: signer is the network authority; settings ([`check_settings`]); the
+/// burn mint belongs to its program and has descriptive extensions only.
 pub fn handler(ctx: Context<InitPayments>, args: InitPaymentsArgs) -> Result<()> {
-    require!(
-        u64::from(args.order_fee_bps) <= BPS && u64::from(args.pool_share_bps) <= BPS,
-        PaymentError::InvalidBps
-    );
-    require!(
-        args.credit_usd_micros > 0 && args.max_price_age_secs > 0,
-        PaymentError::InvalidCreditSettings
-    );
+    check_settings(
+        args.credit_usd_micros,
+        args.max_price_age_secs,
+        args.order_fee_bps,
+        args.pool_share_bps,
+        args.withdrawal_notice_secs,
+    )?;
     let network = ctx.accounts.network.key();
     let config_bump = ctx.bumps.config;
     let mint_bump = ctx.bumps.credits_mint;
@@ -121,8 +154,19 @@ pub fn handler(ctx: Context<InitPayments>, args: InitPaymentsArgs) -> Result<()>
         max_price_age_secs: args.max_price_age_secs,
         order_fee_bps: args.order_fee_bps,
         pool_share_bps: args.pool_share_bps,
+        withdrawal_notice_secs: args.withdrawal_notice_secs,
         price: None,
         price_votes: Vec::new(),
+    });
+    let config = &ctx.accounts.config;
+    emit_cpi!(PaymentsInitialized {
+        network,
+        config: config.key(),
+        credits_mint: config.credits_mint,
+        burn_mint: config.burn_mint,
+        credit_usd_micros: config.credit_usd_micros,
+        order_fee_bps: config.order_fee_bps,
+        pool_share_bps: config.pool_share_bps,
     });
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use crate::{
     errors::PaymentError,
+    events::PriceFinalized,
     state::{PaymentsConfig, Price},
     votes::refusal_error,
 };
@@ -44,6 +45,7 @@ pub fn price_payload_hash(args: &VotePriceArgs) -> [u8; 32] {
 }
 
 /// Accounts of `vote_price`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct VotePrice<'info> {
     /// An oracle of the network.
@@ -58,12 +60,14 @@ pub struct VotePrice<'info> {
 /// Records the vote (replacing the oracle's earlier one) and finalizes the price
 /// on reaching the threshold.
 ///
-/// CHECK: signer in the oracle set; price positive with confidence below it and
+/// CHECK: signer in the oracle set in force now; price positive with confidence below it and
 /// exponent within +-18; publish time not in the future and newer than the last
 /// finalized price.
 pub fn handler(ctx: Context<VotePrice>, args: VotePriceArgs) -> Result<()> {
     require!(
-        args.price > 0 && args.conf < args.price && args.expo.abs() <= MAX_EXPO,
+        args.price > 0
+            && args.conf < args.price
+            && args.expo.unsigned_abs() <= MAX_EXPO.unsigned_abs(),
         PaymentError::InvalidPrice
     );
     let now = Clock::get()?.unix_timestamp;
@@ -77,21 +81,26 @@ pub fn handler(ctx: Context<VotePrice>, args: VotePriceArgs) -> Result<()> {
     );
     let finalized = record_vote(
         &mut config.price_votes,
-        &ctx.accounts.network,
+        &ctx.accounts.network.oracle_set(now),
         ctx.accounts.oracle.key(),
         price_payload_hash(&args),
         Revote::Replace,
     )
     .map_err(refusal_error)?;
     if finalized {
-        config.price = Some(Price {
+        let price = Price {
             price: args.price,
             conf: args.conf,
             expo: args.expo,
             publish_time: args.publish_time,
             finalized_at: now,
-        });
+        };
+        config.price = Some(price);
         config.price_votes.clear();
+        emit_cpi!(PriceFinalized {
+            network: ctx.accounts.network.key(),
+            price,
+        });
     }
     Ok(())
 }

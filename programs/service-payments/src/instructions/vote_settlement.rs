@@ -6,7 +6,8 @@
 use crate::{
     errors::PaymentError,
     escrow::OrderEscrow,
-    state::{BPS, Order, OrderStatus, PaymentsConfig, Provider},
+    events::OrderSettled,
+    state::{BPS, Order, OrderStatus, Provider},
     votes::refusal_error,
 };
 use anchor_lang::prelude::*;
@@ -30,6 +31,9 @@ pub const SETTLEMENT_PAYLOAD_DOMAIN: &[u8] = b"depinkit/service-payments/settlem
 /// Arguments of `vote_settlement`: the receipt the oracle attests.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VoteSettlementArgs {
+    /// The slot the order was opened in (`Order::opened_slot`): binds the vote
+    /// to this order, not an earlier one under the same id.
+    pub opened_slot: u64,
     /// The order's next settlement number.
     pub sequence: u32,
     /// Amount this settlement pays out of the escrow (before the split).
@@ -40,11 +44,13 @@ pub struct VoteSettlementArgs {
     pub complete: bool,
 }
 
-/// The hash identical settlement votes share (the order is part of it).
+/// The hash identical settlement votes share (the order and its opening slot
+/// are part of it).
 pub fn settlement_payload_hash(order: &Pubkey, args: &VoteSettlementArgs) -> [u8; 32] {
     hashv(&[
         SETTLEMENT_PAYLOAD_DOMAIN,
         order.as_ref(),
+        &args.opened_slot.to_le_bytes(),
         &args.sequence.to_le_bytes(),
         &args.amount.to_le_bytes(),
         &args.receipt_hash,
@@ -99,8 +105,9 @@ pub struct ProviderAccounts<'info> {
     pub device: Option<Box<Account<'info, Device>>>,
     /// The token account holding its NFT now.
     pub holder_nft_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
-    /// The holder's associated token account for the payment mint.
-    #[account(mut)]
+    /// The holder's associated token account for the payment mint (it may be
+    /// the customer's or the treasury's own account).
+    #[account(mut, dup)]
     pub holder_payment_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
 }
 
@@ -113,20 +120,20 @@ pub struct PoolAccounts<'info> {
     /// Its vault.
     #[account(mut)]
     pub pool_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    /// CHECK: the reward pool's event authority, checked by the reward pool.
+    pub pool_event_authority: Option<UncheckedAccount<'info>>,
     /// The reward-pool program.
     pub reward_pool_program: Option<Program<'info, RewardPool>>,
 }
 
 /// Accounts of `vote_settlement`.
+#[event_cpi]
 #[derive(Accounts)]
 pub struct VoteSettlement<'info> {
     /// An oracle of the network.
     pub oracle: Signer<'info>,
     /// The order's network.
     pub network: Box<Account<'info, Network>>,
-    /// The network's payments config (fee and share).
-    #[account(has_one = network)]
-    pub config: Box<Account<'info, PaymentsConfig>>,
     /// The order.
     #[account(mut, has_one = network, has_one = escrow, has_one = payment_mint, has_one = payment_token_program, has_one = customer)]
     pub order: Box<Account<'info, Order>>,
@@ -147,9 +154,11 @@ pub struct VoteSettlement<'info> {
         constraint = customer_payment_account.owner == customer.key() @ PaymentError::WrongRefundAccount,
     )]
     pub customer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// The treasury's token account receiving the fee.
+    /// The treasury's token account receiving the fee (the customer's own
+    /// account when the treasury orders).
     #[account(
         mut,
+        dup,
         constraint = treasury_payment_account.mint == payment_mint.key() @ PaymentError::WrongPaymentMint,
         constraint = treasury_payment_account.owner == network.treasury @ PaymentError::WrongTreasuryAccount,
     )]
@@ -169,17 +178,34 @@ pub struct VoteSettlement<'info> {
 /// 3. When complete or fully spent: refunds what is left to the customer and
 ///    closes the escrow and the order to the customer.
 ///
-/// CHECK: signer in the oracle set, once per settlement; device orders are
-/// accepted; sequence is the next; settled + amount <= max; refund, fee,
-/// provider and pool accounts are the right owners' and mint's; the provider's
-/// NFT account holds the accepting device's NFT; the pool is the network's.
+/// CHECK: signer in the oracle set in force now, once per settlement; the
+/// order is accepted and its service deadline not passed; the vote names the
+/// order's opening slot and next sequence; settled + amount <= max; refund,
+/// fee, provider and pool accounts are the right owners' and mint's; the
+/// provider's NFT account holds the accepting device's NFT
+/// ([`Device::is_held_in`]); the pool is the network's. The fee and pool share
+/// are the order's own, fixed when it was opened.
 pub fn handler(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let oracles = ctx.accounts.network.oracle_set(now);
+    require!(
+        oracles.contains(&ctx.accounts.oracle.key()),
+        PaymentError::NotAnOracle
+    );
     let order_key = ctx.accounts.order.key();
     let order = &mut ctx.accounts.order;
     let network_wide = order.provider == Provider::Network;
     require!(
-        network_wide || order.status == OrderStatus::Accepted,
+        order.status == OrderStatus::Accepted,
         PaymentError::OrderNotAccepted
+    );
+    require!(
+        now <= order.service_deadline,
+        PaymentError::ServiceDeadlinePassed
+    );
+    require!(
+        args.opened_slot == order.opened_slot,
+        PaymentError::WrongOrderInstance
     );
     require!(
         args.sequence == order.settlement_count,
@@ -192,7 +218,7 @@ pub fn handler(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result
     require!(args.amount <= remaining, PaymentError::SettlementAboveMax);
     let finalized = record_vote(
         &mut order.votes,
-        &ctx.accounts.network,
+        &oracles,
         ctx.accounts.oracle.key(),
         settlement_payload_hash(&order_key, &args),
         Revote::Refuse,
@@ -212,12 +238,11 @@ pub fn handler(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result
         .ok_or(PaymentError::ArithmeticOverflow)?;
     let done = args.complete || order.settled == order.max_amount;
 
-    let config = &ctx.accounts.config;
     let in_pool_mint = order.payment_mint == ctx.accounts.network.reward_mint;
     let parts = split(
         args.amount,
-        config.order_fee_bps,
-        config.pool_share_bps,
+        order.fee_bps,
+        order.pool_share_bps,
         network_wide,
         in_pool_mint,
     );
@@ -238,15 +263,28 @@ pub fn handler(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result
     if parts.pool > 0 {
         escrow.with_signer(|signer| fund_pool(accounts, parts.pool, signer))?;
     }
+    let mut refunded = 0;
     if done {
+        refunded = escrow.balance()?;
         escrow.pay(
             accounts.customer_payment_account.to_account_info(),
-            escrow.balance()?,
+            refunded,
         )?;
         escrow.close(accounts.customer.to_account_info())?;
         let customer = accounts.customer.to_account_info();
         ctx.accounts.order.close(customer)?;
     }
+    emit_cpi!(OrderSettled {
+        order: order_key,
+        sequence: args.sequence,
+        amount: args.amount,
+        fee: parts.fee,
+        pool: parts.pool,
+        provider: parts.provider,
+        receipt_hash: args.receipt_hash,
+        refunded,
+        closed: done,
+    });
     Ok(())
 }
 
@@ -268,8 +306,7 @@ fn provider_payment_account<'info>(accounts: &VoteSettlement<'info>) -> Result<A
     );
     require!(
         accounts.order.accepted_device == Some(device.key())
-            && nft.mint == device.mint
-            && nft.amount == 1
+            && device.is_held_in(nft, None)
             && payment.key() == expected_payment,
         PaymentError::WrongProviderAccounts
     );
@@ -279,9 +316,10 @@ fn provider_payment_account<'info>(accounts: &VoteSettlement<'info>) -> Result<A
 /// Sends `amount` from the escrow into the network's reward pool as service revenue.
 fn fund_pool(accounts: &VoteSettlement<'_>, amount: u64, signer: &[&[&[u8]]]) -> Result<()> {
     let pool_accounts = &accounts.pool;
-    let (Some(pool), Some(vault), Some(program)) = (
+    let (Some(pool), Some(vault), Some(event_authority), Some(program)) = (
         &pool_accounts.pool,
         &pool_accounts.pool_vault,
+        &pool_accounts.pool_event_authority,
         &pool_accounts.reward_pool_program,
     ) else {
         return err!(PaymentError::WrongPoolAccounts);
@@ -302,6 +340,8 @@ fn fund_pool(accounts: &VoteSettlement<'_>, amount: u64, signer: &[&[&[u8]]]) ->
                 funder_account: accounts.escrow.to_account_info(),
                 vault: vault.to_account_info(),
                 reward_token_program: accounts.payment_token_program.to_account_info(),
+                event_authority: event_authority.to_account_info(),
+                program: program.to_account_info(),
             },
             signer,
         ),

@@ -45,7 +45,8 @@ pub mod job_market {
         ctx: Context<PostJob>,
         job_id: u64,
         max_amount: u64,
-        deadline: i64,
+        accept_deadline: i64,
+        service_deadline: i64,
         spec_hash: [u8; 32],
     ) -> Result<()> {
         let a = &ctx.accounts;
@@ -55,6 +56,7 @@ pub mod job_market {
                 payments_accounts::OpenOrder {
                     customer: a.poster.to_account_info(),
                     network: a.network.to_account_info(),
+                    config: a.payments_config.to_account_info(),
                     order: a.order.to_account_info(),
                     payment_mint: a.payment_mint.to_account_info(),
                     customer_payment_account: a.poster_payment_account.to_account_info(),
@@ -62,13 +64,16 @@ pub mod job_market {
                     payment_token_program: a.payment_token_program.to_account_info(),
                     associated_token_program: a.associated_token_program.to_account_info(),
                     system_program: a.system_program.to_account_info(),
+                    event_authority: a.payments_event_authority.to_account_info(),
+                    program: a.service_payments_program.to_account_info(),
                 },
             ),
             OpenOrderArgs {
                 order_id: job_id,
                 provider: Provider::AnyDevice,
                 max_amount,
-                deadline,
+                accept_deadline,
+                service_deadline,
                 spec_hash,
             },
         )?;
@@ -94,6 +99,8 @@ pub mod job_market {
                 payment_mint: a.payment_mint.to_account_info(),
                 customer_payment_account: a.poster_payment_account.to_account_info(),
                 payment_token_program: a.payment_token_program.to_account_info(),
+                event_authority: a.payments_event_authority.to_account_info(),
+                program: a.service_payments_program.to_account_info(),
             },
         ))
     }
@@ -107,6 +114,8 @@ pub struct PostJob<'info> {
     pub poster: Signer<'info>,
     /// CHECK: the depinkit network; checked by service-payments.
     pub network: UncheckedAccount<'info>,
+    /// CHECK: the network's payments config; checked by service-payments.
+    pub payments_config: UncheckedAccount<'info>,
     /// CHECK: the order PDA, created by service-payments.
     #[account(mut)]
     pub order: UncheckedAccount<'info>,
@@ -133,6 +142,8 @@ pub struct PostJob<'info> {
     pub associated_token_program: Program<'info, AssociatedToken>,
     /// System program.
     pub system_program: Program<'info, System>,
+    /// CHECK: service-payments' event authority; checked by service-payments.
+    pub payments_event_authority: UncheckedAccount<'info>,
     /// depinkit service payments.
     pub service_payments_program: Program<'info, ServicePayments>,
 }
@@ -166,6 +177,8 @@ pub struct WithdrawJob<'info> {
     pub poster_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Token program of the payment mint.
     pub payment_token_program: Interface<'info, TokenInterface>,
+    /// CHECK: service-payments' event authority; checked by service-payments.
+    pub payments_event_authority: UncheckedAccount<'info>,
     /// depinkit service payments.
     pub service_payments_program: Program<'info, ServicePayments>,
 }

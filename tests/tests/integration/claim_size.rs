@@ -1,7 +1,7 @@
 //! Claim transactions at the deepest trees: serialized sizes against the 1,232
 //! bytes a Solana packet carries, and a real 24-level claim through the bank.
 //!
-//! `cargo test -p depinkit-tests --test claim_size -- --nocapture` prints the figures.
+//! `cargo test -p depinkit-tests --test integration claim_size -- --nocapture` prints the figures.
 
 use depinkit_tests::{Harness, harness::token_id, pool::*};
 use reward_pool::{
@@ -47,14 +47,13 @@ fn synthetic_proof(leaf: Hash32, depth: usize) -> (Vec<Hash32>, Hash32) {
 }
 
 #[tokio::test]
-async fn claim_transactions_fit_a_packet_at_depth_20_and_24() {
+async fn legacy_claim_transaction_sizes_by_depth() {
     let mut h = Harness::start().await;
     let f = PoolFixture::create(&mut h, "size", 1).await;
     let payer = h.payer().insecure_clone();
     let accounts = f.claim_accounts(0);
     let leaf = leaf_hash(&accounts.device_mint, 1_000);
-
-    for (depth, devices) in [(20usize, "1,048,576"), (24, "16,777,216")] {
+    for depth in 18..=24usize {
         let (proof, _) = synthetic_proof(leaf, depth);
         let claim = claim(&f.keys, accounts, 1_000, proof);
         let steady = wire_size(std::slice::from_ref(&claim), &payer);
@@ -69,17 +68,23 @@ async fn claim_transactions_fit_a_packet_at_depth_20_and_24() {
         ];
         let first = wire_size(&[setup[0].clone(), setup[1].clone(), claim], &payer);
         println!(
-            "claim tx, depth {depth} (up to {devices} devices): {steady} bytes; \
+            "legacy claim tx, depth {depth} (up to {} devices): {steady} bytes; \
              first claim with ATA and record setup in the same tx: {first} bytes \
-             (limit {PACKET_DATA_SIZE})"
+             (limit {PACKET_DATA_SIZE})",
+            1u64 << depth
         );
-        assert!(steady <= PACKET_DATA_SIZE, "depth {depth}: {steady} bytes");
-        if depth == 20 {
-            assert!(
-                first <= PACKET_DATA_SIZE,
-                "first claim at depth 20: {first} bytes"
-            );
-        }
+        // 32 bytes a level: the claim alone fits up to 23 levels (8 M devices),
+        // with its setup up to 19.
+        assert_eq!(
+            steady <= PACKET_DATA_SIZE,
+            depth <= 23,
+            "depth {depth}: {steady} bytes"
+        );
+        assert_eq!(
+            first <= PACKET_DATA_SIZE,
+            depth <= 19,
+            "depth {depth}: {first} bytes"
+        );
     }
 }
 

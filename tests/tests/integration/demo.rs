@@ -3,7 +3,7 @@
 //! with their key proofs, an NFT is sold and its device moved, the oracles agree
 //! on an epoch's rewards, and claims pay whoever holds each NFT.
 //!
-//! `RUST_LOG=error cargo test -p depinkit-tests --test demo -- --nocapture`
+//! `RUST_LOG=error cargo test -p depinkit-tests --test integration demo -- --nocapture`
 
 use depinkit_tests::{Harness, pool::*, registry::*};
 use device_registry::state::{Device, Network};

@@ -59,12 +59,21 @@ impl Chain {
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<(), SdkError> {
+        self.send_signed(instructions, signers).await.map(|_| ())
+    }
+
+    /// Sends and returns the confirmed transaction's signature.
+    async fn send_signed(
+        &self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<solana_sdk::signature::Signature, SdkError> {
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend(signers.iter().filter(|s| s.pubkey() != self.payer.pubkey()));
         self.sender
             .send(instructions, &self.payer.pubkey(), &all)
             .await
-            .map(|_| ())
+            .map(|sent| sent.signature)
     }
 
     async fn create_mint(&self, decimals: u8) -> Pubkey {
@@ -277,6 +286,7 @@ async fn registry_flow(chain: &Chain) -> World {
         location_resolution: 12,
         oracles: oracles.iter().map(|o| o.pubkey()).collect(),
         threshold: 2,
+        oracle_change_delay_secs: 86_400,
         metadata_uri_base: "https://example.org/".into(),
     };
     let network = pda::find_network_address(&authority.pubkey(), b"rpc-net").0;
@@ -301,6 +311,7 @@ async fn registry_flow(chain: &Chain) -> World {
                 &authority.pubkey(),
                 &network,
                 update,
+                None,
             )],
             &[&authority],
         )
@@ -380,12 +391,25 @@ async fn registry_flow(chain: &Chain) -> World {
         &device_key,
         cell(40.7128, -74.006),
         expires_at,
+        1_010,
         Some(fees),
     );
-    chain
-        .send(&onboard, &[&holder, &issuing_key])
+    let signature = chain
+        .send_signed(&onboard, &[&holder, &issuing_key])
         .await
         .expect("onboard over RPC");
+    // Its event, read back from the transaction's metadata over RPC.
+    let events = depinkit_sdk::events::events_of_transaction(rpc, &signature)
+        .await
+        .expect("getTransaction");
+    match events.as_slice() {
+        [depinkit_sdk::events::DepinEvent::DeviceOnboarded(onboarded)] => {
+            assert_eq!(onboarded.device_key, device_key.pubkey());
+            assert_eq!(onboarded.owner, holder.pubkey());
+            assert_eq!(onboarded.fee_paid, 1_010);
+        }
+        other => panic!("expected DeviceOnboarded, got {other:?}"),
+    }
     // A second onboarding: refused in simulation, decoded by name.
     let again = chain
         .send(&onboard, &[&holder, &issuing_key])
@@ -446,6 +470,7 @@ async fn registry_flow(chain: &Chain) -> World {
         moved,
         0,
         expires_at,
+        10,
         Some(fees),
     );
     chain
@@ -579,6 +604,7 @@ async fn payments_flow(chain: &Chain, world: &World) {
         max_price_age_secs: 3_600,
         order_fee_bps: 500,
         pool_share_bps: 0,
+        withdrawal_notice_secs: 3_600,
     };
     chain
         .send(
@@ -643,8 +669,9 @@ async fn payments_flow(chain: &Chain, world: &World) {
         )
         .await
         .expect("delegate");
+    // The pool finalized epoch 0 and epoch 1 runs: usage counts in epoch 1.
     let usage = BurnUsageArgs {
-        epoch: 0,
+        epoch: 1,
         amount: 20_000,
         receipt_root: [1; 32],
     };
@@ -682,7 +709,8 @@ async fn payments_flow(chain: &Chain, world: &World) {
         order_id: 1,
         provider: Provider::Device(world.device),
         max_amount: 10_000,
-        deadline: now + 3_600,
+        accept_deadline: now + 3_600,
+        service_deadline: now + 7_200,
         spec_hash: [2; 32],
     };
     chain
@@ -693,6 +721,7 @@ async fn payments_flow(chain: &Chain, world: &World) {
         .send(
             &[payments::accept_order(
                 &world.holder.pubkey(),
+                &world.network,
                 &order.order,
                 &world.device,
                 &world.device_mint,
@@ -708,7 +737,9 @@ async fn payments_flow(chain: &Chain, world: &World) {
     };
     let holder_account = order.payment_account(&world.holder.pubkey());
     let before = chain.balance(&holder_account).await;
+    let opened: service_payments::state::Order = accounts::fetch(rpc, &order.order).await.unwrap();
     let receipt = VoteSettlementArgs {
+        opened_slot: opened.opened_slot,
         sequence: 0,
         amount: 10_000,
         receipt_hash: [3; 32],
@@ -748,7 +779,8 @@ async fn payments_flow(chain: &Chain, world: &World) {
         order_id: 2,
         provider: Provider::AnyDevice,
         max_amount: 7_000,
-        deadline: now + 3_600,
+        accept_deadline: now + 3_600,
+        service_deadline: now + 3_600,
         spec_hash: [4; 32],
     };
     let wallet = order.payment_account(&customer.pubkey());

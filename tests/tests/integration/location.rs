@@ -1,6 +1,7 @@
 //! `assert_location` and `set_device_status`, including an NFT that changes hands.
 
 use anchor_spl::token_interface::spl_token_metadata_interface::state::TokenMetadata;
+use depinkit_sdk::events::DepinEvent;
 use depinkit_tests::{
     Harness,
     harness::{assert_anchor_error, ata, token_2022_id, token_id},
@@ -8,8 +9,9 @@ use depinkit_tests::{
 };
 use device_registry::{
     errors::RegistryError,
-    instructions::AssertLocationArgs,
-    state::{Device, DeviceStatus},
+    events::{DeviceStatusChanged, LocationAsserted},
+    instructions::{AssertLocationArgs, UpdateNetworkArgs},
+    state::{Device, DeviceStatus, Fee},
 };
 use solana_sdk::{
     pubkey::Pubkey,
@@ -70,9 +72,21 @@ async fn the_holder_moves_the_device_and_pays_only_for_a_new_cell() {
     let treasury_before = h.token_balance(&f.treasury_fee_account).await;
     let paris = cell(PARIS.0, PARIS.1);
     h.warp_seconds(100).await;
-    assert_by(&mut h, &f, &owner, &device, paris)
-        .await
-        .expect("assert");
+    let expires_at = h.clock().await.unix_timestamp + 600;
+    let ixs = f.assert_location_ixs(&owner.pubkey(), &device, paris, 0, expires_at);
+    let events = h.send_events(&ixs, &[&owner]).await.expect("assert");
+    assert_eq!(
+        events,
+        vec![DepinEvent::LocationAsserted(LocationAsserted {
+            network: f.network,
+            device: f.device_address(&d),
+            holder: owner.pubkey(),
+            previous_location: cell(SF.0, SF.1),
+            location: paris,
+            nonce: 0,
+            fee_paid: LOCATION_FEE,
+        })]
+    );
     let record: Device = h.anchor_account(&f.device_address(&d)).await;
     assert_eq!(record.location, paris);
     assert_eq!(record.location_assert_count, 1);
@@ -222,17 +236,26 @@ async fn suspended_devices_cannot_move_until_reactivated() {
         .await;
     assert_anchor_error(&result, RegistryError::NotNetworkAuthority);
 
-    h.send(
-        &[set_device_status(
-            &f.authority.pubkey(),
-            &f.network,
-            &d,
-            DeviceStatus::Suspended,
-        )],
-        &[&f.authority],
-    )
-    .await
-    .unwrap();
+    let events = h
+        .send_events(
+            &[set_device_status(
+                &f.authority.pubkey(),
+                &f.network,
+                &d,
+                DeviceStatus::Suspended,
+            )],
+            &[&f.authority],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![DepinEvent::DeviceStatusChanged(DeviceStatusChanged {
+            network: f.network,
+            device: d,
+            status: DeviceStatus::Suspended,
+        })]
+    );
     let record: Device = h.anchor_account(&d).await;
     assert_eq!(record.status, DeviceStatus::Suspended);
     let paris = cell(PARIS.0, PARIS.1);
@@ -285,6 +308,7 @@ async fn location_fee_accounts_are_checked() {
         AssertLocationArgs {
             location: paris,
             expires_at,
+            max_fee: LOCATION_FEE,
         },
         None,
     );
@@ -302,9 +326,41 @@ async fn location_fee_accounts_are_checked() {
         AssertLocationArgs {
             location: paris,
             expires_at,
+            max_fee: LOCATION_FEE,
         },
         Some(to_thief),
     );
     let result = h.send(&ixs, &[&owner]).await;
     assert_anchor_error(&result, RegistryError::WrongTreasuryAccount);
+}
+
+#[tokio::test]
+async fn a_location_fee_raised_after_the_holder_signed_fails_the_move() {
+    let (mut h, f, owner, device) = onboarded("loc-max-fee").await;
+    let paris = cell(PARIS.0, PARIS.1);
+    let expires_at = h.clock().await.unix_timestamp + 600;
+    let ixs = f.assert_location_ixs(&owner.pubkey(), &device, paris, 0, expires_at);
+    let raise = update_network(
+        &f.authority.pubkey(),
+        &f.network,
+        UpdateNetworkArgs {
+            location_fee: Some(Fee {
+                mint: f.fee_mint,
+                amount: LOCATION_FEE + 1,
+            }),
+            ..Default::default()
+        },
+        Some(f.fee_mint),
+    );
+    h.send(&[raise], &[&f.authority]).await.unwrap();
+    let treasury_before = h.token_balance(&f.treasury_fee_account).await;
+    let result = h.send(&ixs, &[&owner]).await;
+    assert_anchor_error(&result, RegistryError::FeeAboveMaximum);
+    let record: Device = h.anchor_account(&f.device_address(&device.pubkey())).await;
+    assert_eq!(record.location, cell(SF.0, SF.1));
+    assert_eq!(record.location_assert_count, 0);
+    assert_eq!(
+        h.token_balance(&f.treasury_fee_account).await,
+        treasury_before
+    );
 }

@@ -25,7 +25,7 @@ fn post_job_ix(
     poster: &Pubkey,
     job_id: u64,
     max_amount: u64,
-    deadline: i64,
+    accept_deadline: i64,
 ) -> Instruction {
     let mint = f.token_mint();
     let (order, escrow) = f.order_addresses(poster, job_id, &mint, &token_id());
@@ -34,6 +34,7 @@ fn post_job_ix(
         job_market::accounts::PostJob {
             poster: *poster,
             network: f.network(),
+            payments_config: f.config,
             order,
             payment_mint: mint,
             poster_payment_account: ata(poster, &mint, &token_id()),
@@ -42,12 +43,14 @@ fn post_job_ix(
             payment_token_program: token_id(),
             associated_token_program: anchor_spl::associated_token::ID,
             system_program: anchor_lang::system_program::ID,
+            payments_event_authority: service_payments::EVENT_AUTHORITY_AND_BUMP.0,
             service_payments_program: service_payments::ID,
         },
         job_market::instruction::PostJob {
             job_id,
             max_amount,
-            deadline,
+            accept_deadline,
+            service_deadline: accept_deadline + 3_600,
             spec_hash: [3; 32],
         },
     )
@@ -66,6 +69,7 @@ fn withdraw_job_ix(f: &PaymentsFixture, poster: &Pubkey, job_id: u64) -> Instruc
             payment_mint: mint,
             poster_payment_account: ata(poster, &mint, &token_id()),
             payment_token_program: token_id(),
+            payments_event_authority: service_payments::EVENT_AUTHORITY_AND_BUMP.0,
             service_payments_program: service_payments::ID,
         },
         job_market::instruction::WithdrawJob {},
@@ -114,8 +118,8 @@ async fn a_dapp_opens_and_cancels_orders_by_cpi() {
         assert!(h.account_data(&closed).await.is_none());
     }
 
-    // An accepted job cannot be withdrawn before its deadline: the inner
-    // program's error comes back through the CPI.
+    // An accepted job cannot be withdrawn before its service deadline: the
+    // inner program's error comes back through the CPI.
     h.send(
         &[post_job_ix(&f, &poster.pubkey(), 2, 1_000, deadline)],
         &[&poster],

@@ -2,6 +2,7 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_spl::token_interface::spl_token_metadata_interface::state::TokenMetadata;
+use depinkit_sdk::events::DepinEvent;
 use depinkit_tests::{
     Harness,
     harness::{assert_anchor_error, ata, token_2022_id},
@@ -9,8 +10,9 @@ use depinkit_tests::{
 };
 use device_registry::{
     errors::RegistryError,
-    instructions::OnboardDeviceArgs,
-    state::{Device, DeviceStatus, Maker, MakerStatus, Network},
+    events::DeviceOnboarded,
+    instructions::{OnboardDeviceArgs, UpdateNetworkArgs},
+    state::{Device, DeviceStatus, Fee, Maker, MakerStatus, Network},
 };
 use solana_sdk::{
     account::Account,
@@ -34,12 +36,28 @@ async fn onboarding_creates_device_and_nft_and_pays_fees() {
     let location = cell(SF.0, SF.1);
     let owner_before = h.lamports(&owner.pubkey()).await;
 
-    f.onboard(&mut h, &owner, &device, location)
+    let expires_at = h.clock().await.unix_timestamp + 600;
+    let ixs = f.onboard_ixs(&owner.pubkey(), &device, location, expires_at);
+    let events = h
+        .send_events(&ixs, &[&owner, &f.issuing_key])
         .await
         .expect("onboard");
 
     let device_address = f.device_address(&device.pubkey());
     let mint = f.mint_address(&device.pubkey());
+    assert_eq!(
+        events,
+        vec![DepinEvent::DeviceOnboarded(DeviceOnboarded {
+            network: f.network,
+            device: device_address,
+            device_key: device.pubkey(),
+            mint,
+            maker: f.maker,
+            owner: owner.pubkey(),
+            location,
+            fee_paid: ONBOARDING_FEE + LOCATION_FEE,
+        })]
+    );
     let record: Device = h.anchor_account(&device_address).await;
     assert_eq!(record.network, f.network);
     assert_eq!(record.device_key, device.pubkey());
@@ -135,13 +153,14 @@ async fn onboarding_without_location_or_fees() {
     let update = update_network(
         &f.authority.pubkey(),
         &f.network,
-        device_registry::instructions::UpdateNetworkArgs {
-            onboarding_fee: Some(device_registry::state::Fee {
+        UpdateNetworkArgs {
+            onboarding_fee: Some(Fee {
                 mint: f.fee_mint,
                 amount: 0,
             }),
             ..Default::default()
         },
+        Some(f.fee_mint),
     );
     h.send(&[update], &[&f.authority]).await.unwrap();
     let owner = h.funded_wallet().await;
@@ -158,6 +177,7 @@ async fn onboarding_without_location_or_fees() {
                 device_key: device.pubkey(),
                 location: 0,
                 expires_at,
+                max_fee: 0,
             },
             None,
         ),
@@ -351,6 +371,9 @@ async fn device_signature_must_be_strict_and_exact() {
     let mut m = f.onboard_message(&owner.pubkey(), &d, location, expires_at);
     m.program_id = Pubkey::new_unique();
     variants.push(m);
+    let mut m = f.onboard_message(&owner.pubkey(), &d, location, expires_at);
+    m.issuing_key = Pubkey::new_unique();
+    variants.push(m);
     for message in variants {
         let proof = device_proof(&device, &message.to_bytes());
         refused(
@@ -399,6 +422,156 @@ async fn expired_messages_are_refused() {
         RegistryError::MessageExpired,
     )
     .await;
+
+    // A signature valid for more than 7 days is refused; exactly 7 days is not.
+    let now = h.clock().await.unix_timestamp;
+    let week = device_registry::state::MAX_SIGNATURE_LIFETIME_SECS;
+    let ixs = f.onboard_ixs(&owner.pubkey(), &device, cell(SF.0, SF.1), now + week + 1);
+    refused(
+        &mut h,
+        &f,
+        &owner,
+        &device.pubkey(),
+        &ixs,
+        RegistryError::ExpiryTooFar,
+    )
+    .await;
+    let ixs = f.onboard_ixs(&owner.pubkey(), &device, cell(SF.0, SF.1), now + week);
+    h.send(&ixs, &[&owner, &f.issuing_key])
+        .await
+        .expect("a week is allowed");
+}
+
+#[tokio::test]
+async fn the_device_signature_names_its_maker() {
+    let mut h = Harness::start().await;
+    let f = NetworkFixture::create(&mut h, "maker-bound").await;
+    let owner = f.owner(&mut h).await;
+    let device = Keypair::new();
+    let location = cell(SF.0, SF.1);
+    let expires_at = h.clock().await.unix_timestamp + 600;
+    // A second approved maker co-signs a device that signed for the first.
+    let rival = Keypair::new();
+    let register = register_maker(&owner.pubkey(), &rival.pubkey(), &f.network, "Rival");
+    h.send(&[register], &[&owner, &rival]).await.unwrap();
+    let rival_maker = device_registry::pda::find_maker_address(&f.network, &rival.pubkey()).0;
+    let approve = set_maker_status(
+        &f.authority.pubkey(),
+        &f.network,
+        &rival_maker,
+        MakerStatus::Approved,
+    );
+    h.send(&[approve], &[&f.authority]).await.unwrap();
+    let mut ixs = f.onboard_ixs(&owner.pubkey(), &device, location, expires_at);
+    ixs[1] = onboard_device(
+        &owner.pubkey(),
+        &rival.pubkey(),
+        &f.network,
+        OnboardDeviceArgs {
+            device_key: device.pubkey(),
+            location,
+            expires_at,
+            max_fee: onboarding_fee(location),
+        },
+        Some(f.fee_payment(&owner.pubkey())),
+    );
+    let result = h.send(&ixs, &[&owner, &rival]).await;
+    assert_anchor_error(&result, RegistryError::WrongDeviceMessage);
+    assert!(
+        h.account_data(&f.device_address(&device.pubkey()))
+            .await
+            .is_none()
+    );
+    let rival_record: Maker = h.anchor_account(&rival_maker).await;
+    assert_eq!(rival_record.device_count, 0);
+    // Its own maker is credited.
+    f.onboard(&mut h, &owner, &device, location).await.unwrap();
+    let record: Device = h.anchor_account(&f.device_address(&device.pubkey())).await;
+    assert_eq!(record.maker, f.maker);
+}
+
+#[tokio::test]
+async fn a_fee_raised_after_the_owner_signed_fails_the_onboarding() {
+    let mut h = Harness::start().await;
+    let f = NetworkFixture::create(&mut h, "max-fee").await;
+    let owner = f.owner(&mut h).await;
+    let device = Keypair::new();
+    let location = cell(SF.0, SF.1);
+    let expires_at = h.clock().await.unix_timestamp + 600;
+    // The owner's client shows today's fees and signs them as the maximum...
+    let ixs = f.onboard_ixs(&owner.pubkey(), &device, location, expires_at);
+    // ...and the authority raises the onboarding fee to everything the owner has
+    // just before the transaction lands.
+    let raise = update_network(
+        &f.authority.pubkey(),
+        &f.network,
+        UpdateNetworkArgs {
+            onboarding_fee: Some(Fee {
+                mint: f.fee_mint,
+                amount: WALLET_FEE_TOKENS - LOCATION_FEE,
+            }),
+            ..Default::default()
+        },
+        Some(f.fee_mint),
+    );
+    h.send(&[raise], &[&f.authority]).await.unwrap();
+    let owner_fee = f.fee_payment(&owner.pubkey()).from;
+    refused(
+        &mut h,
+        &f,
+        &owner,
+        &device.pubkey(),
+        &ixs,
+        RegistryError::FeeAboveMaximum,
+    )
+    .await;
+    assert_eq!(h.token_balance(&owner_fee).await, WALLET_FEE_TOKENS);
+    assert_eq!(h.token_balance(&f.treasury_fee_account).await, 0);
+}
+
+#[tokio::test]
+async fn the_treasury_pays_its_own_onboarding_fee() {
+    let mut h = Harness::start().await;
+    let f = NetworkFixture::create(&mut h, "self-fee").await;
+    // The network authority onboards its own device into its own treasury: the
+    // fee's source and destination are the same token account.
+    let owner = f.owner(&mut h).await;
+    let treasury_is_owner = update_network(
+        &f.authority.pubkey(),
+        &f.network,
+        UpdateNetworkArgs {
+            treasury: Some(owner.pubkey()),
+            ..Default::default()
+        },
+        None,
+    );
+    h.send(&[treasury_is_owner], &[&f.authority]).await.unwrap();
+    let device = Keypair::new();
+    let location = cell(SF.0, SF.1);
+    let expires_at = h.clock().await.unix_timestamp + 600;
+    let mut ixs = f.onboard_ixs(&owner.pubkey(), &device, location, expires_at);
+    let own_account = f.fee_payment(&owner.pubkey()).from;
+    ixs[1] = onboard_device(
+        &owner.pubkey(),
+        &f.issuing_key.pubkey(),
+        &f.network,
+        OnboardDeviceArgs {
+            device_key: device.pubkey(),
+            location,
+            expires_at,
+            max_fee: onboarding_fee(location),
+        },
+        Some(FeePayment {
+            to: own_account,
+            ..f.fee_payment(&owner.pubkey())
+        }),
+    );
+    h.send(&ixs, &[&owner, &f.issuing_key])
+        .await
+        .expect("the treasury onboards its own device");
+    assert_eq!(h.token_balance(&own_account).await, WALLET_FEE_TOKENS);
+    let record: Device = h.anchor_account(&f.device_address(&device.pubkey())).await;
+    assert_eq!(record.device_key, device.pubkey());
 }
 
 #[tokio::test]
@@ -493,6 +666,7 @@ async fn only_approved_makers_with_their_key_signing() {
             device_key: device.pubkey(),
             location,
             expires_at,
+            max_fee: onboarding_fee(location),
         },
         Some(f.fee_payment(&owner.pubkey())),
     );
@@ -531,6 +705,7 @@ async fn fees_are_paid_in_the_right_mint_to_the_treasury() {
                 device_key: d,
                 location,
                 expires_at,
+                max_fee: onboarding_fee(location),
             },
             fee,
         );
@@ -655,6 +830,7 @@ async fn a_network_account_faked_by_another_program_is_refused() {
                 device_key: device.pubkey(),
                 location,
                 expires_at,
+                max_fee: onboarding_fee(location),
             },
             Some(f.fee_payment(&owner.pubkey())),
         ),

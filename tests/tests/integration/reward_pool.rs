@@ -1,6 +1,7 @@
 //! The reward pool: creation, funding, oracle votes and claims, with each refusal.
 
 use anchor_lang::error::ErrorCode as AnchorError;
+use depinkit_sdk::events::DepinEvent;
 use depinkit_tests::{
     Harness,
     harness::{assert_anchor_error, ata, token_id},
@@ -10,6 +11,7 @@ use depinkit_tests::{
 use device_registry::{instructions::UpdateNetworkArgs, state::DeviceStatus};
 use reward_pool::{
     errors::PoolError,
+    events::{ClaimPaid, EpochFinalized, EpochRootVoted, PoolCreated, PoolFunded},
     instructions::{CreatePoolArgs, VoteEpochRootArgs},
     merkle::RewardTree,
     pda,
@@ -93,9 +95,23 @@ async fn create_pool_refusals() {
         retain_bps: 5_000,
     };
     cases.push((args, PoolError::InvalidSchedule));
+    // A start far in the past would let ended epochs finalize back to back.
+    for start in [
+        start_time - EPOCH_SECS - 1,
+        start_time - 1_000 * EPOCH_SECS,
+        i64::MIN,
+        start_time + 366 * 24 * 3600 + 1,
+        i64::MAX - 10,
+    ] {
+        let mut args = good.clone();
+        args.start_time = start;
+        cases.push((args, PoolError::InvalidStartTime));
+    }
+    // Epochs longer than the network's oracle-change delay: a new quorum could
+    // vote an epoch it was not announced a whole epoch before.
     let mut args = good.clone();
-    args.start_time = i64::MAX - 10;
-    cases.push((args, PoolError::ArithmeticOverflow));
+    args.epoch_length_secs = ORACLE_CHANGE_DELAY + 1;
+    cases.push((args, PoolError::OracleChangeDelayTooShort));
     for (args, code) in cases {
         let result = h
             .send(
@@ -124,8 +140,11 @@ async fn create_pool_refusals() {
     let result = h.send(&[ix], &[&net.authority]).await;
     assert_anchor_error(&result, AnchorError::AccountOwnedByWrongProgram as u32);
 
+    // One epoch in the past is accepted.
+    let mut late = good;
+    late.start_time = start_time - EPOCH_SECS;
     h.send(
-        &[create(&net.authority.pubkey(), &net.reward_mint, good)],
+        &[create(&net.authority.pubkey(), &net.reward_mint, late)],
         &[&net.authority],
     )
     .await
@@ -133,14 +152,123 @@ async fn create_pool_refusals() {
 }
 
 #[tokio::test]
+async fn a_vault_created_first_by_someone_else_does_not_block_the_pool() {
+    let mut h = Harness::start().await;
+    let net = NetworkFixture::create(&mut h, "squat").await;
+    let keys = PoolKeys::new(&net.network, &net.reward_mint, &token_id());
+    // A griefer creates the pool's vault address for 0.002 SOL and sends dust.
+    h.create_ata(&keys.pool, &net.reward_mint, &token_id())
+        .await;
+    let payer = h.payer().insecure_clone();
+    h.mint_to(&token_id(), &net.reward_mint, &keys.vault, &payer, 7)
+        .await;
+    let start_time = h.clock().await.unix_timestamp;
+    let args = CreatePoolArgs {
+        start_time,
+        epoch_length_secs: EPOCH_SECS,
+        schedule: halving_schedule(),
+    };
+    let events = h
+        .send_events(
+            &[create_pool(
+                &net.authority.pubkey(),
+                &net.network,
+                &keys,
+                args.clone(),
+            )],
+            &[&net.authority],
+        )
+        .await
+        .expect("create_pool over an existing vault");
+    assert_eq!(
+        events,
+        vec![DepinEvent::PoolCreated(PoolCreated {
+            pool: keys.pool,
+            network: net.network,
+            reward_mint: net.reward_mint,
+            vault: keys.vault,
+            start_time,
+            epoch_length_secs: EPOCH_SECS,
+            schedule: halving_schedule(),
+        })]
+    );
+    let pool: Pool = h.anchor_account(&keys.pool).await;
+    assert_eq!(pool.vault, keys.vault);
+    // The dust is not counted as inflow: it is never promised to anyone.
+    assert_eq!(pool.total_inflow, 0);
+    assert_eq!(h.token_balance(&keys.vault).await, 7);
+
+    // A vault the pool does not fully control is refused: a token account at
+    // that address with a delegate (written into the bank directly, since only
+    // the pool could sign for one).
+    let other = NetworkFixture::create(&mut h, "squat-2").await;
+    let other_keys = PoolKeys::new(&other.network, &other.reward_mint, &token_id());
+    h.create_ata(&other_keys.pool, &other.reward_mint, &token_id())
+        .await;
+    let mut vault = h
+        .ctx
+        .banks_client
+        .get_account(other_keys.vault)
+        .await
+        .unwrap()
+        .unwrap();
+    vault.data[72..76].copy_from_slice(&1u32.to_le_bytes());
+    vault.data[76..108].copy_from_slice(Pubkey::new_unique().as_ref());
+    h.ctx.set_account(&other_keys.vault, &vault.into());
+    let result = h
+        .send(
+            &[create_pool(
+                &other.authority.pubkey(),
+                &other.network,
+                &other_keys,
+                args,
+            )],
+            &[&other.authority],
+        )
+        .await;
+    assert_anchor_error(&result, PoolError::VaultNotControlled);
+    assert!(h.account_data(&other_keys.pool).await.is_none());
+}
+
+#[tokio::test]
 async fn funding_counts_emissions_and_revenue() {
     let mut h = Harness::start().await;
     let f = PoolFixture::create(&mut h, "fund", 0).await;
     f.fund(&mut h, 500, FundingKind::ServiceRevenue).await;
+    let donor = h.funded_wallet().await;
+    let donor_account = h
+        .create_ata(&donor.pubkey(), &f.keys.reward_mint, &token_id())
+        .await;
+    let payer = h.payer().insecure_clone();
+    h.mint_to(&token_id(), &f.keys.reward_mint, &donor_account, &payer, 9)
+        .await;
+    let events = h
+        .send_events(
+            &[fund_pool(
+                &donor.pubkey(),
+                &f.keys,
+                &donor_account,
+                9,
+                FundingKind::Emissions,
+            )],
+            &[&donor],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![DepinEvent::PoolFunded(PoolFunded {
+            pool: f.keys.pool,
+            funder: donor.pubkey(),
+            amount: 9,
+            kind: FundingKind::Emissions,
+            total_inflow: FUNDING + 509,
+        })]
+    );
     let pool: Pool = h.anchor_account(&f.keys.pool).await;
-    assert_eq!(pool.total_inflow, FUNDING + 500);
+    assert_eq!(pool.total_inflow, FUNDING + 509);
     assert_eq!(pool.revenue_inflow, 500);
-    assert_eq!(h.token_balance(&f.keys.vault).await, FUNDING + 500);
+    assert_eq!(h.token_balance(&f.keys.vault).await, FUNDING + 509);
 
     let funder = h.funded_wallet().await;
     let account = h
@@ -208,7 +336,29 @@ async fn votes_finalize_at_threshold_in_order_after_the_epoch() {
     assert_eq!(pool.next_epoch, 0);
 
     // The third oracle agrees with the first: 2 of 3, finalized.
-    f.vote(&mut h, 2, args).await.expect("agreeing vote");
+    let third = &f.net.oracles[2];
+    let ix = vote_epoch_root(&third.pubkey(), &f.net.network, &f.keys.pool, args);
+    let events = h.send_events(&[ix], &[third]).await.expect("agreeing vote");
+    assert_eq!(
+        events,
+        vec![
+            DepinEvent::EpochRootVoted(EpochRootVoted {
+                pool: f.keys.pool,
+                oracle: third.pubkey(),
+                epoch: 0,
+                root: t0.root(),
+                total: 600,
+                leaf_count: 3,
+            }),
+            DepinEvent::EpochFinalized(EpochFinalized {
+                pool: f.keys.pool,
+                epoch: 0,
+                root: t0.root(),
+                total: 600,
+                leaf_count: 3,
+            }),
+        ]
+    );
     let pool: Pool = h.anchor_account(&f.keys.pool).await;
     assert_eq!(pool.root, t0.root());
     assert_eq!(pool.root_total, 600);
@@ -314,8 +464,11 @@ async fn votes_of_removed_oracles_do_not_count() {
             oracles: Some(set),
             ..Default::default()
         },
+        None,
     );
     h.send(&[update], &[&f.net.authority]).await.unwrap();
+    // The change applies after the network's delay.
+    h.warp_seconds(ORACLE_CHANGE_DELAY).await;
     // Oracle 1 agrees with oracle 0's vote, but only one current vote counts.
     f.vote(&mut h, 1, args).await.expect("vote by oracle 1");
     let pool: Pool = h.anchor_account(&f.keys.pool).await;
@@ -341,13 +494,125 @@ async fn votes_of_removed_oracles_do_not_count() {
 }
 
 #[tokio::test]
+async fn the_authority_cannot_swap_in_its_own_quorum_at_once() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "swap", 1).await;
+    // The authority replaces the oracles with two keys of its own (a majority
+    // threshold of 2) to vote itself the whole pool.
+    let (a, b) = (h.funded_wallet().await, h.funded_wallet().await);
+    let update = update_network(
+        &f.net.authority.pubkey(),
+        &f.net.network,
+        UpdateNetworkArgs {
+            oracles: Some(vec![a.pubkey(), b.pubkey()]),
+            threshold: Some(2),
+            ..Default::default()
+        },
+        None,
+    );
+    h.send(&[update], &[&f.net.authority]).await.unwrap();
+    h.warp_seconds(EPOCH_SECS).await;
+    let grab = RewardTree::new([(f.devices[0].mint, INITIAL_EMISSION)]).unwrap();
+    let args = PoolFixture::vote_args(0, &grab);
+    for key in [&a, &b] {
+        let ix = vote_epoch_root(&key.pubkey(), &f.net.network, &f.keys.pool, args);
+        assert_anchor_error(&h.send(&[ix], &[key]).await, PoolError::NotAnOracle);
+    }
+    // The announced oracles still decide until the change applies.
+    let honest = tree(&f, &[10]);
+    f.finalize(&mut h, 0, &honest).await;
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.root, honest.root());
+    // A whole day later (the network's delay) the new set is in force, and the
+    // old one is out.
+    h.warp_seconds(ORACLE_CHANGE_DELAY).await;
+    let next = tree(&f, &[20]);
+    let args = PoolFixture::vote_args(1, &next);
+    assert_anchor_error(&f.vote(&mut h, 0, args).await, PoolError::NotAnOracle);
+    for key in [&a, &b] {
+        let ix = vote_epoch_root(&key.pubkey(), &f.net.network, &f.keys.pool, args);
+        h.send(&[ix], &[key]).await.expect("the new set votes");
+    }
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.root, next.root());
+}
+
+#[tokio::test]
+async fn claims_never_exceed_the_finalized_total_whatever_the_leaves_say() {
+    let mut h = Harness::start().await;
+    // Funded a hundred epochs ahead of its schedule.
+    let f = PoolFixture::create(&mut h, "bounded", 2).await;
+    // Epoch 0: a quorum's root whose leaves pay device 0 400 and say so.
+    let e0 = tree(&f, &[400, 0]);
+    f.finalize(&mut h, 0, &e0).await;
+    f.claim(&mut h, 0, &e0).await.expect("device 0 claims 400");
+    // Epoch 1: a root that states the same total (never decreasing, within the
+    // schedule) but whose leaves now give device 1 another 400 and device 0 a
+    // further 100, as if the pool had paid nothing yet.
+    let e1 = tree(&f, &[500, 400]);
+    let lying = VoteEpochRootArgs {
+        total: 400,
+        ..PoolFixture::vote_args(1, &e1)
+    };
+    h.warp_seconds(EPOCH_SECS).await;
+    for oracle in 0..2 {
+        f.vote(&mut h, oracle, lying).await.expect("vote");
+    }
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.root, e1.root());
+    assert_eq!(pool.root_total, 400);
+    let vault_before = h.token_balance(&f.keys.vault).await;
+    for device in [1, 0] {
+        assert_anchor_error(
+            &f.claim(&mut h, device, &e1).await,
+            PoolError::ClaimExceedsRootTotal,
+        );
+    }
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.total_claimed, 400);
+    assert_eq!(h.token_balance(&f.keys.vault).await, vault_before);
+    // An honest root with a higher total lets them be paid, up to it.
+    let e2 = tree(&f, &[500, 400]);
+    f.finalize(&mut h, 2, &e2).await;
+    f.claim(&mut h, 1, &e2).await.expect("within the total");
+    f.claim(&mut h, 0, &e2).await.expect("within the total");
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.total_claimed, 900);
+    assert_eq!(pool.total_claimed, pool.root_total);
+}
+
+#[tokio::test]
 async fn claims_pay_the_difference_to_the_current_holder() {
     let mut h = Harness::start().await;
     let f = PoolFixture::create(&mut h, "claims", 3).await;
     let t0 = tree(&f, &[100, 200, 300]);
     f.finalize(&mut h, 0, &t0).await;
 
-    f.claim(&mut h, 0, &t0).await.expect("claim");
+    // The first claim, sent after its setup, emits what it paid and to whom.
+    let accounts = f.claim_accounts(0);
+    let setup = depinkit_sdk::pool::claim_with_setup(
+        &h.payer().pubkey(),
+        &f.devices[0].holder.pubkey(),
+        &f.keys,
+        accounts,
+        depinkit_sdk::pool::ClaimSetup {
+            create_reward_account: true,
+            create_claim_record: true,
+        },
+        100,
+        t0.proof(t0.position(&f.devices[0].mint).unwrap()),
+    );
+    let events = h.send_events(&setup, &[]).await.expect("claim");
+    assert_eq!(
+        events,
+        vec![DepinEvent::ClaimPaid(ClaimPaid {
+            pool: f.keys.pool,
+            device_mint: f.devices[0].mint,
+            holder: f.devices[0].holder.pubkey(),
+            amount: 100,
+            claimed: 100,
+        })]
+    );
     let holder_rewards = f.claim_accounts(0).holder_reward_account;
     assert_eq!(h.token_balance(&holder_rewards).await, 100);
     let record: ClaimRecord = h
