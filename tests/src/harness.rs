@@ -382,6 +382,17 @@ impl Harness {
             .expect("clock")
     }
 
+    /// The most recent slot in the bank's `SlotHashes` sysvar: what an address
+    /// lookup table's creation must name.
+    pub async fn recent_slot(&mut self) -> u64 {
+        let data = self
+            .account_data(&solana_sdk::sysvar::slot_hashes::ID)
+            .await
+            .expect("slot hashes");
+        // A u64 count, then (slot u64, hash) entries, newest first.
+        u64::from_le_bytes(data[8..16].try_into().expect("first slot"))
+    }
+
     /// Moves the clock forward by `seconds` (and the bank by one slot), so that
     /// time-bound checks can be tested without waiting.
     pub async fn warp_seconds(&mut self, seconds: i64) {

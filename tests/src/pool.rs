@@ -167,6 +167,17 @@ impl PoolFixture {
         }
     }
 
+    /// Creates, freezes and registers the pool's claim lookup table, then moves
+    /// one slot on so that it can be used; returns its address.
+    pub async fn create_claim_lookup_table(&self, h: &mut Harness) -> Pubkey {
+        let payer = h.payer().pubkey();
+        let slot = h.recent_slot().await;
+        let (table, ixs) = depinkit_sdk::pool::claim_lookup_table_setup(&payer, &self.keys, slot);
+        h.send(&ixs, &[]).await.expect("claim lookup table");
+        h.warp_seconds(1).await;
+        table
+    }
+
     /// Unix time `epoch` ends.
     pub fn epoch_end(&self, epoch: u32) -> i64 {
         self.start_time + (i64::from(epoch) + 1) * EPOCH_SECS

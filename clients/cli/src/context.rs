@@ -99,6 +99,18 @@ impl Context {
         payer: &Keypair,
         signers: &[&Keypair],
     ) -> Result<Signature, CliError> {
+        self.send_with_lookup_tables(instructions, payer, signers, &[])
+            .await
+    }
+
+    /// [`Context::send`] as a v0 transaction using `tables` (legacy when empty).
+    pub async fn send_with_lookup_tables(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+        tables: &[solana_sdk::message::AddressLookupTableAccount],
+    ) -> Result<Signature, CliError> {
         let mut all: Vec<&dyn Signer> = vec![payer];
         for signer in signers {
             if signer.pubkey() != payer.pubkey() {
@@ -107,7 +119,7 @@ impl Context {
         }
         let sent = self
             .sender
-            .send(instructions, &payer.pubkey(), &all)
+            .send_with_lookup_tables(instructions, &payer.pubkey(), &all, tables)
             .await
             .map_err(|e| match e {
                 SdkError::Rpc(ref inner) if inner.to_string().contains("insufficient") => CliError::Transaction(format!(

@@ -93,6 +93,7 @@ depin_events! {
         pool::EpochRootVoted,
         pool::EpochFinalized,
         pool::ClaimPaid,
+        pool::ClaimLookupTableSet,
     ],
     service_payments => [
         payments::PaymentsInitialized,

@@ -9,7 +9,8 @@ use reward_pool::{
     pda,
     state::FundingKind,
 };
-use solana_sdk::{instruction::Instruction, pubkey::Pubkey};
+use solana_address_lookup_table_interface::instruction as lookup_table;
+use solana_sdk::{instruction::Instruction, message::AddressLookupTableAccount, pubkey::Pubkey};
 
 /// The addresses of a network's pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +197,107 @@ pub fn claim(
     )
 }
 
+/// The accounts a claim lookup table of the pool holds (the program's
+/// `claim_table_addresses`, the one definition).
+pub fn claim_table_addresses(keys: &PoolKeys) -> [Pubkey; 6] {
+    reward_pool::state::claim_table_addresses(
+        &keys.pool,
+        &keys.vault,
+        &keys.reward_mint,
+        &keys.reward_token_program,
+    )
+}
+
+/// `set_claim_lookup_table`: registers `table` for the pool (anyone; the
+/// program checks it is frozen and holds exactly the pool's claim accounts).
+pub fn set_claim_lookup_table(keys: &PoolKeys, table: &Pubkey) -> Instruction {
+    anchor_ix(
+        reward_pool::ID,
+        accounts::SetClaimLookupTable {
+            pool: keys.pool,
+            lookup_table: *table,
+            event_authority: reward_pool::EVENT_AUTHORITY_AND_BUMP.0,
+            program: reward_pool::ID,
+        },
+        instruction::SetClaimLookupTable {},
+    )
+}
+
+/// Creates, fills and freezes a claim lookup table for the pool, and registers
+/// it: one transaction, paid by `payer` (about 0.003 SOL of rent, kept by the
+/// frozen table). `recent_slot` is a recently rooted slot (the lookup table
+/// program derives the address from it). Returns the table's address.
+pub fn claim_lookup_table_setup(
+    payer: &Pubkey,
+    keys: &PoolKeys,
+    recent_slot: u64,
+) -> (Pubkey, Vec<Instruction>) {
+    let (create, table) = lookup_table::create_lookup_table(*payer, *payer, recent_slot);
+    let extend = lookup_table::extend_lookup_table(
+        table,
+        *payer,
+        Some(*payer),
+        claim_table_addresses(keys).to_vec(),
+    );
+    let freeze = lookup_table::freeze_lookup_table(table, *payer);
+    let register = set_claim_lookup_table(keys, &table);
+    (table, vec![create, extend, freeze, register])
+}
+
+/// The pool's claim lookup table as a transaction compiler needs it (its
+/// contents are known: the program checked them when it was registered).
+pub fn claim_lookup_table(table: &Pubkey, keys: &PoolKeys) -> AddressLookupTableAccount {
+    AddressLookupTableAccount {
+        key: *table,
+        addresses: claim_table_addresses(keys).to_vec(),
+    }
+}
+
+/// Deepest proof whose claim still fits one packet together with its setup, as
+/// a v0 transaction with the pool's claim lookup table and the sender's
+/// priority-fee instructions (measured in `tests/.../claim_size.rs`).
+pub const MAX_PROOF_WITH_SETUP_V0: usize = 22;
+/// The same as a legacy transaction without priority-fee instructions.
+pub const MAX_PROOF_WITH_SETUP_LEGACY: usize = 19;
+
+/// The transactions (their instructions, in order) that pay a claim: the claim
+/// with its setup in one, or, when the proof is too deep for both to fit one
+/// packet, the setup first and the claim after. `with_lookup_table` says the
+/// claim goes as a v0 transaction with the pool's [`claim_lookup_table`].
+#[allow(clippy::too_many_arguments)]
+pub fn claim_transactions(
+    payer: &Pubkey,
+    holder: &Pubkey,
+    keys: &PoolKeys,
+    accounts_: ClaimAccounts,
+    setup: ClaimSetup,
+    cumulative_amount: u64,
+    proof: Vec<Hash32>,
+    with_lookup_table: bool,
+) -> Vec<Vec<Instruction>> {
+    let limit = if with_lookup_table {
+        MAX_PROOF_WITH_SETUP_V0
+    } else {
+        MAX_PROOF_WITH_SETUP_LEGACY
+    };
+    let deep = proof.len() > limit;
+    let mut all = claim_with_setup(
+        payer,
+        holder,
+        keys,
+        accounts_,
+        setup,
+        cumulative_amount,
+        proof,
+    );
+    if deep && all.len() > 1 {
+        let claim = all.pop().expect("the claim is last");
+        vec![all, vec![claim]]
+    } else {
+        vec![all]
+    }
+}
+
 /// What a first claim needs created before it, paid by `payer`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClaimSetup {
@@ -206,8 +308,10 @@ pub struct ClaimSetup {
 }
 
 /// The claim and, before it, the setup it needs. `holder` is the NFT holder
-/// (owner of the reward ATA). At depth 24 a first claim does not fit one
-/// transaction: send the setup instructions first, then the claim.
+/// (owner of the reward ATA). Sent as a v0 transaction with the pool's
+/// [`claim_lookup_table`] and priority-fee instructions, a claim fits one
+/// packet up to 24 hashes, and with its setup up to 22; a legacy one with its
+/// setup only up to 19. Deeper, send the setup first, then the claim.
 pub fn claim_with_setup(
     payer: &Pubkey,
     holder: &Pubkey,

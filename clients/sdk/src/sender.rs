@@ -1,7 +1,10 @@
 //! Sending transactions the way daemons and the CLI need: a compute-unit limit
 //! from simulation plus a margin, a priority fee from recent prioritization fees
 //! (bounded by a floor and a cap), re-broadcast of the same signed transaction
-//! until it confirms or its blockhash expires, then a re-signed one.
+//! until it confirms or its blockhash expires, then a re-signed one. Legacy
+//! transactions by default; v0 ones when address lookup tables are given
+//! ([`TransactionSender::send_with_lookup_tables`]), for instructions too large
+//! for a legacy packet (deep claims).
 
 use crate::errors::SdkError;
 use solana_commitment_config::CommitmentConfig;
@@ -11,11 +14,11 @@ use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcSimulateTransac
 use solana_sdk::{
     hash::Hash,
     instruction::Instruction,
-    message::Message,
+    message::{AddressLookupTableAccount, Message, VersionedMessage, v0},
     pubkey::Pubkey,
     signature::Signature,
     signer::signers::Signers,
-    transaction::{Transaction, TransactionError},
+    transaction::{TransactionError, VersionedTransaction},
 };
 use std::{sync::Arc, time::Duration};
 
@@ -109,11 +112,29 @@ impl TransactionSender {
         instructions: &[Instruction],
         payer: &Pubkey,
     ) -> Result<u64, SdkError> {
+        self.simulate_with_lookup_tables(instructions, payer, &[])
+            .await
+    }
+
+    /// [`TransactionSender::simulate`] of a v0 transaction using `tables`.
+    pub async fn simulate_with_lookup_tables(
+        &self,
+        instructions: &[Instruction],
+        payer: &Pubkey,
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<u64, SdkError> {
         let mut with_limit = vec![ComputeBudgetInstruction::set_compute_unit_limit(
             MAX_COMPUTE_UNITS,
         )];
         with_limit.extend_from_slice(instructions);
-        let tx = Transaction::new_unsigned(Message::new(&with_limit, Some(payer)));
+        let message = compile(&with_limit, payer, tables, Hash::default())?;
+        let tx = VersionedTransaction {
+            signatures: vec![
+                Signature::default();
+                usize::from(message.header().num_required_signatures)
+            ],
+            message,
+        };
         let result = self
             .rpc
             .simulate_transaction_with_config(
@@ -157,7 +178,22 @@ impl TransactionSender {
         payer: &Pubkey,
         signers: &T,
     ) -> Result<Sent, SdkError> {
-        let consumed = self.simulate(instructions, payer).await?;
+        self.send_with_lookup_tables(instructions, payer, signers, &[])
+            .await
+    }
+
+    /// [`TransactionSender::send`] as a v0 transaction that takes the accounts
+    /// found in `tables` from them (a legacy one when `tables` is empty).
+    pub async fn send_with_lookup_tables<T: Signers + ?Sized>(
+        &self,
+        instructions: &[Instruction],
+        payer: &Pubkey,
+        signers: &T,
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<Sent, SdkError> {
+        let consumed = self
+            .simulate_with_lookup_tables(instructions, payer, tables)
+            .await?;
         let limit = (consumed.saturating_mul(100 + u64::from(self.config.compute_margin_percent))
             / 100)
             .max(u64::from(self.config.min_compute_units))
@@ -183,7 +219,7 @@ impl TransactionSender {
                 .rpc
                 .get_latest_blockhash_with_commitment(self.config.commitment)
                 .await?;
-            let tx = sign(&full, payer, signers, blockhash)?;
+            let tx = sign(&full, payer, signers, tables, blockhash)?;
             if let Some(slot) = self
                 .broadcast_until_expired(&tx, last_valid, instructions)
                 .await?
@@ -204,7 +240,7 @@ impl TransactionSender {
     /// decoded error), or its blockhash expires (`None`).
     async fn broadcast_until_expired(
         &self,
-        tx: &Transaction,
+        tx: &VersionedTransaction,
         last_valid_block_height: u64,
         instructions: &[Instruction],
     ) -> Result<Option<u64>, SdkError> {
@@ -248,16 +284,32 @@ pub fn pick_priority_fee(mut fees: Vec<u64>, config: &SenderConfig) -> u64 {
     chosen.clamp(config.priority_fee_floor, config.priority_fee_cap)
 }
 
+/// The message of `instructions`: legacy without lookup tables, v0 with them.
+fn compile(
+    instructions: &[Instruction],
+    payer: &Pubkey,
+    tables: &[AddressLookupTableAccount],
+    blockhash: Hash,
+) -> Result<VersionedMessage, SdkError> {
+    if tables.is_empty() {
+        let mut message = Message::new(instructions, Some(payer));
+        message.recent_blockhash = blockhash;
+        return Ok(VersionedMessage::Legacy(message));
+    }
+    v0::Message::try_compile(payer, instructions, tables, blockhash)
+        .map(VersionedMessage::V0)
+        .map_err(|e| SdkError::Signing(format!("cannot compile a v0 message: {e}")))
+}
+
 fn sign<T: Signers + ?Sized>(
     instructions: &[Instruction],
     payer: &Pubkey,
     signers: &T,
+    tables: &[AddressLookupTableAccount],
     blockhash: Hash,
-) -> Result<Transaction, SdkError> {
-    let mut tx = Transaction::new_unsigned(Message::new(instructions, Some(payer)));
-    tx.try_sign(signers, blockhash)
-        .map_err(|e| SdkError::Signing(e.to_string()))?;
-    Ok(tx)
+) -> Result<VersionedTransaction, SdkError> {
+    let message = compile(instructions, payer, tables, blockhash)?;
+    VersionedTransaction::try_new(message, signers).map_err(|e| SdkError::Signing(e.to_string()))
 }
 
 /// Maps an instruction index in the sent transaction (which has `prefix`

@@ -60,4 +60,6 @@ pub enum PoolError {
     UnsupportedMint,
     #[msg("A token account already at the vault address is not fully controlled by the pool")]
     VaultNotControlled,
+    #[msg("The lookup table must be frozen, active, and hold exactly the pool's claim accounts")]
+    InvalidClaimLookupTable,
 }

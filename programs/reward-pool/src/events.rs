@@ -90,3 +90,13 @@ pub struct ClaimPaid {
     /// Cumulative amount paid to this device.
     pub claimed: u64,
 }
+
+/// A claim lookup table was registered for the pool.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimLookupTableSet {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The frozen lookup table.
+    pub lookup_table: Pubkey,
+}

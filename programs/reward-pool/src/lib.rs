@@ -48,6 +48,11 @@ pub mod reward_pool {
         instructions::claim::init_handler(ctx)
     }
 
+    /// Registers the pool's frozen claim lookup table (anyone; it is checked).
+    pub fn set_claim_lookup_table(ctx: Context<SetClaimLookupTable>) -> Result<()> {
+        instructions::set_claim_lookup_table::handler(ctx)
+    }
+
     /// Pays a device's due to the NFT holder, with a merkle proof (anyone).
     pub fn claim(ctx: Context<Claim>, args: ClaimArgs) -> Result<()> {
         instructions::claim::handler(ctx, args)

@@ -92,9 +92,40 @@ pub struct Pool {
     /// Votes cast so far for `next_epoch`.
     #[max_len(MAX_ORACLES)]
     pub votes: Vec<OracleVote>,
+    /// A frozen address lookup table holding [`Pool::claim_table_addresses`],
+    /// so deep claims fit one packet as v0 transactions; zeros when none is set.
+    pub claim_lookup_table: Pubkey,
+}
+
+/// The accounts every claim (and its setup) of a pool names whatever the
+/// device, in the order the pool's claim lookup table must hold them.
+pub fn claim_table_addresses(
+    pool: &Pubkey,
+    vault: &Pubkey,
+    reward_mint: &Pubkey,
+    reward_token_program: &Pubkey,
+) -> [Pubkey; 6] {
+    [
+        *pool,
+        *vault,
+        *reward_mint,
+        *reward_token_program,
+        crate::EVENT_AUTHORITY_AND_BUMP.0,
+        anchor_lang::system_program::ID,
+    ]
 }
 
 impl Pool {
+    /// [`claim_table_addresses`] of this pool (at address `pool`).
+    pub fn claim_table_addresses(&self, pool: &Pubkey) -> [Pubkey; 6] {
+        claim_table_addresses(
+            pool,
+            &self.vault,
+            &self.reward_mint,
+            &self.reward_token_program,
+        )
+    }
+
     /// Unix time at which `epoch` ends.
     pub fn epoch_end(&self, epoch: u32) -> Option<i64> {
         i64::from(epoch)

@@ -15,7 +15,7 @@ use reward_pool::{
     state::{EmissionSchedule, FundingKind, Pool},
 };
 use serde::Serialize;
-use solana_sdk::signature::Signer;
+use solana_sdk::{pubkey::Pubkey, signature::Signer};
 
 /// Pool commands.
 #[derive(Subcommand, Debug)]
@@ -108,9 +108,23 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                     &[],
                 )
                 .await?;
+            // The claim lookup table, so that claims with deep proofs fit a packet.
+            let slot = ctx
+                .rpc
+                .get_slot()
+                .await
+                .map_err(|e| CliError::Rpc(format!("cannot read the slot: {e}")))?;
+            let (table, ixs) = pool::claim_lookup_table_setup(&authority.pubkey(), &keys, slot);
+            ctx.send(&ixs, &authority, &[]).await?;
             ctx.output.print(
-                &serde_json::json!({ "pool": keys.pool.to_string(), "vault": keys.vault.to_string(), "signature": signature.to_string() }),
-                || format!("Pool {} created, vault {}\nSignature: {signature}", keys.pool, keys.vault),
+                &serde_json::json!({
+                    "pool": keys.pool.to_string(), "vault": keys.vault.to_string(),
+                    "claim_lookup_table": table.to_string(), "signature": signature.to_string(),
+                }),
+                || format!(
+                    "Pool {} created, vault {}, claim lookup table {table}\nSignature: {signature}",
+                    keys.pool, keys.vault
+                ),
             );
         }
         PoolCommand::Fund { amount, revenue } => {
@@ -169,6 +183,7 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                 root_leaf_count: u64,
                 root_finalized_at: i64,
                 pending_votes: usize,
+                claim_lookup_table: Option<String>,
             }
             let v = View {
                 pool: keys.pool.to_string(),
@@ -187,6 +202,8 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                 root_leaf_count: record.root_leaf_count,
                 root_finalized_at: record.root_finalized_at,
                 pending_votes: record.votes.len(),
+                claim_lookup_table: (record.claim_lookup_table != Pubkey::default())
+                    .then(|| record.claim_lookup_table.to_string()),
             };
             ctx.output.print(&v, || {
                 fields(&[
@@ -231,6 +248,10 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                     ),
                     ("Finalized", local_time(v.root_finalized_at)),
                     ("Pending votes", v.pending_votes.to_string()),
+                    (
+                        "Claim lookup table",
+                        v.claim_lookup_table.clone().unwrap_or_else(|| "-".into()),
+                    ),
                 ])
             });
         }

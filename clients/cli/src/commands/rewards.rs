@@ -163,6 +163,11 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
     }
     if claim {
         let payer = ctx.keypair()?;
+        // Deep claims go as v0 transactions with the pool's claim lookup table.
+        let tables: Vec<_> = (pool.claim_lookup_table != Pubkey::default())
+            .then(|| pool::claim_lookup_table(&pool.claim_lookup_table, &keys))
+            .into_iter()
+            .collect();
         let payable: Vec<_> = dues.iter().filter(|(d, ..)| d.claimable > 0).collect();
         let bar = ProgressBar::new(payable.len() as u64);
         bar.set_style(
@@ -188,7 +193,7 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
                     .is_err(),
                 create_claim_record: !has_record,
             };
-            let ixs = pool::claim_with_setup(
+            let transactions = pool::claim_transactions(
                 &payer.pubkey(),
                 holder,
                 &keys,
@@ -196,9 +201,20 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
                 setup,
                 due.cumulative,
                 proof.clone(),
+                !tables.is_empty(),
             );
-            match ctx.send(&ixs, &payer, &[]).await {
-                Ok(_) => paid += due.claimable,
+            let mut result = Ok(());
+            for ixs in &transactions {
+                result = ctx
+                    .send_with_lookup_tables(ixs, &payer, &[], &tables)
+                    .await
+                    .map(|_| ());
+                if result.is_err() {
+                    break;
+                }
+            }
+            match result {
+                Ok(()) => paid += due.claimable,
                 Err(e) => failures.push(format!("{}: {e}", due.device_key)),
             }
             bar.inc(1);

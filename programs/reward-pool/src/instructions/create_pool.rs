@@ -128,6 +128,7 @@ pub fn handler(ctx: Context<CreatePool>, args: CreatePoolArgs) -> Result<()> {
         root_leaf_count: 0,
         root_finalized_at: 0,
         votes: Vec::new(),
+        claim_lookup_table: Pubkey::default(),
     };
     // The last epoch's end must be representable: every later check relies on it.
     pool.epoch_end(u32::MAX)

@@ -3,6 +3,7 @@
 pub mod claim;
 pub mod create_pool;
 pub mod fund_pool;
+pub mod set_claim_lookup_table;
 pub mod vote_epoch_root;
 
 // Anchor's `#[program]` needs each `Accounts` struct (and the client modules it
@@ -11,4 +12,5 @@ pub mod vote_epoch_root;
 pub use claim::*;
 pub use create_pool::*;
 pub use fund_pool::*;
+pub use set_claim_lookup_table::*;
 pub use vote_epoch_root::*;
