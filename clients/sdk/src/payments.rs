@@ -174,6 +174,8 @@ pub fn request_credit_withdrawal(
             customer: *customer,
             config: keys.config,
             usage_escrow: keys.usage_escrow(customer).0,
+            escrow_credits: keys.usage_escrow(customer).1,
+            credits_mint: keys.credits_mint,
             event_authority: EVENT_AUTHORITY_AND_BUMP.0,
             program: service_payments::ID,
         },

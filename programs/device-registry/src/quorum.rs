@@ -3,8 +3,13 @@
 //! `threshold` oracles of the network's current set voted the identical payload.
 //!
 //! Votes are (oracle, payload hash) pairs kept by the program that asks the
-//! question. A vote for another payload is kept and counts only for its own
-//! payload; a vote by a key no longer in the set is dropped and never counts.
+//! question. Each oracle has one live vote per question: a new vote replaces
+//! its earlier one, so an oracle that voted a wrong result can correct it and a
+//! split vote never stalls a question for good. A vote for another payload
+//! counts only for its own payload; a vote by a key no longer in the set is
+//! dropped and never counts. Safety is the threshold's: with more than half of
+//! the set needed and each oracle counted once, two payloads can never both
+//! reach it.
 //! The set is the one in force when the vote lands ([`Network::oracle_set`]),
 //! so a scheduled oracle-set change applies to every pending question at once.
 //!
@@ -22,22 +27,11 @@ pub struct OracleVote {
     pub payload_hash: [u8; 32],
 }
 
-/// What a second vote by the same oracle on the same question does.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Revote {
-    /// Refused: one vote per oracle (epoch roots, usage, settlements).
-    Refuse,
-    /// Replaces its earlier vote (prices: an oracle moves on to a newer price).
-    Replace,
-}
-
 /// Why a vote was not recorded.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum VoteRefusal {
     /// The signer is not in the network's oracle set.
     NotAnOracle,
-    /// The oracle already voted and [`Revote::Refuse`] applies.
-    AlreadyVoted,
 }
 
 /// Records `oracle`'s vote for `payload_hash` and returns true when the
@@ -48,20 +42,11 @@ pub fn record_vote(
     set: &OracleSet,
     oracle: Pubkey,
     payload_hash: [u8; 32],
-    revote: Revote,
 ) -> core::result::Result<bool, VoteRefusal> {
     if !set.contains(&oracle) {
         return Err(VoteRefusal::NotAnOracle);
     }
-    drop_stale_votes(votes, set);
-    if let Some(at) = votes.iter().position(|vote| vote.oracle == oracle) {
-        match revote {
-            Revote::Refuse => return Err(VoteRefusal::AlreadyVoted),
-            Revote::Replace => {
-                votes.swap_remove(at);
-            }
-        }
-    }
+    votes.retain(|vote| set.contains(&vote.oracle) && vote.oracle != oracle);
     debug_assert!(votes.len() < MAX_ORACLES);
     votes.push(OracleVote {
         oracle,
@@ -72,16 +57,6 @@ pub fn record_vote(
         .filter(|vote| vote.payload_hash == payload_hash)
         .count();
     Ok(agreeing >= usize::from(set.threshold))
-}
-
-/// Drops the votes of keys no longer in `set`; what remains is what counts.
-pub fn drop_stale_votes(votes: &mut Vec<OracleVote>, set: &OracleSet) {
-    votes.retain(|vote| set.contains(&vote.oracle));
-}
-
-/// Whether any vote by a member of `set` is recorded (a result is pending).
-pub fn has_live_votes(votes: &[OracleVote], set: &OracleSet) -> bool {
-    votes.iter().any(|vote| set.contains(&vote.oracle))
 }
 
 #[cfg(test)]
@@ -124,106 +99,52 @@ pub(crate) mod tests {
     fn threshold_identical_votes_finalize() {
         let keys: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
         let net = network(&keys, 2);
+        let set = net.oracle_set(0);
         let mut votes = Vec::new();
+        assert_eq!(record_vote(&mut votes, &set, keys[0], [1; 32]), Ok(false));
+        assert_eq!(record_vote(&mut votes, &set, keys[1], [2; 32]), Ok(false));
+        assert_eq!(record_vote(&mut votes, &set, keys[2], [3; 32]), Ok(false));
+        // Three different payloads: stuck, until one oracle corrects its vote.
+        assert_eq!(record_vote(&mut votes, &set, keys[1], [1; 32]), Ok(true));
         assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                keys[0],
-                [1; 32],
-                Revote::Refuse
-            ),
-            Ok(false)
-        );
-        assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                keys[1],
-                [2; 32],
-                Revote::Refuse
-            ),
-            Ok(false)
-        );
-        assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                keys[1],
-                [1; 32],
-                Revote::Refuse
-            ),
-            Err(VoteRefusal::AlreadyVoted)
-        );
-        assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                keys[2],
-                [1; 32],
-                Revote::Refuse
-            ),
-            Ok(true)
-        );
-        assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                Pubkey::new_unique(),
-                [1; 32],
-                Revote::Refuse
-            ),
+            record_vote(&mut votes, &set, Pubkey::new_unique(), [1; 32]),
             Err(VoteRefusal::NotAnOracle)
         );
     }
 
     #[test]
-    fn replacing_votes_and_removed_oracles() {
+    fn an_oracle_counts_once_whatever_it_repeats() {
+        let keys: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+        let net = network(&keys, 2);
+        let set = net.oracle_set(0);
+        let mut votes = Vec::new();
+        for _ in 0..5 {
+            assert_eq!(record_vote(&mut votes, &set, keys[0], [1; 32]), Ok(false));
+        }
+        assert_eq!(votes.len(), 1);
+        assert_eq!(record_vote(&mut votes, &set, keys[0], [2; 32]), Ok(false));
+        assert_eq!(votes.len(), 1);
+        assert_eq!(record_vote(&mut votes, &set, keys[1], [2; 32]), Ok(true));
+    }
+
+    #[test]
+    fn votes_of_removed_oracles_are_dropped() {
         let keys: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
         let mut votes = Vec::new();
         let net = network(&keys, 2);
         assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                keys[0],
-                [1; 32],
-                Revote::Replace
-            ),
+            record_vote(&mut votes, &net.oracle_set(0), keys[0], [2; 32]),
             Ok(false)
         );
-        assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                keys[0],
-                [2; 32],
-                Revote::Replace
-            ),
-            Ok(false)
-        );
-        assert_eq!(votes.len(), 1);
         // keys[0] leaves the set: its vote no longer counts.
         let net = network(&keys[1..], 2);
         assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                keys[1],
-                [2; 32],
-                Revote::Replace
-            ),
+            record_vote(&mut votes, &net.oracle_set(0), keys[1], [2; 32]),
             Ok(false)
         );
         assert_eq!(votes.len(), 1);
         assert_eq!(
-            record_vote(
-                &mut votes,
-                &net.oracle_set(0),
-                keys[2],
-                [2; 32],
-                Revote::Replace
-            ),
+            record_vote(&mut votes, &net.oracle_set(0), keys[2], [2; 32]),
             Ok(true)
         );
     }

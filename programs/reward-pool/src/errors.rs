@@ -18,7 +18,9 @@ pub enum PoolError {
     ZeroAmount,
     #[msg("The signer is not in the network's oracle set")]
     NotAnOracle,
-    #[msg("This oracle already voted for this epoch")]
+    #[msg(
+        "This oracle already voted for this epoch (no longer returned: a new vote replaces the last)"
+    )]
     AlreadyVoted,
     #[msg("This epoch is already finalized")]
     EpochAlreadyFinalized,

@@ -89,12 +89,12 @@ pub struct Pool {
     pub root_leaf_count: u64,
     /// Unix time `root` was finalized.
     pub root_finalized_at: i64,
-    /// Votes cast so far for `next_epoch`.
-    #[max_len(MAX_ORACLES)]
-    pub votes: Vec<OracleVote>,
     /// A frozen address lookup table holding [`Pool::claim_table_addresses`],
     /// so deep claims fit one packet as v0 transactions; zeros when none is set.
     pub claim_lookup_table: Pubkey,
+    /// Votes cast so far for `next_epoch` (last: it is the one variable-size field).
+    #[max_len(MAX_ORACLES)]
+    pub votes: Vec<OracleVote>,
 }
 
 /// The accounts every claim (and its setup) of a pool names whatever the

@@ -16,7 +16,7 @@ pub enum PaymentError {
     WrongTokenProgram,
     #[msg("The signer is not in the network's oracle set")]
     NotAnOracle,
-    #[msg("This oracle already voted on this")]
+    #[msg("This oracle already voted on this (no longer returned: a new vote replaces the last)")]
     AlreadyVoted,
     #[msg("The price must be positive, its confidence below it, its exponent within +-18")]
     InvalidPrice,
@@ -96,4 +96,6 @@ pub enum PaymentError {
     InvalidWithdrawalNotice,
     #[msg("The rent goes back to the account that paid it")]
     WrongRentPayer,
+    #[msg("The withdrawal request lapsed a day after its notice: request again")]
+    WithdrawalExpired,
 }

@@ -19,10 +19,18 @@ pub struct PaymentsInitialized {
     pub burn_mint: Pubkey,
     /// USD value of one whole credit, in millionths.
     pub credit_usd_micros: u64,
+    /// Token program of the burn mint.
+    pub burn_token_program: Pubkey,
+    /// Decimals of the credits mint.
+    pub credits_decimals: u8,
+    /// Oldest price accepted, in seconds.
+    pub max_price_age_secs: i64,
     /// Protocol fee on settlements.
     pub order_fee_bps: u16,
     /// Pool share of settlements.
     pub pool_share_bps: u16,
+    /// Notice before unused credits leave an escrow.
+    pub withdrawal_notice_secs: i64,
 }
 
 /// The authority changed payment settings (every setting, as it is now).
@@ -41,6 +49,24 @@ pub struct PaymentsUpdated {
     pub pool_share_bps: u16,
     /// Notice before unused credits leave an escrow, for requests from now on.
     pub withdrawal_notice_secs: i64,
+}
+
+/// An oracle voted a price (its vote replaces its last one).
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceVoted {
+    /// The network.
+    pub network: Pubkey,
+    /// The voting oracle.
+    pub oracle: Pubkey,
+    /// Price mantissa.
+    pub price: u64,
+    /// Confidence, same exponent.
+    pub conf: u64,
+    /// Decimal exponent.
+    pub expo: i32,
+    /// Unix time the price was observed.
+    pub publish_time: i64,
 }
 
 /// The oracles' quorum finalized a price.
@@ -107,6 +133,24 @@ pub struct CreditsWithdrawn {
     pub amount: u64,
 }
 
+/// An oracle voted a customer's usage for an epoch.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageVoted {
+    /// The network.
+    pub network: Pubkey,
+    /// The usage escrow.
+    pub usage_escrow: Pubkey,
+    /// The voting oracle.
+    pub oracle: Pubkey,
+    /// Reward-pool epoch of the usage.
+    pub epoch: u32,
+    /// Credits attested.
+    pub amount: u64,
+    /// Merkle root of the usage receipts.
+    pub receipt_root: [u8; 32],
+}
+
 /// The oracles' quorum burned a customer's credits for an epoch's usage.
 #[event]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,6 +205,24 @@ pub struct OrderAccepted {
     pub accepted_by: Pubkey,
     /// The device serving it (`None` for a network order).
     pub device: Option<Pubkey>,
+}
+
+/// An oracle voted a settlement of an order.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlementVoted {
+    /// The order.
+    pub order: Pubkey,
+    /// The voting oracle.
+    pub oracle: Pubkey,
+    /// The settlement's sequence number.
+    pub sequence: u32,
+    /// Amount attested.
+    pub amount: u64,
+    /// The receipt attested.
+    pub receipt_hash: [u8; 32],
+    /// Whether the vote completes the order.
+    pub complete: bool,
 }
 
 /// The oracles' quorum settled part or all of an order.

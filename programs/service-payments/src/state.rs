@@ -9,6 +9,10 @@ pub const ACCOUNT_VERSION: u8 = 1;
 pub const BPS: u64 = 10_000;
 /// Longest notice a network may ask before unused credits leave a usage escrow.
 pub const MAX_WITHDRAWAL_NOTICE_SECS: i64 = 90 * 24 * 60 * 60;
+/// How long a withdrawal stays possible once its notice has passed: one day.
+/// A request that could wait forever would let a customer keep using the
+/// service and pull the credits out just before the oracles burn its usage.
+pub const WITHDRAWAL_WINDOW_SECS: i64 = 24 * 60 * 60;
 
 /// A finalized USD price of the network token: `price * 10^expo` USD per whole
 /// token, give or take `conf * 10^expo` (the Pyth convention).
@@ -69,9 +73,11 @@ pub struct PaymentsConfig {
 /// A customer's request to take unused credits back out of a usage escrow.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct PendingWithdrawal {
-    /// Credits asked for (what is left in escrow, if less, at withdrawal).
+    /// Credits asked for, at most what the escrow held at the request (what is
+    /// left, if less, at withdrawal).
     pub amount: u64,
-    /// Unix time from which they can be withdrawn.
+    /// Unix time from which they can be withdrawn, for
+    /// [`WITHDRAWAL_WINDOW_SECS`]; after that the request lapses.
     pub available_at: i64,
 }
 

@@ -7,6 +7,5 @@ use device_registry::quorum::VoteRefusal;
 pub fn refusal_error(refusal: VoteRefusal) -> PaymentError {
     match refusal {
         VoteRefusal::NotAnOracle => PaymentError::NotAnOracle,
-        VoteRefusal::AlreadyVoted => PaymentError::AlreadyVoted,
     }
 }

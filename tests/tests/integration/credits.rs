@@ -279,12 +279,20 @@ async fn prices_finalize_by_quorum_and_only_move_forward() {
     let config: PaymentsConfig = h.anchor_account(&f.config).await;
     assert_eq!(
         events,
-        vec![DepinEvent::PriceFinalized(
-            service_payments::events::PriceFinalized {
+        vec![
+            DepinEvent::PriceVoted(service_payments::events::PriceVoted {
+                network: f.network(),
+                oracle: oracle2.pubkey(),
+                price: b.price,
+                conf: b.conf,
+                expo: b.expo,
+                publish_time: b.publish_time,
+            }),
+            DepinEvent::PriceFinalized(service_payments::events::PriceFinalized {
                 network: f.network(),
                 price: config.price.unwrap(),
-            }
-        )]
+            }),
+        ]
     );
     let price = config.price.expect("finalized");
     assert_eq!(
@@ -479,10 +487,16 @@ async fn delegated_credits_burn_on_attested_usage() {
     burn_vote(&mut h, &f, &oracles[0], &customer.pubkey(), usage)
         .await
         .expect("vote 0");
-    assert_anchor_error(
-        &burn_vote(&mut h, &f, &oracles[0], &customer.pubkey(), usage).await,
-        PaymentError::AlreadyVoted,
-    );
+    // The same oracle again counts once.
+    h.warp_seconds(1).await;
+    burn_vote(&mut h, &f, &oracles[0], &customer.pubkey(), usage)
+        .await
+        .expect("vote 0 again");
+    let report: UsageReport = h
+        .anchor_account(&pda::find_usage_report_address(&escrow, 3).0)
+        .await;
+    assert_eq!(report.votes.len(), 1);
+    assert!(!report.finalized);
     let other = BurnUsageArgs {
         amount: 39_999,
         ..usage
@@ -496,13 +510,23 @@ async fn delegated_credits_burn_on_attested_usage() {
     let events = h.send_events(&[ix], &[&oracles[2]]).await.expect("vote 2");
     assert_eq!(
         events,
-        vec![DepinEvent::UsageBurned(UsageBurned {
-            network: f.network(),
-            usage_escrow: escrow,
-            epoch: 3,
-            amount: 40_000,
-            receipt_root: [9; 32],
-        })]
+        vec![
+            DepinEvent::UsageVoted(service_payments::events::UsageVoted {
+                network: f.network(),
+                usage_escrow: escrow,
+                oracle: oracles[2].pubkey(),
+                epoch: 3,
+                amount: 40_000,
+                receipt_root: [9; 32],
+            }),
+            DepinEvent::UsageBurned(UsageBurned {
+                network: f.network(),
+                usage_escrow: escrow,
+                epoch: 3,
+                amount: 40_000,
+                receipt_root: [9; 32],
+            })
+        ]
     );
     assert_eq!(h.token_balance(&escrow_credits).await, 110_000);
     let report: UsageReport = h
@@ -652,13 +676,26 @@ async fn unused_credits_come_back_after_the_notice() {
         record.burned + record.withdrawn,
         "every delegated credit is accounted for"
     );
-    // A request can be withdrawn with 0.
+    // A request covers at most what the escrow holds when it is made: credits
+    // delegated later are not withdrawable under it.
     let ix = f.delegate_credits_ix(&customer.pubkey(), 10);
     h.send(&[ix], &[&customer]).await.unwrap();
-    for amount in [10, 0] {
-        let ix = payments::request_credit_withdrawal(&customer.pubkey(), &f.keys, amount);
-        h.send(&[ix], &[&customer]).await.unwrap();
-    }
+    let ix = payments::request_credit_withdrawal(&customer.pubkey(), &f.keys, u64::MAX);
+    h.send(&[ix], &[&customer]).await.unwrap();
+    let record: UsageEscrow = h.anchor_account(&escrow).await;
+    assert_eq!(record.pending_withdrawal.map(|w| w.amount), Some(10));
+    // A request lapses a day after its notice: it cannot be held back to pull
+    // the credits out just before usage is burned.
+    h.warp_seconds(WITHDRAWAL_NOTICE + service_payments::state::WITHDRAWAL_WINDOW_SECS + 1)
+        .await;
+    assert_anchor_error(
+        &h.send(std::slice::from_ref(&withdraw), &[&customer]).await,
+        PaymentError::WithdrawalExpired,
+    );
+    assert_eq!(h.token_balance(&escrow_credits).await, 10);
+    // A request can be withdrawn with 0.
+    let ix = payments::request_credit_withdrawal(&customer.pubkey(), &f.keys, 0);
+    h.send(&[ix], &[&customer]).await.unwrap();
     let record: UsageEscrow = h.anchor_account(&escrow).await;
     assert_eq!(record.pending_withdrawal, None);
 }

@@ -1181,6 +1181,29 @@ async fn wrong_mints_and_accounts_are_refused() {
         &h.send(&[ix], &[oracle]).await,
         PaymentError::WrongTreasuryAccount,
     );
+    // The refund into another account of the customer than their associated
+    // one: the oracle sending the vote does not choose where refunds go.
+    let elsewhere = h
+        .create_token_account(&pay.customer.pubkey(), &pay.mint, &pay.program)
+        .await;
+    let mut ix = f.vote_settlement_ix(
+        &oracle.pubkey(),
+        &pay.customer.pubkey(),
+        2,
+        &pay.mint,
+        &pay.program,
+        None,
+        true,
+        VoteSettlementArgs {
+            opened_slot,
+            ..receipt(0, 100, true)
+        },
+    );
+    ix.accounts[7].pubkey = elsewhere;
+    assert_anchor_error(
+        &h.send(&[ix], &[oracle]).await,
+        PaymentError::WrongRefundAccount,
+    );
     // Pool accounts missing when the pool is owed its part.
     for oracle in 0..2 {
         let signer = &f.base.net.oracles[oracle];

@@ -318,14 +318,21 @@ async fn votes_finalize_at_threshold_in_order_after_the_epoch() {
     later.epoch = 1;
     assert_anchor_error(&f.vote(&mut h, 0, later).await, PoolError::EpochNotNext);
 
-    // One vote (threshold - 1) records but does not finalize; no double vote.
+    // One vote (threshold - 1) records but does not finalize; voting again
+    // counts once.
     f.vote(&mut h, 0, args).await.expect("first vote");
     let pool: Pool = h.anchor_account(&f.keys.pool).await;
     assert_eq!(pool.votes.len(), 1);
     assert_eq!(pool.next_epoch, 0);
     assert_eq!(pool.root, [0; 32]);
     h.warp_seconds(1).await;
-    assert_anchor_error(&f.vote(&mut h, 0, args).await, PoolError::AlreadyVoted);
+    f.vote(&mut h, 0, args).await.expect("the same vote again");
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.votes.len(), 1);
+    assert_eq!(
+        pool.next_epoch, 0,
+        "one oracle never reaches a threshold of 2"
+    );
 
     // A disagreeing oracle: recorded, counts only for its own payload.
     let mut other = args;
@@ -372,6 +379,35 @@ async fn votes_finalize_at_threshold_in_order_after_the_epoch() {
         &f.vote(&mut h, 1, args).await,
         PoolError::EpochAlreadyFinalized,
     );
+}
+
+#[tokio::test]
+async fn a_split_vote_resolves_when_an_oracle_corrects_its_vote() {
+    let mut h = Harness::start().await;
+    let f = PoolFixture::create(&mut h, "split", 3).await;
+    h.warp_seconds(EPOCH_SECS).await;
+    let trees = [
+        tree(&f, &[1, 2, 3]),
+        tree(&f, &[1, 2, 4]),
+        tree(&f, &[1, 2, 5]),
+    ];
+    // Three oracles, three different roots: no root has 2 votes.
+    for (oracle, t) in trees.iter().enumerate() {
+        f.vote(&mut h, oracle, PoolFixture::vote_args(0, t))
+            .await
+            .expect("vote");
+    }
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.next_epoch, 0);
+    assert_eq!(pool.votes.len(), 3);
+    // Oracle 1 recomputes and agrees with oracle 0: its new vote replaces its
+    // old one and the epoch finalizes.
+    f.vote(&mut h, 1, PoolFixture::vote_args(0, &trees[0]))
+        .await
+        .expect("corrected vote");
+    let pool: Pool = h.anchor_account(&f.keys.pool).await;
+    assert_eq!(pool.next_epoch, 1);
+    assert_eq!(pool.root, trees[0].root());
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 use device_registry::{
-    quorum::{Revote, VoteRefusal, record_vote},
+    quorum::{VoteRefusal, record_vote},
     state::Network,
 };
 use solana_sha256_hasher::hashv;
@@ -64,7 +64,7 @@ pub struct VoteEpochRoot<'info> {
 ///    schedule advances and the votes are cleared for the next epoch.
 ///
 /// CHECK: signer in the oracle set in force now; epoch is the next one and has
-/// ended; one vote per oracle; the total never decreases and never exceeds what the pool has
+/// ended; one live vote per oracle (a new one replaces its last); the total never decreases and never exceeds what the pool has
 /// received nor the schedule to date plus revenue; leaf count reachable by a
 /// 24-hash proof.
 pub fn handler(ctx: Context<VoteEpochRoot>, args: VoteEpochRootArgs) -> Result<()> {
@@ -90,17 +90,12 @@ pub fn handler(ctx: Context<VoteEpochRoot>, args: VoteEpochRootArgs) -> Result<(
     );
 
     let payload_hash = vote_payload_hash(&args);
-    let finalized = record_vote(
-        &mut pool.votes,
-        &oracles,
-        oracle,
-        payload_hash,
-        Revote::Refuse,
-    )
-    .map_err(|refusal| match refusal {
-        VoteRefusal::NotAnOracle => PoolError::NotAnOracle,
-        VoteRefusal::AlreadyVoted => PoolError::AlreadyVoted,
-    })?;
+    let finalized =
+        record_vote(&mut pool.votes, &oracles, oracle, payload_hash).map_err(|refusal| {
+            match refusal {
+                VoteRefusal::NotAnOracle => PoolError::NotAnOracle,
+            }
+        })?;
     if finalized {
         finalize(pool, &args, now)?;
     }

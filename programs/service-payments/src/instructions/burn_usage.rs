@@ -7,7 +7,7 @@
 use crate::{
     credits::burn_from_escrow,
     errors::PaymentError,
-    events::UsageBurned,
+    events::{UsageBurned, UsageVoted},
     pda::{EPOCH_USAGE_SEED, USAGE_ESCROW_SEED, USAGE_REPORT_SEED},
     state::{ACCOUNT_VERSION, EpochUsage, PaymentsConfig, UsageEscrow, UsageReport},
     votes::refusal_error,
@@ -18,10 +18,7 @@ use anchor_spl::{
     token_2022::{self, Token2022},
     token_interface::{Mint, TokenAccount},
 };
-use device_registry::{
-    quorum::{Revote, record_vote},
-    state::Network,
-};
+use device_registry::{quorum::record_vote, state::Network};
 use reward_pool::state::Pool;
 use solana_sha256_hasher::hashv;
 
@@ -113,7 +110,7 @@ pub struct BurnUsage<'info> {
 
 /// Records the vote; at the threshold burns the credits and records the usage.
 ///
-/// CHECK: signer in the oracle set in force now, once per report; the epoch
+/// CHECK: signer in the oracle set in force now (one live vote each); the epoch
 /// has started and is not finalized in the network's pool; report not
 /// finalized; amount > 0 and within the escrow's credits; escrow, its account,
 /// the mint and the pool are this network's.
@@ -161,12 +158,20 @@ pub fn handler(ctx: Context<BurnUsage>, args: BurnUsageArgs) -> Result<()> {
         &oracles,
         oracle_key,
         usage_payload_hash(&escrow_key, &args),
-        Revote::Refuse,
     )
     .map_err(refusal_error)?;
+    emit_cpi!(UsageVoted {
+        network: network_key,
+        usage_escrow: escrow_key,
+        oracle: oracle_key,
+        epoch: args.epoch,
+        amount: args.amount,
+        receipt_root: args.receipt_root,
+    });
     if !finalized {
         return Ok(());
     }
+    let report = &mut ctx.accounts.usage_report;
     report.finalized = true;
     report.amount = args.amount;
     report.receipt_root = args.receipt_root;

@@ -165,8 +165,12 @@ pub fn handler(ctx: Context<InitPayments>, args: InitPaymentsArgs) -> Result<()>
         credits_mint: config.credits_mint,
         burn_mint: config.burn_mint,
         credit_usd_micros: config.credit_usd_micros,
+        burn_token_program: config.burn_token_program,
+        credits_decimals: config.credits_decimals,
+        max_price_age_secs: config.max_price_age_secs,
         order_fee_bps: config.order_fee_bps,
         pool_share_bps: config.pool_share_bps,
+        withdrawal_notice_secs: config.withdrawal_notice_secs,
     });
     Ok(())
 }

@@ -3,15 +3,12 @@
 
 use crate::{
     errors::PaymentError,
-    events::PriceFinalized,
+    events::{PriceFinalized, PriceVoted},
     state::{PaymentsConfig, Price},
     votes::refusal_error,
 };
 use anchor_lang::prelude::*;
-use device_registry::{
-    quorum::{Revote, record_vote},
-    state::Network,
-};
+use device_registry::{quorum::record_vote, state::Network};
 use solana_sha256_hasher::hashv;
 
 /// Domain tag of a price vote's payload hash.
@@ -84,10 +81,18 @@ pub fn handler(ctx: Context<VotePrice>, args: VotePriceArgs) -> Result<()> {
         &ctx.accounts.network.oracle_set(now),
         ctx.accounts.oracle.key(),
         price_payload_hash(&args),
-        Revote::Replace,
     )
     .map_err(refusal_error)?;
+    emit_cpi!(PriceVoted {
+        network: ctx.accounts.network.key(),
+        oracle: ctx.accounts.oracle.key(),
+        price: args.price,
+        conf: args.conf,
+        expo: args.expo,
+        publish_time: args.publish_time,
+    });
     if finalized {
+        let config = &mut ctx.accounts.config;
         let price = Price {
             price: args.price,
             conf: args.conf,

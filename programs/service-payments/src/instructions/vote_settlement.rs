@@ -6,7 +6,7 @@
 use crate::{
     errors::PaymentError,
     escrow::OrderEscrow,
-    events::OrderSettled,
+    events::{OrderSettled, SettlementVoted},
     state::{BPS, Order, OrderStatus, Provider},
     votes::refusal_error,
 };
@@ -16,7 +16,7 @@ use anchor_spl::{
     token_interface::{Mint, TokenAccount, TokenInterface},
 };
 use device_registry::{
-    quorum::{Revote, record_vote},
+    quorum::record_vote,
     state::{Device, Network},
 };
 use reward_pool::{
@@ -147,20 +147,27 @@ pub struct VoteSettlement<'info> {
     /// CHECK: the order's customer (by `has_one`), receiving the rent of closed accounts.
     #[account(mut)]
     pub customer: UncheckedAccount<'info>,
-    /// The customer's token account receiving refunds.
+    /// The customer's associated token account for the payment mint, receiving
+    /// refunds (the oracle submitting the vote cannot pick another).
     #[account(
         mut,
-        constraint = customer_payment_account.mint == payment_mint.key() @ PaymentError::WrongPaymentMint,
-        constraint = customer_payment_account.owner == customer.key() @ PaymentError::WrongRefundAccount,
+        address = get_associated_token_address_with_program_id(
+            &customer.key(),
+            &payment_mint.key(),
+            &payment_token_program.key(),
+        ) @ PaymentError::WrongRefundAccount,
     )]
     pub customer_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// The treasury's token account receiving the fee (the customer's own
-    /// account when the treasury orders).
+    /// The treasury's associated token account for the payment mint, receiving
+    /// the fee (the customer's own account when the treasury orders).
     #[account(
         mut,
         dup,
-        constraint = treasury_payment_account.mint == payment_mint.key() @ PaymentError::WrongPaymentMint,
-        constraint = treasury_payment_account.owner == network.treasury @ PaymentError::WrongTreasuryAccount,
+        address = get_associated_token_address_with_program_id(
+            &network.treasury,
+            &payment_mint.key(),
+            &payment_token_program.key(),
+        ) @ PaymentError::WrongTreasuryAccount,
     )]
     pub treasury_payment_account: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Provider payment accounts.
@@ -178,10 +185,11 @@ pub struct VoteSettlement<'info> {
 /// 3. When complete or fully spent: refunds what is left to the customer and
 ///    closes the escrow and the order to the customer.
 ///
-/// CHECK: signer in the oracle set in force now, once per settlement; the
+/// CHECK: signer in the oracle set in force now (one live vote each); the
 /// order is accepted and its service deadline not passed; the vote names the
 /// order's opening slot and next sequence; settled + amount <= max; refund,
-/// fee, provider and pool accounts are the right owners' and mint's; the
+/// fee and provider accounts are the customer's, the treasury's and the
+/// holder's associated token accounts of the payment mint; the
 /// provider's NFT account holds the accepting device's NFT
 /// ([`Device::is_held_in`]); the pool is the network's. The fee and pool share
 /// are the order's own, fixed when it was opened.
@@ -221,12 +229,20 @@ pub fn handler(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result
         &oracles,
         ctx.accounts.oracle.key(),
         settlement_payload_hash(&order_key, &args),
-        Revote::Refuse,
     )
     .map_err(refusal_error)?;
+    emit_cpi!(SettlementVoted {
+        order: order_key,
+        oracle: ctx.accounts.oracle.key(),
+        sequence: args.sequence,
+        amount: args.amount,
+        receipt_hash: args.receipt_hash,
+        complete: args.complete,
+    });
     if !finalized {
         return Ok(());
     }
+    let order = &mut ctx.accounts.order;
     order.votes.clear();
     order.settled = order
         .settled

@@ -1,6 +1,9 @@
 //! `request_credit_withdrawal` and `withdraw_credits`: a customer takes unused
 //! credits back out of their usage escrow after the network's notice period,
-//! during which the oracles can still attest and burn usage already served.
+//! during which the oracles can still attest and burn usage already served
+//! (services stop serving an escrow once a withdrawal is requested: they see
+//! the `CreditWithdrawalRequested` event). A request covers at most what the
+//! escrow held when it was made, and lapses a day after its notice.
 //!
 //! Credits are non-transferable, so they move back by burn and mint: burned from
 //! the escrow (signed by the escrow PDA) and minted to the customer by the
@@ -11,7 +14,7 @@ use crate::{
     errors::PaymentError,
     events::{CreditWithdrawalRequested, CreditsWithdrawn},
     pda::USAGE_ESCROW_SEED,
-    state::{PaymentsConfig, PendingWithdrawal, UsageEscrow},
+    state::{PaymentsConfig, PendingWithdrawal, UsageEscrow, WITHDRAWAL_WINDOW_SECS},
 };
 use anchor_lang::prelude::*;
 use anchor_spl::{
@@ -27,6 +30,7 @@ pub struct RequestCreditWithdrawal<'info> {
     /// The customer.
     pub customer: Signer<'info>,
     /// The network's payments config (its notice period).
+    #[account(has_one = credits_mint)]
     pub config: Box<Account<'info, PaymentsConfig>>,
     /// The customer's usage escrow on the config's network.
     #[account(
@@ -36,13 +40,27 @@ pub struct RequestCreditWithdrawal<'info> {
         bump = usage_escrow.bump,
     )]
     pub usage_escrow: Box<Account<'info, UsageEscrow>>,
+    /// The escrow's credits account (what it holds bounds the request).
+    #[account(
+        address = get_associated_token_address_with_program_id(
+            &usage_escrow.key(),
+            &credits_mint.key(),
+            &token_2022::ID,
+        ),
+    )]
+    pub escrow_credits: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The credits mint.
+    pub credits_mint: Box<InterfaceAccount<'info, Mint>>,
 }
 
-/// Asks for `amount` unused credits back after the notice period; a new request
-/// replaces the last (its notice starts again) and 0 withdraws the request.
+/// Asks for `amount` unused credits back after the notice period (at most what
+/// the escrow holds now); a new request replaces the last (its notice starts
+/// again) and 0 withdraws the request.
 ///
-/// CHECK: the customer signs and owns the escrow, which is the config network's.
+/// CHECK: the customer signs and owns the escrow, which is the config
+/// network's; the credits account is the escrow's.
 pub fn request_handler(ctx: Context<RequestCreditWithdrawal>, amount: u64) -> Result<()> {
+    let amount = amount.min(ctx.accounts.escrow_credits.amount);
     let now = Clock::get()?.unix_timestamp;
     let available_at = now
         .checked_add(ctx.accounts.config.withdrawal_notice_secs)
@@ -112,8 +130,8 @@ pub struct WithdrawCredits<'info> {
 /// Returns the requested credits, or what is left in escrow if less, to the
 /// customer, and clears the request.
 ///
-/// CHECK: a request exists and its notice has passed; the customer owns the
-/// escrow; escrow account and mint are the config's.
+/// CHECK: a request exists, its notice has passed and it has not lapsed; the
+/// customer owns the escrow; escrow account and mint are the config's.
 pub fn withdraw_handler(ctx: Context<WithdrawCredits>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let request = ctx
@@ -125,6 +143,11 @@ pub fn withdraw_handler(ctx: Context<WithdrawCredits>) -> Result<()> {
         now >= request.available_at,
         PaymentError::WithdrawalNotReady
     );
+    let lapses_at = request
+        .available_at
+        .checked_add(WITHDRAWAL_WINDOW_SECS)
+        .ok_or(PaymentError::ArithmeticOverflow)?;
+    require!(now <= lapses_at, PaymentError::WithdrawalExpired);
     let amount = request.amount.min(ctx.accounts.escrow_credits.amount);
     if amount > 0 {
         burn_from_escrow(
