@@ -1,7 +1,7 @@
-//! End-to-end: the built `depin` binary against a localnet on a free port,
-//! each command's happy path, its error messages and exit codes, and the shapes
-//! of `--output json` (snapshots in tests/snapshots; `UPDATE_SNAPSHOTS=1`
-//! rewrites them).
+//! End-to-end: the built `depin` binary against a localnet on a free port (one
+//! per test), each command's happy path, its error messages and exit codes, and
+//! the shapes of `--output json` (snapshots in tests/snapshots;
+//! `UPDATE_SNAPSHOTS=1` rewrites them).
 
 use depinkit_localnet::{Localnet, LocalnetConfig};
 use serde_json::Value;
@@ -160,69 +160,206 @@ fn create_mint(rpc: &RpcClient, payer: &Keypair) -> Pubkey {
     mint.pubkey()
 }
 
-#[test]
-fn every_command_against_a_localnet() {
-    let port = depinkit_localnet::free_port_pair();
-    let dir = std::env::temp_dir().join(format!("depin-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let localnet = Localnet::start(LocalnetConfig {
-        bind: ([127, 0, 0, 1], port).into(),
-        keypair_path: dir.join("payer.json"),
-        ..LocalnetConfig::default()
-    })
-    .expect("localnet");
-    let env = Env {
-        dir: dir.clone(),
-        url: localnet.rpc_url.clone(),
-        payer: localnet.keypair_path.clone(),
-    };
-    let payer = read_keypair_file(&env.payer).unwrap();
-    let rpc = RpcClient::new_with_commitment(
-        env.url.clone(),
-        solana_commitment_config::CommitmentConfig::confirmed(),
-    );
-    let reward_mint_key = create_mint(&rpc, &payer);
-    let reward_mint = reward_mint_key.to_string();
-    let oracle_keypair = Keypair::new();
-    let oracle = oracle_keypair.pubkey().to_string();
-    send(
-        &rpc,
-        &payer,
-        &[anchor_lang::solana_program::system_instruction::transfer(
-            &payer.pubkey(),
-            &oracle_keypair.pubkey(),
-            1_000_000_000,
-        )],
-        &[],
-    );
+/// One test's world: a localnet of its own, a config directory, the funded
+/// payer, a reward mint (SPL Token, 6 decimals, the payer its authority) and a
+/// funded oracle. The localnet stops when the fixture drops.
+struct Fixture {
+    env: Env,
+    dir: PathBuf,
+    payer: Keypair,
+    rpc: RpcClient,
+    reward_mint: Pubkey,
+    oracle: Keypair,
+    _localnet: Localnet,
+}
 
-    // Network.
-    let created = env.json(&[
-        "network",
-        "create",
-        "--seed",
-        "cli-net",
-        "--name",
-        "CLI Net",
-        "--symbol",
-        "CLI",
-        "--category",
-        "wireless",
-        "--reward-mint",
-        &reward_mint,
-        "--oracle",
-        &oracle,
-        "--uri-base",
-        "https://example.org/",
-    ]);
+impl Fixture {
+    fn start(name: &str) -> Self {
+        let port = depinkit_localnet::free_port_pair();
+        let dir = std::env::temp_dir().join(format!(
+            "depin-cli-test-{name}-{}-{port}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let localnet = Localnet::start(LocalnetConfig {
+            bind: ([127, 0, 0, 1], port).into(),
+            keypair_path: dir.join("payer.json"),
+            ..LocalnetConfig::default()
+        })
+        .expect("localnet");
+        let env = Env {
+            dir: dir.clone(),
+            url: localnet.rpc_url.clone(),
+            payer: localnet.keypair_path.clone(),
+        };
+        let payer = read_keypair_file(&env.payer).unwrap();
+        let rpc = RpcClient::new_with_commitment(
+            env.url.clone(),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        );
+        let reward_mint = create_mint(&rpc, &payer);
+        let oracle = Keypair::new();
+        send(
+            &rpc,
+            &payer,
+            &[anchor_lang::solana_program::system_instruction::transfer(
+                &payer.pubkey(),
+                &oracle.pubkey(),
+                1_000_000_000,
+            )],
+            &[],
+        );
+        Self {
+            env,
+            dir,
+            payer,
+            rpc,
+            reward_mint,
+            oracle,
+            _localnet: localnet,
+        }
+    }
+
+    /// `network create` of the network `cli-net`, its one oracle the fixture's.
+    fn network(&self) -> Value {
+        self.env.json(&[
+            "network",
+            "create",
+            "--seed",
+            "cli-net",
+            "--name",
+            "CLI Net",
+            "--symbol",
+            "CLI",
+            "--category",
+            "wireless",
+            "--reward-mint",
+            &self.reward_mint.to_string(),
+            "--oracle",
+            &self.oracle.pubkey().to_string(),
+            "--uri-base",
+            "https://example.org/",
+        ])
+    }
+
+    /// A maker registered and approved on `cli-net`: its issuing keypair file
+    /// and key.
+    fn maker(&self) -> (PathBuf, String) {
+        let path = self.dir.join("maker.json");
+        write_keypair_file(&Keypair::new(), &path).unwrap();
+        let key = read_keypair_file(&path).unwrap().pubkey().to_string();
+        self.env.json(&[
+            "maker",
+            "register",
+            "--network",
+            "cli-net",
+            "--name",
+            "Acme",
+            "--issuing-key",
+            path.to_str().unwrap(),
+        ]);
+        self.env
+            .json(&["maker", "approve", "--network", "cli-net", &key]);
+        (path, key)
+    }
+
+    /// A device onboarded by the payer from a new keypair file `file` at San
+    /// Francisco: the `device onboard` output, and the keypair file.
+    fn device(&self, maker: &Path, file: &str) -> (Value, PathBuf) {
+        let path = self.dir.join(file);
+        self.env
+            .json(&["device", "keygen", "-o", path.to_str().unwrap()]);
+        let onboarded = self.env.json(&[
+            "device",
+            "onboard",
+            "--network",
+            "cli-net",
+            "--issuing-key",
+            maker.to_str().unwrap(),
+            "--device-keypair",
+            path.to_str().unwrap(),
+            "--lat",
+            "37.7749",
+            "--lon",
+            "-122.4194",
+        ]);
+        (onboarded, path)
+    }
+
+    /// Mints `amount` reward tokens to the payer's associated account.
+    fn mint_to_payer(&self, amount: u64) {
+        let payer = self.payer.pubkey();
+        let ata = spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+            &payer, &payer, &self.reward_mint, &SPL_TOKEN);
+        let account = depinkit_sdk::ata(&payer, &self.reward_mint, &SPL_TOKEN);
+        let mint = spl_token_2022_interface::instruction::mint_to(
+            &SPL_TOKEN,
+            &self.reward_mint,
+            &account,
+            &payer,
+            &[],
+            amount,
+        )
+        .unwrap();
+        send(&self.rpc, &self.payer, &[ata, mint], &[]);
+    }
+
+    /// The network's payments, set up with the SDK (no CLI command for it), and
+    /// the token priced at $1 by the oracle.
+    fn payments(&self, network: &Pubkey) {
+        let keys =
+            depinkit_sdk::payments::PaymentsKeys::new(network, &self.reward_mint, &SPL_TOKEN);
+        let init = depinkit_sdk::payments::init_payments(
+            &self.payer.pubkey(),
+            &keys,
+            service_payments::instructions::InitPaymentsArgs {
+                credits_decimals: 0,
+                credit_usd_micros: 10,
+                max_price_age_secs: 3_600,
+                order_fee_bps: 100,
+                pool_share_bps: 0,
+                withdrawal_notice_secs: 3_600,
+            },
+        );
+        send(&self.rpc, &self.payer, &[init], &[]);
+        let price = service_payments::instructions::VotePriceArgs {
+            price: 100_000_000,
+            conf: 0,
+            expo: -8,
+            publish_time: chain_time(&self.rpc),
+        };
+        send(
+            &self.rpc,
+            &self.oracle,
+            &[depinkit_sdk::payments::vote_price(
+                &self.oracle.pubkey(),
+                &keys,
+                price,
+            )],
+            &[],
+        );
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn network_create_show_update_list() {
+    let f = Fixture::start("network");
+    let created = f.network();
     snapshot("network_create", &created);
     let network = created["network"].as_str().unwrap().to_string();
-    let shown = env.json(&["network", "show", "--network", "cli-net"]);
+    let shown = f.env.json(&["network", "show", "--network", "cli-net"]);
     snapshot("network_show", &shown);
     assert_eq!(shown["address"], network.as_str());
     assert_eq!(shown["category"], "wireless");
     assert_eq!(shown["threshold"], 1);
-    let updated = env.json(&[
+    assert_eq!(shown["oracle_change_delay_secs"], 86_400);
+    let updated = f.env.json(&[
         "network",
         "update",
         "--network",
@@ -231,16 +368,42 @@ fn every_command_against_a_localnet() {
         "CLI Network",
     ]);
     assert!(updated["signature"].is_string());
-    let listed = env.json(&["network", "list"]);
+    let listed = f.env.json(&["network", "list"]);
     snapshot("network_list", &listed);
     assert_eq!(listed[0]["name"], "CLI Network");
     assert_eq!(listed[0]["local_name"], "cli-net");
+    // An oracle-set change is scheduled, shown, and cancelled.
+    let next = Keypair::new().pubkey().to_string();
+    f.env.json(&[
+        "network",
+        "update",
+        "--network",
+        "cli-net",
+        "--oracle",
+        &next,
+    ]);
+    let shown = f.env.json(&["network", "show", "--network", "cli-net"]);
+    assert_eq!(shown["oracles"][0], f.oracle.pubkey().to_string().as_str());
+    assert_eq!(shown["pending_oracle_change"]["oracles"][0], next.as_str());
+    f.env.json(&[
+        "network",
+        "update",
+        "--network",
+        "cli-net",
+        "--cancel-oracle-change",
+    ]);
+    let shown = f.env.json(&["network", "show", "--network", "cli-net"]);
+    assert!(shown["pending_oracle_change"].is_null());
+}
 
-    // Makers.
-    let maker_path = dir.join("maker.json");
-    write_keypair_file(&Keypair::new(), &maker_path).unwrap();
-    let maker_key = read_keypair_file(&maker_path).unwrap().pubkey().to_string();
-    let maker = env.json(&[
+#[test]
+fn makers_register_approve_list() {
+    let f = Fixture::start("makers");
+    f.network();
+    let path = f.dir.join("maker.json");
+    write_keypair_file(&Keypair::new(), &path).unwrap();
+    let key = read_keypair_file(&path).unwrap().pubkey().to_string();
+    let maker = f.env.json(&[
         "maker",
         "register",
         "--network",
@@ -248,19 +411,28 @@ fn every_command_against_a_localnet() {
         "--name",
         "Acme",
         "--issuing-key",
-        maker_path.to_str().unwrap(),
+        path.to_str().unwrap(),
     ]);
     snapshot("maker_register", &maker);
-    env.json(&["maker", "approve", "--network", "cli-net", &maker_key]);
-    let makers = env.json(&["maker", "list", "--network", "cli-net"]);
+    f.env
+        .json(&["maker", "approve", "--network", "cli-net", &key]);
+    let makers = f.env.json(&["maker", "list", "--network", "cli-net"]);
     snapshot("maker_list", &makers);
     assert_eq!(makers[0]["status"], "approved");
+}
 
-    // Devices: onboarding signed locally from a keypair file.
-    let device_path = dir.join("device.json");
-    let keygen = env.json(&["device", "keygen", "-o", device_path.to_str().unwrap()]);
+#[test]
+fn devices_onboard_move_show_list() {
+    let f = Fixture::start("devices");
+    f.network();
+    let (maker_path, maker_key) = f.maker();
+    // Onboarding signed locally from a keypair file.
+    let device_path = f.dir.join("device.json");
+    let keygen = f
+        .env
+        .json(&["device", "keygen", "-o", device_path.to_str().unwrap()]);
     snapshot("device_keygen", &keygen);
-    let onboarded = env.json(&[
+    let onboarded = f.env.json(&[
         "device",
         "onboard",
         "--network",
@@ -276,14 +448,16 @@ fn every_command_against_a_localnet() {
     ]);
     snapshot("device_onboard", &onboarded);
     let device_key = onboarded["device_key"].as_str().unwrap().to_string();
-    let device = env.json(&["device", "show", "--network", "cli-net", &device_key]);
+    let device = f
+        .env
+        .json(&["device", "show", "--network", "cli-net", &device_key]);
     snapshot("device_show", &device);
-    assert_eq!(device["holder"], payer.pubkey().to_string().as_str());
+    assert_eq!(device["holder"], f.payer.pubkey().to_string().as_str());
     assert_eq!(device["status"], "active");
 
     // Onboarding with a signature made "on the device".
     let remote = Keypair::new();
-    let message = env.json(&[
+    let message = f.env.json(&[
         "device",
         "onboard-message",
         "--network",
@@ -303,7 +477,7 @@ fn every_command_against_a_localnet() {
         .collect();
     let signature = remote.sign_message(&bytes).to_string();
     let expires_at = message["expires_at"].to_string();
-    env.json(&[
+    f.env.json(&[
         "device",
         "onboard",
         "--network",
@@ -319,17 +493,17 @@ fn every_command_against_a_localnet() {
         "--cell",
         "8c283082a6d5dff",
     ]);
-    let mine = env.json(&[
+    let mine = f.env.json(&[
         "device",
         "list",
         "--network",
         "cli-net",
         "--owner",
-        &payer.pubkey().to_string(),
+        &f.payer.pubkey().to_string(),
     ]);
     snapshot("device_list", &mine);
     assert_eq!(mine.as_array().unwrap().len(), 2);
-    let none = env.json(&[
+    let none = f.env.json(&[
         "device",
         "list",
         "--network",
@@ -340,7 +514,7 @@ fn every_command_against_a_localnet() {
     assert_eq!(none.as_array().unwrap().len(), 0);
 
     // Moving a device.
-    let moved = env.json(&[
+    let moved = f.env.json(&[
         "device",
         "assert-location",
         "--network",
@@ -351,25 +525,26 @@ fn every_command_against_a_localnet() {
         "8c1fb46625551ff",
     ]);
     assert_eq!(moved["location"], "8c1fb46625551ff");
-    let device = env.json(&["device", "show", "--network", "cli-net", &device_key]);
+    let device = f
+        .env
+        .json(&["device", "show", "--network", "cli-net", &device_key]);
     assert_eq!(device["location"], "8c1fb46625551ff");
     assert_eq!(device["location_assert_count"], 1);
+}
 
-    // Pool and rewards.
-    let ata_ix = spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
-        &payer.pubkey(), &payer.pubkey(), &reward_mint_key, &SPL_TOKEN);
-    let payer_tokens = depinkit_sdk::ata(&payer.pubkey(), &reward_mint_key, &SPL_TOKEN);
-    let mint_ix = spl_token_2022_interface::instruction::mint_to(
-        &SPL_TOKEN,
-        &reward_mint_key,
-        &payer_tokens,
-        &payer.pubkey(),
-        &[],
-        50_000_000,
-    )
-    .unwrap();
-    send(&rpc, &payer, &[ata_ix, mint_ix], &[]);
-    let created_pool = env.json(&[
+#[test]
+fn pool_oracle_votes_and_reward_claims() {
+    let f = Fixture::start("rewards");
+    let network: Pubkey = f.network()["network"].as_str().unwrap().parse().unwrap();
+    let (maker_path, _) = f.maker();
+    let (first, _) = f.device(&maker_path, "device-a.json");
+    let (second, _) = f.device(&maker_path, "device-b.json");
+    let keys: Vec<String> = [&first, &second]
+        .iter()
+        .map(|d| d["device_key"].as_str().unwrap().to_string())
+        .collect();
+    f.mint_to_payer(50_000_000);
+    let created_pool = f.env.json(&[
         "pool",
         "create",
         "--network",
@@ -380,7 +555,7 @@ fn every_command_against_a_localnet() {
         "60",
     ]);
     snapshot("pool_create", &created_pool);
-    env.json(&[
+    f.env.json(&[
         "pool",
         "fund",
         "--network",
@@ -388,42 +563,32 @@ fn every_command_against_a_localnet() {
         "--amount",
         "5000000",
     ]);
-    let shown_pool = env.json(&["pool", "show", "--network", "cli-net"]);
+    let shown_pool = f.env.json(&["pool", "show", "--network", "cli-net"]);
     snapshot("pool_show", &shown_pool);
     assert_eq!(shown_pool["vault_balance"], 5_000_000);
-    // The epoch ends (time travel), the oracle votes a root, the proof file is written.
-    let network_key: Pubkey = network.parse().unwrap();
-    let now = chain_time(&rpc);
-    rpc.send::<Value>(
-        solana_rpc_client_api::request::RpcRequest::Custom {
-            method: "surfnet_timeTravel",
-        },
-        serde_json::json!([{ "absoluteTimestamp": ((now + 61) * 1000) as u64 }]),
-    )
-    .unwrap();
-    let mints: Vec<Pubkey> = [&device_key, &remote.pubkey().to_string()]
-        .iter()
-        .map(|k| {
-            depinkit_sdk::device_registry::pda::find_device_mint_address(
-                &network_key,
-                &k.parse().unwrap(),
-            )
-            .0
-        })
-        .collect();
-    let pool_keys = depinkit_sdk::pool::PoolKeys::new(&network_key, &reward_mint_key, &SPL_TOKEN);
-    // The oracle builds the tree from the epoch's amounts and votes its root.
-    let amounts = dir.join("amounts.csv");
+    assert_eq!(
+        shown_pool["claim_lookup_table"],
+        created_pool["claim_lookup_table"]
+    );
+    // The epoch ends (time travel); the oracle builds the tree from the
+    // epoch's amounts, writes the proof file and votes its root.
+    let now = chain_time(&f.rpc);
+    f.rpc
+        .send::<Value>(
+            solana_rpc_client_api::request::RpcRequest::Custom {
+                method: "surfnet_timeTravel",
+            },
+            serde_json::json!([{ "absoluteTimestamp": ((now + 61) * 1000) as u64 }]),
+        )
+        .unwrap();
+    let amounts = f.dir.join("amounts.csv");
     std::fs::write(
         &amounts,
-        format!(
-            "device,cumulative\n{device_key},1000\n{},1000\n",
-            remote.pubkey()
-        ),
+        format!("device,cumulative\n{},1000\n{},1000\n", keys[0], keys[1]),
     )
     .unwrap();
-    let proofs = dir.join("proofs.json");
-    let tree_out = env.json(&[
+    let proofs = f.dir.join("proofs.json");
+    let tree_out = f.env.json(&[
         "oracle",
         "tree",
         "--network",
@@ -437,26 +602,28 @@ fn every_command_against_a_localnet() {
     ]);
     snapshot("oracle_tree", &tree_out);
     assert_eq!(tree_out["devices"], 2);
-    let oracle_path = dir.join("oracle.json");
-    write_keypair_file(&oracle_keypair, &oracle_path).unwrap();
-    let vote_args = vec![
-        "oracle",
-        "vote-root",
-        "--network",
-        "cli-net",
-        "--proofs",
-        proofs.to_str().unwrap(),
-        "--output",
-        "json",
-    ];
-    let voted = env.depin(&oracle_path, &vote_args);
+    let oracle_path = f.dir.join("oracle.json");
+    write_keypair_file(&f.oracle, &oracle_path).unwrap();
+    let voted = f.env.depin(
+        &oracle_path,
+        &[
+            "oracle",
+            "vote-root",
+            "--network",
+            "cli-net",
+            "--proofs",
+            proofs.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+    );
     assert!(
         voted.status.success(),
         "{}",
         String::from_utf8_lossy(&voted.stderr)
     );
     let proofs_arg = proofs.to_str().unwrap();
-    let due = env.json(&[
+    let due = f.env.json(&[
         "rewards",
         "show",
         "--network",
@@ -468,7 +635,8 @@ fn every_command_against_a_localnet() {
     snapshot("rewards_show", &due);
     assert_eq!(due.as_array().unwrap().len(), 2);
     assert_eq!(due[0]["claimable"], 1_000);
-    let claimed = env.json(&[
+    // Claims go as v0 transactions with the pool's claim lookup table.
+    let claimed = f.env.json(&[
         "rewards",
         "claim",
         "--network",
@@ -479,19 +647,26 @@ fn every_command_against_a_localnet() {
     ]);
     snapshot("rewards_claim", &claimed);
     assert_eq!(claimed["paid"], 2_000);
-    let due = env.json(&[
+    let due = f.env.json(&[
         "rewards",
         "show",
         "--network",
         "cli-net",
         "--device",
-        &device_key,
+        &keys[0],
         "--proofs",
         proofs_arg,
     ]);
     assert_eq!(due[0]["claimable"], 0);
-    let stale = dir.join("stale.json");
-    let other_tree = reward_pool::merkle::RewardTree::new([(mints[0], 5)]).unwrap();
+    // A proof file of another root.
+    let pool_keys = depinkit_sdk::pool::PoolKeys::new(&network, &f.reward_mint, &SPL_TOKEN);
+    let mint = depinkit_sdk::device_registry::pda::find_device_mint_address(
+        &network,
+        &keys[0].parse().unwrap(),
+    )
+    .0;
+    let stale = f.dir.join("stale.json");
+    let other_tree = reward_pool::merkle::RewardTree::new([(mint, 5)]).unwrap();
     std::fs::write(
         &stale,
         serde_json::to_string(&depinkit_sdk::proofs::ProofFile::from_tree(
@@ -502,8 +677,8 @@ fn every_command_against_a_localnet() {
         .unwrap(),
     )
     .unwrap();
-    env.fails(
-        &env.payer,
+    f.env.fails(
+        &f.env.payer,
         &[
             "rewards",
             "show",
@@ -516,40 +691,15 @@ fn every_command_against_a_localnet() {
         2,
         "another",
     );
+}
 
-    // Credits: payments set up and priced by the oracle (no CLI commands for those).
-    let pay_keys =
-        depinkit_sdk::payments::PaymentsKeys::new(&network_key, &reward_mint_key, &SPL_TOKEN);
-    let init = depinkit_sdk::payments::init_payments(
-        &payer.pubkey(),
-        &pay_keys,
-        service_payments::instructions::InitPaymentsArgs {
-            credits_decimals: 0,
-            credit_usd_micros: 10,
-            max_price_age_secs: 3_600,
-            order_fee_bps: 100,
-            pool_share_bps: 0,
-            withdrawal_notice_secs: 3_600,
-        },
-    );
-    send(&rpc, &payer, &[init], &[]);
-    let price = service_payments::instructions::VotePriceArgs {
-        price: 100_000_000,
-        conf: 0,
-        expo: -8,
-        publish_time: chain_time(&rpc),
-    };
-    send(
-        &rpc,
-        &oracle_keypair,
-        &[depinkit_sdk::payments::vote_price(
-            &oracle_keypair.pubkey(),
-            &pay_keys,
-            price,
-        )],
-        &[],
-    );
-    let bought = env.json(&[
+#[test]
+fn credits_buy_delegate_balance() {
+    let f = Fixture::start("credits");
+    let network: Pubkey = f.network()["network"].as_str().unwrap().parse().unwrap();
+    f.mint_to_payer(50_000_000);
+    f.payments(&network);
+    let bought = f.env.json(&[
         "credits",
         "buy",
         "--network",
@@ -561,7 +711,7 @@ fn every_command_against_a_localnet() {
         bought["credits"], 100_000,
         "1 token at $1 buys 100,000 credits of $0.00001"
     );
-    env.json(&[
+    f.env.json(&[
         "credits",
         "delegate",
         "--network",
@@ -569,15 +719,24 @@ fn every_command_against_a_localnet() {
         "--amount",
         "400",
     ]);
-    let balance = env.json(&["credits", "balance", "--network", "cli-net"]);
+    let balance = f.env.json(&["credits", "balance", "--network", "cli-net"]);
     snapshot("credits_balance", &balance);
     assert_eq!(
         (balance["credits"].as_u64(), balance["escrowed"].as_u64()),
         (Some(99_600), Some(400))
     );
+}
 
-    // Orders.
-    let opened = env.json(&[
+#[test]
+fn orders_open_accept_cancel() {
+    let f = Fixture::start("orders");
+    let network: Pubkey = f.network()["network"].as_str().unwrap().parse().unwrap();
+    let (maker_path, _) = f.maker();
+    let (device, _) = f.device(&maker_path, "device.json");
+    let device_key = device["device_key"].as_str().unwrap();
+    f.mint_to_payer(50_000_000);
+    f.payments(&network);
+    let opened = f.env.json(&[
         "order",
         "open",
         "--network",
@@ -588,31 +747,35 @@ fn every_command_against_a_localnet() {
         "1000",
     ]);
     snapshot("order_open", &opened);
-    let order = env.json(&["order", "show", "--network", "cli-net", "--id", "1"]);
+    let order = f
+        .env
+        .json(&["order", "show", "--network", "cli-net", "--id", "1"]);
     snapshot("order_show", &order);
     assert_eq!(order["status"], "open");
-    env.json(&[
+    assert_eq!(order["fee_bps"], 100);
+    f.env.json(&[
         "order",
         "accept",
         "--network",
         "cli-net",
         "--customer",
-        &payer.pubkey().to_string(),
+        &f.payer.pubkey().to_string(),
         "--id",
         "1",
         "--device",
-        &device_key,
+        device_key,
     ]);
-    let orders = env.json(&["order", "list", "--network", "cli-net"]);
+    let orders = f.env.json(&["order", "list", "--network", "cli-net"]);
     snapshot("order_list", &orders);
     assert_eq!(orders[0]["status"], "accepted");
-    env.fails(
-        &env.payer,
+    f.env.fails(
+        &f.env.payer,
         &["order", "cancel", "--network", "cli-net", "--id", "1"],
         3,
         "CancelAfterAcceptance",
     );
-    env.json(&[
+    // A network-wide order: open, then cancelled before the network takes it.
+    f.env.json(&[
         "order",
         "open",
         "--network",
@@ -624,26 +787,99 @@ fn every_command_against_a_localnet() {
         "--provider",
         "network",
     ]);
-    let cancelled = env.json(&["order", "cancel", "--network", "cli-net", "--id", "2"]);
+    let cancelled = f
+        .env
+        .json(&["order", "cancel", "--network", "cli-net", "--id", "2"]);
     assert!(cancelled["signature"].is_string());
+    // Another, accepted by the network's oracle: no longer cancellable.
+    f.env.json(&[
+        "order",
+        "open",
+        "--network",
+        "cli-net",
+        "--id",
+        "3",
+        "--amount",
+        "500",
+        "--provider",
+        "network",
+    ]);
+    let oracle_path = f.dir.join("oracle.json");
+    write_keypair_file(&f.oracle, &oracle_path).unwrap();
+    let accepted = f.env.depin(
+        &oracle_path,
+        &[
+            "order",
+            "accept",
+            "--network",
+            "cli-net",
+            "--customer",
+            &f.payer.pubkey().to_string(),
+            "--id",
+            "3",
+        ],
+    );
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    f.env.fails(
+        &f.env.payer,
+        &["order", "cancel", "--network", "cli-net", "--id", "3"],
+        3,
+        "CancelAfterAcceptance",
+    );
+    // A device order needs the device to accept it.
+    f.env.json(&[
+        "order",
+        "open",
+        "--network",
+        "cli-net",
+        "--id",
+        "4",
+        "--amount",
+        "10",
+    ]);
+    f.env.fails(
+        &f.env.payer,
+        &[
+            "order",
+            "accept",
+            "--network",
+            "cli-net",
+            "--customer",
+            &f.payer.pubkey().to_string(),
+            "--id",
+            "4",
+        ],
+        2,
+        "--device is required",
+    );
+}
 
-    // Bulk onboarding from a CSV: good rows onboard, a bad row is reported.
-    let (bulk_a, bulk_b) = (dir.join("bulk-a.json"), dir.join("bulk-b.json"));
+#[test]
+fn bulk_onboarding_from_a_csv() {
+    let f = Fixture::start("bulk");
+    f.network();
+    let (maker_path, _) = f.maker();
+    // Good rows onboard, a bad row is reported.
+    let (bulk_a, bulk_b) = (f.dir.join("bulk-a.json"), f.dir.join("bulk-b.json"));
     write_keypair_file(&Keypair::new(), &bulk_a).unwrap();
     write_keypair_file(&Keypair::new(), &bulk_b).unwrap();
-    let csv = dir.join("devices.csv");
+    let csv = f.dir.join("devices.csv");
     std::fs::write(
         &csv,
         format!(
             "keypair,cell,lat,lon\n{},8c283082a6d5dff,,\n{},,48.8566,2.3522\n{},8c283082a6d5dfe,,\n",
             bulk_a.display(),
             bulk_b.display(),
-            dir.join("missing-device.json").display()
+            f.dir.join("missing-device.json").display()
         ),
     )
     .unwrap();
-    let out = env.depin(
-        &env.payer,
+    let out = f.env.depin(
+        &f.env.payer,
         &[
             "device",
             "onboard",
@@ -675,55 +911,51 @@ fn every_command_against_a_localnet() {
             .contains("cannot read keypair")
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 3 devices were not onboarded"));
+}
 
-    // Error messages and exit codes.
+#[test]
+fn error_messages_and_exit_codes() {
+    let f = Fixture::start("errors");
+    f.network();
+    let (maker_path, maker_key) = f.maker();
+    let (device, device_path) = f.device(&maker_path, "device.json");
+    let device_key = device["device_key"].as_str().unwrap();
+    let env = &f.env;
     let payer_path = env.payer.clone();
     env.fails(
-        &dir.join("missing.json"),
+        &f.dir.join("missing.json"),
         &["network", "update", "--network", "cli-net", "--name", "X"],
         2,
         "cannot read keypair",
     );
     env.fails(
         &payer_path,
-        &["device", "show", "--network", "no-such-net", &device_key],
+        &["device", "show", "--network", "no-such-net", device_key],
         2,
         "unknown network",
     );
-    env.fails(
-        &payer_path,
-        &[
-            "device",
-            "onboard-message",
-            "--network",
-            "cli-net",
-            "--device",
-            &device_key,
-            "--issuing-key",
-            &device_key,
-            "--cell",
-            "8c283082a6d5dfe",
-        ],
-        2,
-        "not a valid H3 cell",
-    );
-    env.fails(
-        &payer_path,
-        &[
-            "device",
-            "onboard-message",
-            "--network",
-            "cli-net",
-            "--device",
-            &device_key,
-            "--issuing-key",
-            &device_key,
-            "--cell",
-            "zz",
-        ],
-        2,
-        "not a hex H3 index",
-    );
+    for (cell, error) in [
+        ("8c283082a6d5dfe", "not a valid H3 cell"),
+        ("zz", "not a hex H3 index"),
+    ] {
+        env.fails(
+            &payer_path,
+            &[
+                "device",
+                "onboard-message",
+                "--network",
+                "cli-net",
+                "--device",
+                device_key,
+                "--issuing-key",
+                &maker_key,
+                "--cell",
+                cell,
+            ],
+            2,
+            error,
+        );
+    }
     env.fails(
         &payer_path,
         &[
@@ -743,7 +975,7 @@ fn every_command_against_a_localnet() {
         3,
         "DeviceAlreadyOnboarded",
     );
-    let poor = dir.join("poor.json");
+    let poor = f.dir.join("poor.json");
     write_keypair_file(&Keypair::new(), &poor).unwrap();
     env.fails(
         &poor,
@@ -759,12 +991,43 @@ fn every_command_against_a_localnet() {
             "--category",
             "storage",
             "--reward-mint",
-            &reward_mint,
+            &f.reward_mint.to_string(),
             "--oracle",
-            &oracle,
+            &f.oracle.pubkey().to_string(),
         ],
         3,
         "cannot pay",
+    );
+    // A fee above what the owner accepts: refused, nothing charged.
+    f.mint_to_payer(1_000);
+    env.json(&[
+        "network",
+        "update",
+        "--network",
+        "cli-net",
+        "--onboarding-fee",
+        "5",
+        "--fee-mint",
+        &f.reward_mint.to_string(),
+    ]);
+    let pricey = f.dir.join("pricey.json");
+    write_keypair_file(&Keypair::new(), &pricey).unwrap();
+    env.fails(
+        &payer_path,
+        &[
+            "device",
+            "onboard",
+            "--network",
+            "cli-net",
+            "--issuing-key",
+            maker_path.to_str().unwrap(),
+            "--device-keypair",
+            pricey.to_str().unwrap(),
+            "--max-fee",
+            "4",
+        ],
+        3,
+        "FeeAboveMaximum",
     );
     env.fails(
         &payer_path,
@@ -773,7 +1036,7 @@ fn every_command_against_a_localnet() {
         "Pass -y",
     );
     env.json(&["maker", "revoke", "--network", "cli-net", &maker_key, "-y"]);
-    let other_device = dir.join("other.json");
+    let other_device = f.dir.join("other.json");
     write_keypair_file(&Keypair::new(), &other_device).unwrap();
     env.fails(
         &payer_path,
@@ -790,8 +1053,17 @@ fn every_command_against_a_localnet() {
         3,
         "MakerNotApproved",
     );
+}
 
-    // Help for every command.
+#[test]
+fn help_for_every_command() {
+    let dir = std::env::temp_dir().join(format!("depin-cli-help-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let env = Env {
+        dir: dir.clone(),
+        url: "http://127.0.0.1:9".into(),
+        payer: dir.join("none.json"),
+    };
     for args in [
         vec!["--help"],
         vec!["network", "--help"],
@@ -828,14 +1100,14 @@ fn every_command_against_a_localnet() {
         vec!["oracle", "vote-root", "--help"],
         vec!["order", "list", "--help"],
     ] {
-        let out = env.depin(&payer_path, &args);
+        let out = env.depin(&env.payer, &args);
         assert!(out.status.success(), "{args:?}");
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("Usage:"),
             "{args:?}"
         );
     }
-    localnet.shutdown();
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

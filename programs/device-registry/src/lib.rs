@@ -33,6 +33,18 @@ use state::{DeviceStatus, MakerStatus};
 
 declare_id!("33Wc2gEtEXkJgfA5k4KZRHgog8QqmutSBWWY9MzjQGvd");
 
+// Who to tell about a vulnerability, readable from the deployed program
+// (explorers show it). Left out of builds linked into other programs.
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "depinkit device registry",
+    project_url: "https://github.com/depinkit/depinkit",
+    contacts: "link:https://github.com/depinkit/depinkit/security/advisories/new",
+    policy: "https://github.com/depinkit/depinkit#security",
+    preferred_languages: "en",
+    source_code: "https://github.com/depinkit/depinkit/tree/main/programs/device-registry"
+}
+
 /// Instructions of the device registry; each one is documented in its module.
 #[program]
 pub mod device_registry {

@@ -23,6 +23,18 @@ use state::FundingKind;
 
 declare_id!("95S3JyaUCYKqbCFGjTLFLC2CB9AAC4nTxexesa39NFFf");
 
+// Who to tell about a vulnerability, readable from the deployed program
+// (explorers show it). Left out of builds linked into other programs.
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "depinkit reward pool",
+    project_url: "https://github.com/depinkit/depinkit",
+    contacts: "link:https://github.com/depinkit/depinkit/security/advisories/new",
+    policy: "https://github.com/depinkit/depinkit#security",
+    preferred_languages: "en",
+    source_code: "https://github.com/depinkit/depinkit/tree/main/programs/reward-pool"
+}
+
 /// Instructions of the reward pool; each one is documented in its module.
 #[program]
 pub mod reward_pool {

@@ -33,6 +33,18 @@ use instructions::*;
 
 declare_id!("9qoaKFT2KhSyVHSDuTZxYQSUaDqfhVdmi7xQ2WBVx3C5");
 
+// Who to tell about a vulnerability, readable from the deployed program
+// (explorers show it). Left out of builds linked into other programs.
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "depinkit service payments",
+    project_url: "https://github.com/depinkit/depinkit",
+    contacts: "link:https://github.com/depinkit/depinkit/security/advisories/new",
+    policy: "https://github.com/depinkit/depinkit#security",
+    preferred_languages: "en",
+    source_code: "https://github.com/depinkit/depinkit/tree/main/programs/service-payments"
+}
+
 /// Instructions of service payments; each one is documented in its module.
 #[program]
 pub mod service_payments {

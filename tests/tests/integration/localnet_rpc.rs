@@ -1,7 +1,8 @@
 //! The SDK's builders and sender against the localnet, through the real
 //! `solana-rpc-client` and `solana-pubsub-client`: every depinkit instruction
-//! over JSON-RPC, standard RPC error codes, a program error decoded by name, and
-//! a confirmation through websocket `signatureSubscribe`.
+//! over JSON-RPC, standard RPC error codes, a program error decoded by name,
+//! events read back from a transaction, and a confirmation through websocket
+//! `signatureSubscribe`. Each test runs on a localnet of its own.
 
 use depinkit_localnet::{Localnet, LocalnetConfig, time_travel};
 use depinkit_sdk::{
@@ -155,26 +156,24 @@ impl Chain {
     }
 }
 
-#[test]
-fn every_instruction_over_json_rpc_and_websocket() {
+/// Starts a localnet of its own on free ports (loading `account_files`), runs
+/// `test` with a client on it, and shuts it down: each test has its own chain,
+/// so tests that move the clock cannot disturb each other.
+fn on_localnet<F, Fut>(account_files: Vec<std::path::PathBuf>, test: F)
+where
+    F: FnOnce(Chain, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let port = depinkit_localnet::free_port_pair();
-    let dir = std::env::temp_dir().join(format!("depinkit-localnet-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "depinkit-localnet-test-{}-{port}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
-    // A prepared account, in the `solana account --output json` format.
-    let prepared = Pubkey::new_unique();
-    let prepared_owner = Pubkey::new_unique();
-    let account_file = dir.join("prepared.json");
-    std::fs::write(
-        &account_file,
-        format!(
-            r#"{{"pubkey":"{prepared}","account":{{"lamports":5000000,"data":["3q2+7w==","base64"],"owner":"{prepared_owner}","executable":false,"rentEpoch":0,"space":4}}}}"#
-        ),
-    )
-    .unwrap();
     let localnet = Localnet::start(LocalnetConfig {
         bind: ([127, 0, 0, 1], port).into(),
         keypair_path: dir.join("payer.json"),
-        account_files: vec![account_file],
+        account_files,
         ..LocalnetConfig::default()
     })
     .expect("localnet starts");
@@ -183,22 +182,41 @@ fn every_instruction_over_json_rpc_and_websocket() {
         .enable_all()
         .build()
         .unwrap();
-    let rpc_url = localnet.rpc_url.clone();
-    let ws_url = localnet.ws_url.clone();
-    let payer = localnet.payer.insecure_clone();
-    runtime.block_on(async move {
-        let rpc = Arc::new(RpcClient::new_with_commitment(
-            rpc_url,
-            CommitmentConfig::confirmed(),
-        ));
-        let sender = TransactionSender::new(
-            rpc.clone(),
-            SenderConfig {
-                rebroadcast_interval: Duration::from_millis(200),
-                ..SenderConfig::default()
-            },
-        );
-        let chain = Chain { rpc, sender, payer };
+    let rpc = Arc::new(RpcClient::new_with_commitment(
+        localnet.rpc_url.clone(),
+        CommitmentConfig::confirmed(),
+    ));
+    let sender = TransactionSender::new(
+        rpc.clone(),
+        SenderConfig {
+            rebroadcast_interval: Duration::from_millis(200),
+            ..SenderConfig::default()
+        },
+    );
+    let chain = Chain {
+        rpc,
+        sender,
+        payer: localnet.payer.insecure_clone(),
+    };
+    runtime.block_on(test(chain, localnet.ws_url.clone()));
+    localnet.shutdown();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn accounts_saved_as_json_load_at_start() {
+    // A prepared account, in the `solana account --output json` format.
+    let prepared = Pubkey::new_unique();
+    let prepared_owner = Pubkey::new_unique();
+    let account_file = std::env::temp_dir().join(format!("depinkit-prepared-{prepared}.json"));
+    std::fs::write(
+        &account_file,
+        format!(
+            r#"{{"pubkey":"{prepared}","account":{{"lamports":5000000,"data":["3q2+7w==","base64"],"owner":"{prepared_owner}","executable":false,"rentEpoch":0,"space":4}}}}"#
+        ),
+    )
+    .unwrap();
+    on_localnet(vec![account_file.clone()], |chain, _| async move {
         let loaded = chain
             .rpc
             .get_account(&prepared)
@@ -206,13 +224,66 @@ fn every_instruction_over_json_rpc_and_websocket() {
             .expect("prepared account");
         assert_eq!(loaded.data, vec![0xde, 0xad, 0xbe, 0xef]);
         assert_eq!(loaded.owner, prepared_owner);
+    });
+    let _ = std::fs::remove_file(account_file);
+}
+
+#[test]
+fn standard_rpc_methods_and_error_codes() {
+    on_localnet(Vec::new(), |chain, _| async move {
         standard_rpc(&chain).await;
-        let world = registry_flow(&chain).await;
+    });
+}
+
+#[test]
+fn registry_instructions_over_rpc() {
+    on_localnet(Vec::new(), |chain, _| async move {
+        let world = world(&chain).await;
+        registry_flow(&chain, &world).await;
+    });
+}
+
+#[test]
+fn events_read_back_from_a_transaction_over_rpc() {
+    on_localnet(Vec::new(), |chain, _| async move {
+        let world = world(&chain).await;
+        let events = depinkit_sdk::events::events_of_transaction(&chain.rpc, &world.onboarded)
+            .await
+            .expect("getTransaction");
+        match events.as_slice() {
+            [depinkit_sdk::events::DepinEvent::DeviceOnboarded(onboarded)] => {
+                assert_eq!(onboarded.device, world.device);
+                assert_eq!(onboarded.owner, world.holder.pubkey());
+                assert_eq!(onboarded.fee_paid, 1_010);
+            }
+            other => panic!("expected DeviceOnboarded, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn pool_instructions_over_rpc() {
+    on_localnet(Vec::new(), |chain, _| async move {
+        let world = world(&chain).await;
+        pool_flow(&chain, &world).await;
+    });
+}
+
+#[test]
+fn payments_instructions_over_rpc() {
+    on_localnet(Vec::new(), |chain, _| async move {
+        let world = world(&chain).await;
+        // Usage is counted in reward-pool epochs: a pool with epoch 0 final.
         pool_flow(&chain, &world).await;
         payments_flow(&chain, &world).await;
+    });
+}
+
+#[test]
+fn a_confirmation_over_websocket() {
+    on_localnet(Vec::new(), |chain, ws_url| async move {
         websocket_confirmation(&chain, &ws_url).await;
     });
-    localnet.shutdown();
 }
 
 async fn standard_rpc(chain: &Chain) {
@@ -259,12 +330,22 @@ struct World {
     reward_mint: Pubkey,
     treasury: Pubkey,
     oracles: Vec<Keypair>,
+    issuing_key: Keypair,
+    device_key: Keypair,
     device: Pubkey,
     device_mint: Pubkey,
     holder: Keypair,
+    /// The holder's fee accounts.
+    fees: FeePayment,
+    /// The device's onboarding (proof and instruction), as sent.
+    onboard: Vec<Instruction>,
+    /// Its signature.
+    onboarded: solana_sdk::signature::Signature,
 }
 
-async fn registry_flow(chain: &Chain) -> World {
+/// A network (two oracles, fees), an approved maker and one onboarded device:
+/// the fixture every flow starts from.
+async fn world(chain: &Chain) -> World {
     let rpc = &chain.rpc;
     let authority = chain.wallet().await;
     let reward_mint = chain.create_mint(6).await;
@@ -301,48 +382,6 @@ async fn registry_flow(chain: &Chain) -> World {
         )
         .await
         .expect("create network");
-    let update = UpdateNetworkArgs {
-        name: Some("RPC Network".into()),
-        ..Default::default()
-    };
-    chain
-        .send(
-            &[registry::update_network(
-                &authority.pubkey(),
-                &network,
-                update,
-                None,
-            )],
-            &[&authority],
-        )
-        .await
-        .expect("update network");
-    // Hand the authority over and back.
-    let deputy = chain.wallet().await;
-    for (from, to) in [(&authority, &deputy), (&deputy, &authority)] {
-        chain
-            .send(
-                &[registry::propose_network_authority(
-                    &from.pubkey(),
-                    &network,
-                    Some(to.pubkey()),
-                )],
-                &[from],
-            )
-            .await
-            .expect("propose");
-        chain
-            .send(
-                &[registry::accept_network_authority(&to.pubkey(), &network)],
-                &[to],
-            )
-            .await
-            .expect("accept");
-    }
-    let record: Network = accounts::fetch(rpc, &network).await.unwrap();
-    assert_eq!(record.name, "RPC Network");
-    assert_eq!(record.authority, authority.pubkey());
-
     let issuing_key = Keypair::new();
     let maker = pda::find_maker_address(&network, &issuing_key.pubkey()).0;
     chain
@@ -369,14 +408,6 @@ async fn registry_flow(chain: &Chain) -> World {
         )
         .await
         .expect("approve maker");
-    assert_eq!(
-        accounts::makers_of_network(rpc, &network)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-
     let holder = chain.wallet().await;
     chain
         .fund_tokens(&holder.pubkey(), &reward_mint, 1_000_000)
@@ -394,25 +425,84 @@ async fn registry_flow(chain: &Chain) -> World {
         1_010,
         Some(fees),
     );
-    let signature = chain
+    let onboarded = chain
         .send_signed(&onboard, &[&holder, &issuing_key])
         .await
         .expect("onboard over RPC");
-    // Its event, read back from the transaction's metadata over RPC.
-    let events = depinkit_sdk::events::events_of_transaction(rpc, &signature)
-        .await
-        .expect("getTransaction");
-    match events.as_slice() {
-        [depinkit_sdk::events::DepinEvent::DeviceOnboarded(onboarded)] => {
-            assert_eq!(onboarded.device_key, device_key.pubkey());
-            assert_eq!(onboarded.owner, holder.pubkey());
-            assert_eq!(onboarded.fee_paid, 1_010);
-        }
-        other => panic!("expected DeviceOnboarded, got {other:?}"),
+    World {
+        network,
+        authority,
+        reward_mint,
+        treasury,
+        oracles,
+        issuing_key,
+        device: pda::find_device_address(&network, &device_key.pubkey()).0,
+        device_mint: pda::find_device_mint_address(&network, &device_key.pubkey()).0,
+        device_key,
+        holder,
+        fees,
+        onboard: onboard.to_vec(),
+        onboarded,
     }
+}
+
+async fn registry_flow(chain: &Chain, world: &World) {
+    let rpc = &chain.rpc;
+    let (network, authority) = (world.network, &world.authority);
+    let update = UpdateNetworkArgs {
+        name: Some("RPC Network".into()),
+        ..Default::default()
+    };
+    chain
+        .send(
+            &[registry::update_network(
+                &authority.pubkey(),
+                &network,
+                update,
+                None,
+            )],
+            &[authority],
+        )
+        .await
+        .expect("update network");
+    // Hand the authority over and back.
+    let deputy = chain.wallet().await;
+    for (from, to) in [(authority, &deputy), (&deputy, authority)] {
+        chain
+            .send(
+                &[registry::propose_network_authority(
+                    &from.pubkey(),
+                    &network,
+                    Some(to.pubkey()),
+                )],
+                &[from],
+            )
+            .await
+            .expect("propose");
+        chain
+            .send(
+                &[registry::accept_network_authority(&to.pubkey(), &network)],
+                &[to],
+            )
+            .await
+            .expect("accept");
+    }
+    let record: Network = accounts::fetch(rpc, &network).await.unwrap();
+    assert_eq!(record.name, "RPC Network");
+    assert_eq!(record.authority, authority.pubkey());
+    assert_eq!(
+        accounts::makers_of_network(rpc, &network)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
     // A second onboarding: refused in simulation, decoded by name.
+    let (holder, issuing_key) = (&world.holder, &world.issuing_key);
+    let onboard = &world.onboard;
     let again = chain
-        .send(&onboard, &[&holder, &issuing_key])
+        .send(onboard, &[holder, issuing_key])
         .await
         .unwrap_err();
     match &again {
@@ -423,11 +513,11 @@ async fn registry_flow(chain: &Chain) -> World {
         other => panic!("expected a program error, got {other}"),
     }
     // The same refusal at execution (no preflight): the status carries the code.
-    let mut all: Vec<&Keypair> = vec![&chain.payer, &holder, &issuing_key];
+    let mut all: Vec<&Keypair> = vec![&chain.payer, holder, issuing_key];
     all.dedup_by_key(|k| k.pubkey());
     let blockhash = rpc.get_latest_blockhash().await.unwrap();
     let tx =
-        Transaction::new_signed_with_payer(&onboard, Some(&chain.payer.pubkey()), &all, blockhash);
+        Transaction::new_signed_with_payer(onboard, Some(&chain.payer.pubkey()), &all, blockhash);
     let signature = rpc
         .send_transaction_with_config(
             &tx,
@@ -460,24 +550,23 @@ async fn registry_flow(chain: &Chain) -> World {
         "{decoded}"
     );
 
-    let device = pda::find_device_address(&network, &device_key.pubkey()).0;
-    let device_mint = pda::find_device_mint_address(&network, &device_key.pubkey()).0;
     let moved = cell(34.0522, -118.2437);
+    let expires_at = accounts::chain_time(rpc).await.unwrap() + 600;
     let assert = registry::assert_location_signed(
         &holder.pubkey(),
         &network,
-        &device_key,
+        &world.device_key,
         moved,
         0,
         expires_at,
         10,
-        Some(fees),
+        Some(world.fees),
     );
     chain
-        .send(&assert, &[&holder])
+        .send(&assert, &[holder])
         .await
         .expect("assert location");
-    let record: Device = accounts::fetch(rpc, &device).await.unwrap();
+    let record: Device = accounts::fetch(rpc, &world.device).await.unwrap();
     assert_eq!(record.location, moved);
     for status in [DeviceStatus::Suspended, DeviceStatus::Active] {
         chain
@@ -485,27 +574,17 @@ async fn registry_flow(chain: &Chain) -> World {
                 &[registry::set_device_status(
                     &authority.pubkey(),
                     &network,
-                    &device,
+                    &world.device,
                     status,
                 )],
-                &[&authority],
+                &[authority],
             )
             .await
             .expect("device status");
     }
     let devices = accounts::devices_of_network(rpc, &network).await.unwrap();
     assert_eq!(devices.len(), 1, "getProgramAccounts with memcmp");
-    assert_eq!(devices[0].0, device);
-    World {
-        network,
-        authority,
-        reward_mint,
-        treasury,
-        oracles,
-        device,
-        device_mint,
-        holder,
-    }
+    assert_eq!(devices[0].0, world.device);
 }
 
 async fn pool_flow(chain: &Chain, world: &World) {
