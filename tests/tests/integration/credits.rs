@@ -132,6 +132,34 @@ async fn init_payments_refusals() {
             .await
             .is_none()
     );
+    // The valid setup says what it set.
+    let ix = init_payments_ix(
+        &net.authority.pubkey(),
+        &net.network,
+        &net.reward_mint,
+        payments_args(),
+    );
+    let events = h.send_events(&[ix], &[&net.authority]).await.unwrap();
+    let keys =
+        depinkit_sdk::payments::PaymentsKeys::new(&net.network, &net.reward_mint, &token_id());
+    assert_eq!(
+        events,
+        vec![DepinEvent::PaymentsInitialized(
+            service_payments::events::PaymentsInitialized {
+                network: net.network,
+                config: keys.config,
+                credits_mint: keys.credits_mint,
+                burn_mint: net.reward_mint,
+                credit_usd_micros: CREDIT_USD_MICROS,
+                burn_token_program: token_id(),
+                credits_decimals: 0,
+                max_price_age_secs: MAX_PRICE_AGE,
+                order_fee_bps: ORDER_FEE_BPS,
+                pool_share_bps: POOL_SHARE_BPS,
+                withdrawal_notice_secs: WITHDRAWAL_NOTICE,
+            }
+        )]
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use device_registry::state::DeviceStatus;
 use reward_pool::state::Pool;
 use service_payments::{
     errors::PaymentError,
-    events::{OrderAccepted, OrderCancelled, OrderOpened, OrderSettled},
+    events::{OrderAccepted, OrderCancelled, OrderOpened, OrderSettled, SettlementVoted},
     instructions::{UpdatePaymentsArgs, VoteSettlementArgs, split},
     state::{Order, OrderStatus, Provider},
 };
@@ -332,6 +332,17 @@ async fn a_device_order_settles_in_parts_and_refunds_the_rest() {
         last,
     );
     let events = h.send_events(&[ix], &[oracle2]).await.unwrap();
+    assert_eq!(
+        events[0],
+        DepinEvent::SettlementVoted(SettlementVoted {
+            order,
+            oracle: oracle2.pubkey(),
+            sequence: 1,
+            amount: 300,
+            receipt_hash: last.receipt_hash,
+            complete: true,
+        })
+    );
     let second = split(300, ORDER_FEE_BPS, POOL_SHARE_BPS, false, true);
     let settled = events
         .iter()
