@@ -2,18 +2,18 @@
 
 use crate::error::CliError;
 use clap::Args;
-use h3o::{CellIndex, LatLng, Resolution};
+use h3o::CellIndex;
 
 /// `--cell`, or `--lat`/`--lon` with `--resolution`.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, Default)]
 pub struct LocationArgs {
     /// H3 cell index in hex (e.g. 8c2830828a4d9ff).
     #[arg(long, conflicts_with_all = ["lat", "lon"])]
     pub cell: Option<String>,
-    /// Latitude in degrees (with --lon).
+    /// Latitude in degrees, -90 to 90 (with --lon).
     #[arg(long, requires = "lon", allow_hyphen_values = true)]
     pub lat: Option<f64>,
-    /// Longitude in degrees (with --lat).
+    /// Longitude in degrees, -180 to 180 (with --lat).
     #[arg(long, requires = "lat", allow_hyphen_values = true)]
     pub lon: Option<f64>,
     /// H3 resolution for --lat/--lon [default: the network's].
@@ -26,20 +26,34 @@ impl LocationArgs {
     /// used for coordinates without `--resolution`.
     pub fn cell(&self, network_resolution: u8) -> Result<Option<u64>, CliError> {
         if let Some(hex) = &self.cell {
-            let index = u64::from_str_radix(hex.trim_start_matches("0x"), 16)
-                .map_err(|_| CliError::Input(format!("--cell {hex:?} is not a hex H3 index")))?;
-            CellIndex::try_from(index)
-                .map_err(|_| CliError::Input(format!("--cell {hex} is not a valid H3 cell")))?;
-            return Ok(Some(index));
+            return parse_cell(hex).map(Some);
         }
-        let (Some(lat), Some(lon)) = (self.lat, self.lon) else {
-            return Ok(None);
-        };
-        let resolution = self.resolution.unwrap_or(network_resolution);
-        let resolution = Resolution::try_from(resolution)
-            .map_err(|_| CliError::Input(format!("--resolution {resolution} is not 0 to 15")))?;
-        let point = LatLng::new(lat, lon)
-            .map_err(|_| CliError::Input(format!("{lat}, {lon} is not a valid coordinate")))?;
-        Ok(Some(u64::from(point.to_cell(resolution))))
+        match (self.lat, self.lon) {
+            (Some(lat), Some(lon)) => {
+                let resolution = self.resolution.unwrap_or(network_resolution);
+                depinkit_sdk::registry::cell_at(lat, lon, resolution)
+                    .map(Some)
+                    .map_err(CliError::Input)
+            }
+            (None, None) => Ok(None),
+            _ => Err(CliError::Input("give both --lat and --lon".into())),
+        }
+    }
+}
+
+/// A cell given in hex.
+pub fn parse_cell(hex: &str) -> Result<u64, CliError> {
+    let index = u64::from_str_radix(hex.trim_start_matches("0x"), 16)
+        .map_err(|_| CliError::Input(format!("--cell {hex:?} is not a hex H3 index")))?;
+    CellIndex::try_from(index)
+        .map_err(|_| CliError::Input(format!("--cell {hex} is not a valid H3 cell")))?;
+    Ok(index)
+}
+
+/// A cell as people read it: its hex index and the coordinates of its center.
+pub fn describe(cell: u64) -> String {
+    match depinkit_sdk::registry::cell_center(cell) {
+        Some((lat, lon)) => format!("{cell:x} ({lat:.5}, {lon:.5})"),
+        None => format!("{cell:x}"),
     }
 }

@@ -4,9 +4,10 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 /// `--output`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Human-readable text and tables.
+    #[default]
     Display,
     /// Pretty-printed JSON.
     Json,
@@ -15,6 +16,12 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
+    /// Whether the output is for people (amounts in whole tokens) rather than
+    /// JSON for scripts (amounts in base units).
+    pub fn is_display(self) -> bool {
+        self == OutputFormat::Display
+    }
+
     /// Prints `value` as JSON, or `display` for people.
     pub fn print<T: Serialize>(self, value: &T, display: impl FnOnce() -> String) {
         match self {
@@ -29,8 +36,11 @@ impl OutputFormat {
     }
 }
 
-/// Left-aligned columns under a header row.
+/// Left-aligned columns under a header row; `(none)` for no rows.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    if rows.is_empty() {
+        return "(none)".into();
+    }
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -62,20 +72,15 @@ pub fn fields(pairs: &[(&str, String)]) -> String {
         .join("\n")
 }
 
-/// A base-unit amount in whole tokens with `decimals`.
-pub fn ui_amount(amount: u64, decimals: u8) -> String {
-    if decimals == 0 {
-        return amount.to_string();
-    }
-    let scale = 10u128.pow(u32::from(decimals));
-    let whole = u128::from(amount) / scale;
-    let frac = u128::from(amount) % scale;
-    let frac = format!("{frac:0width$}", width = usize::from(decimals));
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() {
-        whole.to_string()
-    } else {
-        format!("{whole}.{frac}")
+/// Tells the user, on stderr, when a mint has a freeze authority: its holder can
+/// freeze the program's vaults and escrows in that mint (USDC's issuer can), and
+/// with them claims, settlements and refunds.
+pub fn warn_if_freezable(mint: &depinkit_sdk::tokens::MintInfo, role: &str) {
+    if let Some(freezer) = mint.freeze_authority {
+        eprintln!(
+            "note: the {role} mint {} has a freeze authority ({freezer}): it can freeze the accounts holding it, and the payments from them",
+            mint.address
+        );
     }
 }
 
@@ -98,11 +103,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_and_tables() {
-        assert_eq!(ui_amount(40_000_000, 6), "40");
-        assert_eq!(ui_amount(1_500_000, 6), "1.5");
-        assert_eq!(ui_amount(7, 0), "7");
-        assert_eq!(ui_amount(u64::MAX, 9), "18446744073.709551615");
+    fn tables_align() {
         assert_eq!(
             table(&["A", "LONG"], &[vec!["xyz".into(), "1".into()]]),
             "A    LONG\nxyz  1"

@@ -32,6 +32,7 @@ use surfpool_core::{
         locker::SurfnetSvmLocker,
         svm::{SurfnetSvm, SurfnetSvmConfig},
     },
+    types::SurfnetTransactionStatus,
 };
 use surfpool_types::{RpcConfig, SimnetCommand, SimnetConfig, SimnetEvent, SurfpoolConfig};
 
@@ -47,10 +48,13 @@ pub struct LocalnetConfig {
     pub bind: SocketAddr,
     /// Account files (`solana account --output json`) to load before starting.
     pub account_files: Vec<PathBuf>,
-    /// Where to write the funded keypair.
+    /// The funded keypair's file: read if it exists, else created.
     pub keypair_path: PathBuf,
     /// Lamports for the funded keypair.
     pub airdrop_lamports: u64,
+    /// Log one line per transaction (signature, instructions, ok or the error
+    /// name) at info, as the `depinkit-localnet` binary does.
+    pub log_transactions: bool,
 }
 
 impl Default for LocalnetConfig {
@@ -60,6 +64,7 @@ impl Default for LocalnetConfig {
             account_files: Vec::new(),
             keypair_path: std::env::temp_dir().join("depinkit-localnet-payer.json"),
             airdrop_lamports: DEFAULT_AIRDROP_LAMPORTS,
+            log_transactions: false,
         }
     }
 }
@@ -103,13 +108,19 @@ impl Localnet {
     /// [`Localnet::shutdown`] (or drop).
     pub fn start(config: LocalnetConfig) -> Result<Self, LocalnetError> {
         install_syscall_stubs();
+        // Starting a ProgramTest (above) sets a DEBUG logger; quiet it again:
+        // errors only (and our transaction lines when asked), unless RUST_LOG says otherwise.
+        agave_logger::setup_with_default(if config.log_transactions {
+            "error,depinkit_localnet=info"
+        } else {
+            "error"
+        });
         let ws_port = config
             .bind
             .port()
             .checked_add(1)
             .ok_or(LocalnetError::NoWebsocketPort(config.bind.port()))?;
-        let payer = Keypair::new();
-        write_keypair(&payer, &config.keypair_path)?;
+        let payer = load_or_create_keypair(&config.keypair_path)?;
 
         let svm_config = SurfnetSvmConfig {
             instruction_profiling_enabled: false,
@@ -161,7 +172,7 @@ impl Localnet {
             })
             .map_err(|e| LocalnetError::Surfnet(e.to_string()))?;
         wait_until_ready(&events)?;
-        spawn_event_drain(events);
+        spawn_event_drain(events, locker.clone(), config.log_transactions);
         spawn_builtin_watcher(locker);
 
         let host = config.bind.ip();
@@ -226,10 +237,19 @@ pub fn free_port_pair() -> u16 {
 /// Starts a localnet, prints where it listens, and serves until SIGINT or
 /// SIGTERM: what the `depinkit-localnet` binary and `depin localnet` do.
 pub fn serve(config: LocalnetConfig) -> Result<(), LocalnetError> {
-    let localnet = Localnet::start(config)?;
+    let config_airdrop_sol = config.airdrop_lamports / 1_000_000_000;
+    let localnet = Localnet::start(LocalnetConfig {
+        log_transactions: true,
+        ..config
+    })?;
     println!("RPC URL:       {}", localnet.rpc_url);
     println!("Websocket URL: {}", localnet.ws_url);
-    println!("Keypair:       {}", localnet.keypair_path.display());
+    println!(
+        "Funded wallet: {} ({} SOL; keypair {})",
+        localnet.payer.pubkey(),
+        config_airdrop_sol,
+        localnet.keypair_path.display()
+    );
     println!("Ready. Ctrl-C to stop.");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -292,13 +312,73 @@ fn register_programs(svm: &mut SurfnetSvm) {
     }
 }
 
-fn write_keypair(keypair: &Keypair, path: &PathBuf) -> Result<(), LocalnetError> {
+/// The funded keypair: the one in `path` when the file exists (a key file is
+/// never overwritten), else a new one written there readable by its owner only.
+fn load_or_create_keypair(path: &PathBuf) -> Result<Keypair, LocalnetError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let error = |e| LocalnetError::Keypair(path.display().to_string(), e);
-    if let Some(dir) = path.parent() {
+    if path.exists() {
+        return solana_sdk::signature::read_keypair_file(path).map_err(|e| {
+            LocalnetError::Keypair(
+                path.display().to_string(),
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("exists but is not a keypair file ({e}); keys are never overwritten"),
+                ),
+            )
+        });
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(error)?;
     }
+    let keypair = Keypair::new();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(error)?;
     let bytes: Vec<u8> = keypair.to_bytes().to_vec();
-    std::fs::write(path, serde_json::to_string(&bytes).expect("json")).map_err(error)
+    file.write_all(serde_json::to_string(&bytes).expect("json").as_bytes())
+        .map_err(error)?;
+    Ok(keypair)
+}
+
+/// The localnet's command-line options, shared by the `depinkit-localnet`
+/// binary and `depin localnet` so both take exactly the same ones.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LocalnetArgs {
+    /// JSON-RPC address; the websocket listens on the next port.
+    #[arg(long, default_value = "127.0.0.1:8899")]
+    pub bind: SocketAddr,
+    /// Account file to load at start (`solana account ADDRESS --output json`); repeatable.
+    #[arg(long = "account", value_name = "FILE")]
+    pub accounts: Vec<PathBuf>,
+    /// The funded keypair's file: used if it exists, else created (mode 0600)
+    /// [default: ~/.config/solana/id.json; for `depin localnet`, the keypair
+    /// depin signs with].
+    #[arg(long, value_name = "FILE")]
+    pub keypair: Option<PathBuf>,
+    /// Lamports for the funded keypair.
+    #[arg(long, default_value_t = DEFAULT_AIRDROP_LAMPORTS)]
+    pub airdrop: u64,
+}
+
+impl LocalnetArgs {
+    /// The configuration these options describe; without `--keypair` the
+    /// funded keypair is `default_keypair`, so the wallet the user signs with
+    /// has SOL from the start.
+    pub fn config(self, default_keypair: PathBuf) -> LocalnetConfig {
+        let mut config = LocalnetConfig {
+            bind: self.bind,
+            account_files: self.accounts,
+            airdrop_lamports: self.airdrop,
+            ..LocalnetConfig::default()
+        };
+        config.keypair_path = self.keypair.unwrap_or(default_keypair);
+        config
+    }
 }
 
 fn wait_until_ready(events: &Receiver<SimnetEvent>) -> Result<(), LocalnetError> {
@@ -314,19 +394,131 @@ fn wait_until_ready(events: &Receiver<SimnetEvent>) -> Result<(), LocalnetError>
     }
 }
 
-/// Keeps the event channel empty (it is unbounded) and reports errors.
-fn spawn_event_drain(events: Receiver<SimnetEvent>) {
+/// Keeps the event channel empty (it is unbounded), reports errors, and logs
+/// one line per processed transaction when asked.
+fn spawn_event_drain(
+    events: Receiver<SimnetEvent>,
+    locker: SurfnetSvmLocker,
+    log_transactions: bool,
+) {
     std::thread::spawn(move || {
         for event in events {
             match event {
                 SimnetEvent::ErrorLog(_, message) | SimnetEvent::Aborted(message) => {
                     eprintln!("depinkit-localnet: {message}");
                 }
+                SimnetEvent::TransactionProcessed(_, metadata, error) if log_transactions => {
+                    let instructions = stored_instructions(&locker, &metadata.signature)
+                        .unwrap_or_else(|| top_level_programs(&metadata.logs));
+                    log::info!(
+                        "{}",
+                        transaction_line(&metadata.signature, &instructions, error, &metadata.logs)
+                    );
+                }
                 SimnetEvent::Shutdown => break,
                 _ => {}
             }
         }
     });
+}
+
+/// The instructions of a transaction the chain has stored (it stores each
+/// before announcing it processed).
+fn stored_instructions(
+    locker: &SurfnetSvmLocker,
+    signature: &solana_sdk::signature::Signature,
+) -> Option<Vec<(Pubkey, Vec<u8>)>> {
+    let status = locker
+        .with_svm_reader(|svm| svm.transactions.get(&signature.to_string()))
+        .ok()??;
+    match status {
+        SurfnetTransactionStatus::Processed(stored) => {
+            Some(transaction_programs(&stored.0.transaction))
+        }
+        SurfnetTransactionStatus::Received => None,
+    }
+}
+
+/// The programs a transaction called at the top level, from its logs (for a
+/// transaction the chain did not store); without instruction data.
+fn top_level_programs(logs: &[String]) -> Vec<(Pubkey, Vec<u8>)> {
+    logs.iter()
+        .filter_map(|line| {
+            let program = line.strip_prefix("Program ")?.strip_suffix(" invoke [1]")?;
+            Some((program.parse().ok()?, Vec::new()))
+        })
+        .collect()
+}
+
+/// Each instruction's program id and data.
+fn transaction_programs(
+    transaction: &solana_sdk::transaction::VersionedTransaction,
+) -> Vec<(Pubkey, Vec<u8>)> {
+    let keys = transaction.message.static_account_keys();
+    transaction
+        .message
+        .instructions()
+        .iter()
+        .filter_map(|ix| {
+            Some((
+                *keys.get(usize::from(ix.program_id_index))?,
+                ix.data.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// One line for a processed transaction: its signature, its instructions by
+/// name, and `ok` or the error by name.
+pub fn transaction_line(
+    signature: &solana_sdk::signature::Signature,
+    instructions: &[(Pubkey, Vec<u8>)],
+    error: Option<solana_sdk::transaction::TransactionError>,
+    logs: &[String],
+) -> String {
+    let names: Vec<String> = instructions
+        .iter()
+        .filter(|(program, _)| *program != solana_sdk_ids::compute_budget::ID)
+        .map(|(program, data)| instruction_label(program, data))
+        .collect();
+    let outcome = match error {
+        None => "ok".to_string(),
+        Some(error) => {
+            let programs: Vec<Pubkey> = instructions.iter().map(|(p, _)| *p).collect();
+            let decoded = depinkit_sdk::SdkError::from_transaction_error_and_logs(
+                error.clone(),
+                &programs,
+                logs,
+            );
+            match decoded.program_error() {
+                Some(name) => format!("failed: {name}"),
+                None => format!("failed: {error}"),
+            }
+        }
+    };
+    format!("{signature} {} {outcome}", names.join(" "))
+}
+
+/// `reward_pool::claim`, `token`, `ed25519`, or the program id.
+fn instruction_label(program: &Pubkey, data: &[u8]) -> String {
+    if let Some(name) = depinkit_sdk::idl::program_name(program) {
+        return match depinkit_sdk::idl::instruction_name(program, data) {
+            Some(instruction) => format!("{name}::{instruction}"),
+            None => name.to_string(),
+        };
+    }
+    let known = [
+        (solana_sdk_ids::system_program::ID, "system"),
+        (anchor_spl::token::ID, "token"),
+        (anchor_spl::token_2022::ID, "token-2022"),
+        (anchor_spl::associated_token::ID, "associated-token"),
+        (solana_sdk_ids::ed25519_program::ID, "ed25519"),
+        (solana_sdk_ids::address_lookup_table::ID, "lookup-table"),
+    ];
+    known
+        .iter()
+        .find(|(id, _)| id == program)
+        .map_or_else(|| program.to_string(), |(_, name)| (*name).to_string())
 }
 
 /// Re-registers the programs if the chain was rebuilt without them.

@@ -21,11 +21,13 @@
 pub mod accounts;
 pub mod errors;
 pub mod events;
+pub mod idl;
 pub mod payments;
 pub mod pool;
 pub mod proofs;
 pub mod registry;
 pub mod sender;
+pub mod tokens;
 
 pub use device_registry;
 pub use errors::SdkError;

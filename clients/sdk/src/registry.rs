@@ -19,6 +19,37 @@ pub fn charged_fee_mint(fees: &[&Fee]) -> Option<Pubkey> {
     fees.iter().find(|fee| fee.amount > 0).map(|fee| fee.mint)
 }
 
+/// The H3 cell at `lat`, `lon` (degrees) at `resolution`, refusing coordinates
+/// off the globe: latitude within +-90, longitude within +-180 (a latitude past
+/// 90 is usually a swapped pair).
+pub fn cell_at(lat: f64, lon: f64, resolution: u8) -> Result<u64, String> {
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return Err(format!(
+            "latitude {lat} is not within -90 to 90{}",
+            if (-180.0..=180.0).contains(&lat) && (-90.0..=90.0).contains(&lon) {
+                " (latitude and longitude swapped?)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return Err(format!("longitude {lon} is not within -180 to 180"));
+    }
+    let resolution = h3o::Resolution::try_from(resolution)
+        .map_err(|_| format!("resolution {resolution} is not 0 to 15"))?;
+    let point = h3o::LatLng::new(lat, lon).map_err(|e| format!("{lat}, {lon}: {e}"))?;
+    Ok(u64::from(point.to_cell(resolution)))
+}
+
+/// The center of an H3 cell in degrees (latitude, longitude), to echo where a
+/// cell is; `None` for an index that is not a cell.
+pub fn cell_center(cell: u64) -> Option<(f64, f64)> {
+    let cell = h3o::CellIndex::try_from(cell).ok()?;
+    let center = h3o::LatLng::from(cell);
+    Some((center.lat(), center.lng()))
+}
+
 /// What onboarding a device at `location` (0 for none) charges on `network`
 /// now: the value to show the owner and pass as `max_fee`.
 pub fn onboarding_fee_total(network: &Network, location: u64) -> u64 {
@@ -409,4 +440,27 @@ pub fn assert_location_signed(
             fee,
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_off_the_globe_are_refused() {
+        assert!(cell_at(37.7749, -122.4194, 12).is_ok());
+        assert!(cell_at(91.0, 0.0, 12).unwrap_err().contains("latitude"));
+        assert!(cell_at(0.0, 200.0, 12).unwrap_err().contains("longitude"));
+        // San Francisco with latitude and longitude swapped.
+        assert!(
+            cell_at(-122.4194, 37.7749, 12)
+                .unwrap_err()
+                .contains("swapped")
+        );
+        assert!(cell_at(f64::NAN, 0.0, 12).is_err());
+        assert!(cell_at(0.0, 0.0, 16).unwrap_err().contains("resolution"));
+        let cell = cell_at(48.8566, 2.3522, 12).unwrap();
+        let (lat, lon) = cell_center(cell).unwrap();
+        assert!((lat - 48.8566).abs() < 0.01 && (lon - 2.3522).abs() < 0.01);
+    }
 }

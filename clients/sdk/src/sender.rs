@@ -152,6 +152,7 @@ impl TransactionSender {
             return Err(decode(
                 shift_index(TransactionError::from(error), 1),
                 instructions,
+                result.logs.as_deref().unwrap_or_default(),
             ));
         }
         Ok(result.units_consumed.unwrap_or(0))
@@ -257,7 +258,7 @@ impl TransactionSender {
             let statuses = self.rpc.get_signature_statuses(&[signature]).await?.value;
             if let Some(Some(status)) = statuses.into_iter().next() {
                 if let Some(error) = status.err {
-                    return Err(decode(shift_index(error, 2), instructions));
+                    return Err(decode(shift_index(error, 2), instructions, &[]));
                 }
                 if status.satisfies_commitment(self.config.commitment) {
                     return Ok(Some(status.slot));
@@ -323,9 +324,9 @@ fn shift_index(error: TransactionError, prefix: u8) -> TransactionError {
     }
 }
 
-fn decode(error: TransactionError, instructions: &[Instruction]) -> SdkError {
+fn decode(error: TransactionError, instructions: &[Instruction], logs: &[String]) -> SdkError {
     let programs: Vec<Pubkey> = instructions.iter().map(|ix| ix.program_id).collect();
-    SdkError::from_transaction_error(error, &programs)
+    SdkError::from_transaction_error_and_logs(error, &programs, logs)
 }
 
 #[cfg(test)]

@@ -1,14 +1,11 @@
-//! `depin localnet`.
+//! `depin localnet`: the same options and behaviour as `depinkit-localnet`.
 
 use crate::error::CliError;
-use depinkit_localnet::LocalnetConfig;
-use std::net::SocketAddr;
+use depinkit_localnet::LocalnetArgs;
 
-/// Starts the localnet and serves until Ctrl-C or SIGTERM.
-pub fn run(bind: SocketAddr) -> Result<(), CliError> {
-    depinkit_localnet::serve(LocalnetConfig {
-        bind,
-        ..LocalnetConfig::default()
-    })
-    .map_err(|e| CliError::Rpc(e.to_string()))
+/// Starts the localnet and serves until Ctrl-C or SIGTERM; without
+/// `--keypair` it funds the keypair depin signs with (created if missing).
+pub fn run(args: LocalnetArgs) -> Result<(), CliError> {
+    let default_keypair = crate::config::keypair_path(None)?.value.into();
+    depinkit_localnet::serve(args.config(default_keypair)).map_err(|e| CliError::Rpc(e.to_string()))
 }

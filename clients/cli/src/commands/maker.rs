@@ -8,7 +8,10 @@ use crate::{
 };
 use clap::Subcommand;
 use depinkit_sdk::{accounts, device_registry, registry};
-use device_registry::{pda, state::MakerStatus};
+use device_registry::{
+    pda,
+    state::{Maker, MakerStatus},
+};
 use serde::Serialize;
 use solana_sdk::signature::Signer;
 
@@ -48,6 +51,16 @@ pub async fn run(ctx: &Context, command: MakerCommand) -> Result<(), CliError> {
                 Some(path) => config::read_keypair(std::path::Path::new(&path))?,
                 None => payer.insecure_clone(),
             };
+            let existing = pda::find_maker_address(&network, &issuer.pubkey()).0;
+            if let Ok(maker) = accounts::fetch::<Maker>(&ctx.rpc, &existing).await {
+                return Err(CliError::Input(format!(
+                    "issuing key {} is already registered as maker {:?} ({}, {}): see `depin maker list`",
+                    issuer.pubkey(),
+                    maker.name,
+                    existing,
+                    format!("{:?}", maker.status).to_lowercase()
+                )));
+            }
             let ix = registry::register_maker(&payer.pubkey(), &issuer.pubkey(), &network, &name);
             let signature = ctx.send(&[ix], &payer, &[&issuer]).await?;
             let maker = pda::find_maker_address(&network, &issuer.pubkey()).0;
@@ -66,7 +79,9 @@ pub async fn run(ctx: &Context, command: MakerCommand) -> Result<(), CliError> {
             set_status(ctx, &network, &issuing_key, MakerStatus::Revoked).await?
         }
         MakerCommand::List => {
-            let makers = accounts::makers_of_network(&ctx.rpc, &network).await?;
+            let makers = accounts::makers_of_network(&ctx.rpc, &network)
+                .await
+                .map_err(|e| ctx.rpc_error(e))?;
             #[derive(Serialize)]
             struct Row {
                 maker: String,
@@ -127,6 +142,11 @@ async fn set_status(
     let authority = ctx.keypair()?;
     let issuing_key = pubkey(issuing_key, "issuing key")?;
     let maker = pda::find_maker_address(network, &issuing_key).0;
+    if !ctx.exists(&maker).await? {
+        return Err(CliError::Input(format!(
+            "no maker registered with issuing key {issuing_key} on this network: it registers first with `depin maker register`"
+        )));
+    }
     let ix = registry::set_maker_status(&authority.pubkey(), network, &maker, status);
     let signature = ctx.send(&[ix], &authority, &[]).await?;
     let word = format!("{status:?}").to_lowercase();

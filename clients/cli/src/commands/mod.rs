@@ -1,5 +1,8 @@
-//! One module per command group.
+//! One module per command group. A command file holds its clap definitions,
+//! its flow and its output; chain reads live in the SDK, and no command
+//! imports another.
 
+pub mod config;
 pub mod credits;
 pub mod device;
 pub mod localnet;
@@ -7,5 +10,8 @@ pub mod maker;
 pub mod network;
 pub mod oracle;
 pub mod order;
+pub mod payments;
 pub mod pool;
 pub mod rewards;
+pub mod token;
+pub mod wallet;

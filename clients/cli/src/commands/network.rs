@@ -1,14 +1,13 @@
-//! `depin network create|update|show|list`.
+//! `depin network create|update|show|list|propose-authority|accept-authority`.
 
 use crate::{
     config::{DepinConfig, pubkey},
     context::Context,
     error::CliError,
-    output::{fields, table, ui_amount},
+    output::{fields, local_time, table},
 };
-use anchor_spl::token_interface::spl_token_2022::{extension::StateWithExtensions, state::Mint};
 use clap::{Subcommand, ValueEnum};
-use depinkit_sdk::{accounts, registry};
+use depinkit_sdk::{accounts, device_registry, registry};
 use device_registry::{
     instructions::{CreateNetworkArgs, UpdateNetworkArgs},
     pda,
@@ -16,8 +15,6 @@ use device_registry::{
 };
 use serde::Serialize;
 use solana_sdk::{pubkey::Pubkey, signature::Signer};
-
-use depinkit_sdk::device_registry;
 
 /// `--category`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -70,12 +67,12 @@ pub enum NetworkCommand {
         /// Mint fees are paid in [default: the reward mint].
         #[arg(long)]
         fee_mint: Option<String>,
-        /// Onboarding fee in base units of the fee mint.
-        #[arg(long, default_value_t = 0)]
-        onboarding_fee: u64,
-        /// Location fee in base units of the fee mint.
-        #[arg(long, default_value_t = 0)]
-        location_fee: u64,
+        /// Onboarding fee, in whole tokens of the fee mint.
+        #[arg(long, default_value = "0")]
+        onboarding_fee: String,
+        /// Location fee, in whole tokens of the fee mint.
+        #[arg(long, default_value = "0")]
+        location_fee: String,
         /// An oracle key; repeat for each (1 to 16).
         #[arg(long = "oracle", required = true)]
         oracles: Vec<String>,
@@ -104,13 +101,13 @@ pub enum NetworkCommand {
         /// New treasury wallet.
         #[arg(long)]
         treasury: Option<String>,
-        /// New onboarding fee (base units; mint unchanged unless --fee-mint).
+        /// New onboarding fee, whole tokens of the fee mint.
         #[arg(long)]
-        onboarding_fee: Option<u64>,
-        /// New location fee (base units).
+        onboarding_fee: Option<String>,
+        /// New location fee, whole tokens of the fee mint.
         #[arg(long)]
-        location_fee: Option<u64>,
-        /// Mint of both fees.
+        location_fee: Option<String>,
+        /// Mint of both fees (give the fees with it).
         #[arg(long)]
         fee_mint: Option<String>,
         /// Schedule a new oracle set (repeat for each key).
@@ -133,6 +130,17 @@ pub enum NetworkCommand {
     Show,
     /// List every network on the cluster (and the local names).
     List,
+    /// Propose a new authority (the current one signs); it takes over when it
+    /// accepts.
+    ProposeAuthority {
+        /// The proposed authority's address; omit with --withdraw.
+        new_authority: Option<String>,
+        /// Withdraw the pending proposal.
+        #[arg(long, conflicts_with = "new_authority")]
+        withdraw: bool,
+    },
+    /// Take over as the network's authority (the proposed key signs).
+    AcceptAuthority,
 }
 
 /// A network as printed (stable JSON).
@@ -166,7 +174,7 @@ pub struct PendingOracleChangeView {
     effective_at: i64,
 }
 
-/// A fee as printed: base units, and whole tokens when the mint is known.
+/// A fee as printed: base units, and in whole tokens when the mint is known.
 #[derive(Serialize)]
 pub struct FeeView {
     mint: String,
@@ -176,59 +184,23 @@ pub struct FeeView {
 }
 
 async fn fee_view(ctx: &Context, fee: &Fee) -> FeeView {
-    let decimals = mint_decimals(ctx, &fee.mint).await;
+    let mint = ctx.mint(&fee.mint).await.ok();
     FeeView {
         mint: fee.mint.to_string(),
         amount: fee.amount,
-        ui_amount: decimals.map(|d| ui_amount(fee.amount, d)),
-        symbol: mint_symbol(ctx, &fee.mint).await,
+        ui_amount: mint
+            .as_ref()
+            .map(|m| depinkit_sdk::tokens::ui_amount(fee.amount, m.decimals)),
+        symbol: mint.and_then(|m| m.symbol),
     }
 }
 
-/// The symbol in a Token-2022 mint's metadata, if it has one (plain SPL mints
-/// carry none on chain).
-pub async fn mint_symbol(ctx: &Context, mint: &Pubkey) -> Option<String> {
-    use anchor_spl::token_interface::{
-        spl_token_2022::extension::BaseStateWithExtensions,
-        spl_token_metadata_interface::state::TokenMetadata,
-    };
-    let account = ctx.rpc.get_account(mint).await.ok()?;
-    let state = StateWithExtensions::<Mint>::unpack(&account.data).ok()?;
-    let metadata = state.get_variable_len_extension::<TokenMetadata>().ok()?;
-    (!metadata.symbol.is_empty()).then_some(metadata.symbol)
-}
-
-/// `amount` in whole tokens with the symbol when known: "40 DEMO", "40".
-pub fn with_symbol(amount: u64, decimals: u8, symbol: &Option<String>) -> String {
-    match symbol {
-        Some(symbol) => format!("{} {symbol}", ui_amount(amount, decimals)),
-        None => ui_amount(amount, decimals),
+fn fee_text(fee: &FeeView) -> String {
+    match (&fee.ui_amount, &fee.symbol) {
+        (Some(ui), Some(symbol)) => format!("{ui} {symbol}"),
+        (Some(ui), None) => format!("{ui} (mint {})", fee.mint),
+        (None, _) => format!("{} base units (mint {})", fee.amount, fee.mint),
     }
-}
-
-/// Tells the user, on stderr, when `mint` has a freeze authority: its holder can
-/// freeze the program's vaults and escrows in that mint (USDC's issuer can), and
-/// with them claims, settlements and refunds.
-pub async fn warn_if_freezable(ctx: &Context, mint: &Pubkey, role: &str) {
-    let Ok(account) = ctx.rpc.get_account(mint).await else {
-        return;
-    };
-    let Ok(state) = StateWithExtensions::<Mint>::unpack(&account.data) else {
-        return;
-    };
-    if let Some(freezer) = Option::<Pubkey>::from(state.base.freeze_authority) {
-        eprintln!(
-            "note: the {role} mint {mint} has a freeze authority ({freezer}): it can freeze the accounts holding it, and the payments from them"
-        );
-    }
-}
-
-/// Decimals of a mint, `None` if it cannot be read.
-pub async fn mint_decimals(ctx: &Context, mint: &Pubkey) -> Option<u8> {
-    let account = ctx.rpc.get_account(mint).await.ok()?;
-    StateWithExtensions::<Mint>::unpack(&account.data)
-        .ok()
-        .map(|m| m.base.decimals)
 }
 
 async fn view(ctx: &Context, address: &Pubkey, n: &Network) -> NetworkView {
@@ -261,12 +233,50 @@ async fn view(ctx: &Context, address: &Pubkey, n: &Network) -> NetworkView {
     }
 }
 
-fn fee_text(fee: &FeeView) -> String {
-    match (&fee.ui_amount, &fee.symbol) {
-        (Some(ui), Some(symbol)) => format!("{ui} {symbol}"),
-        (Some(ui), None) => format!("{ui} (mint {})", fee.mint),
-        (None, _) => format!("{} base units (mint {})", fee.amount, fee.mint),
-    }
+fn print_network(ctx: &Context, v: &NetworkView) {
+    ctx.output.print(v, || {
+        fields(&[
+            ("Network", v.address.clone()),
+            ("Name", v.name.clone()),
+            ("Seed", v.seed.clone()),
+            ("Category", v.category.clone()),
+            ("Authority", v.authority.clone()),
+            (
+                "Pending authority",
+                v.pending_authority.clone().unwrap_or_else(|| "-".into()),
+            ),
+            ("Reward mint", v.reward_mint.clone()),
+            ("Treasury", v.treasury.clone()),
+            ("Onboarding fee", fee_text(&v.onboarding_fee)),
+            ("Location fee", fee_text(&v.location_fee)),
+            ("H3 resolution", v.location_resolution.to_string()),
+            (
+                "Oracles",
+                format!("{} (threshold {})", v.oracles.join(", "), v.threshold),
+            ),
+            (
+                "Scheduled oracles",
+                v.pending_oracle_change.as_ref().map_or_else(
+                    || "-".into(),
+                    |c| {
+                        format!(
+                            "{} (threshold {}) from {}",
+                            c.oracles.join(", "),
+                            c.threshold,
+                            local_time(c.effective_at)
+                        )
+                    },
+                ),
+            ),
+            (
+                "Oracle-change delay",
+                format!("{} s", v.oracle_change_delay_secs),
+            ),
+            ("Metadata URI base", v.metadata_uri_base.clone()),
+            ("Makers", v.makers.to_string()),
+            ("Devices", v.devices.to_string()),
+        ])
+    });
 }
 
 /// Runs a network command.
@@ -288,12 +298,26 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
             resolution,
             uri_base,
         } => {
+            if seed.is_empty() || seed.len() > 32 {
+                return Err(CliError::Input("--seed must be 1 to 32 bytes".into()));
+            }
             let payer = ctx.keypair()?;
-            let reward_mint = pubkey(&reward_mint, "--reward-mint")?;
-            let fee_mint = match fee_mint {
-                Some(m) => pubkey(&m, "--fee-mint")?,
-                None => reward_mint,
+            let address = pda::find_network_address(&payer.pubkey(), seed.as_bytes()).0;
+            if let Ok(existing) = accounts::fetch::<Network>(&ctx.rpc, &address).await {
+                let v = view(ctx, &address, &existing).await;
+                eprintln!("You already created network {seed:?} at {address}:");
+                print_network(ctx, &v);
+                return Err(CliError::Input(format!(
+                    "network {seed:?} exists (shown above): use it with --network {seed}, or choose another --seed"
+                )));
+            }
+            let reward = ctx.mint(&pubkey(&reward_mint, "--reward-mint")?).await?;
+            let fee = match fee_mint {
+                Some(m) => ctx.mint(&pubkey(&m, "--fee-mint")?).await?,
+                None => reward.clone(),
             };
+            let onboarding = ctx.amount(&onboarding_fee, &fee, "--onboarding-fee")?;
+            let location = ctx.amount(&location_fee, &fee, "--location-fee")?;
             let treasury = match treasury {
                 Some(t) => pubkey(&t, "--treasury")?,
                 None => payer.pubkey(),
@@ -310,12 +334,12 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
                 category: category.into(),
                 treasury,
                 onboarding_fee: Fee {
-                    mint: fee_mint,
-                    amount: onboarding_fee,
+                    mint: fee.address,
+                    amount: onboarding,
                 },
                 location_fee: Fee {
-                    mint: fee_mint,
-                    amount: location_fee,
+                    mint: fee.address,
+                    amount: location,
                 },
                 location_resolution: resolution,
                 oracles,
@@ -323,15 +347,11 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
                 oracle_change_delay_secs: oracle_change_delay,
                 metadata_uri_base: uri_base,
             };
-            if seed.is_empty() || seed.len() > 32 {
-                return Err(CliError::Input("--seed must be 1 to 32 bytes".into()));
+            crate::output::warn_if_freezable(&reward, "reward");
+            if onboarding > 0 || location > 0 {
+                crate::output::warn_if_freezable(&fee, "fee");
             }
-            let address = pda::find_network_address(&payer.pubkey(), seed.as_bytes()).0;
-            warn_if_freezable(ctx, &reward_mint, "reward").await;
-            if onboarding_fee > 0 || location_fee > 0 {
-                warn_if_freezable(ctx, &fee_mint, "fee").await;
-            }
-            let ix = registry::create_network(&payer.pubkey(), &reward_mint, args);
+            let ix = registry::create_network(&payer.pubkey(), &reward.address, args);
             let signature = ctx.send(&[ix], &payer, &[]).await?;
             let mut config = DepinConfig::load()?;
             config.networks.insert(seed.clone(), address.to_string());
@@ -364,23 +384,32 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
             uri_base,
         } => {
             let payer = ctx.keypair()?;
-            let network = ctx.network()?;
-            let current: Network = accounts::fetch(&ctx.rpc, &network).await?;
-            let fee_mint = fee_mint.map(|m| pubkey(&m, "--fee-mint")).transpose()?;
-            let fee = |old: Fee, amount: Option<u64>| -> Option<Fee> {
-                if amount.is_none() && fee_mint.is_none() {
-                    return None;
-                }
-                Some(Fee {
-                    mint: fee_mint.unwrap_or(old.mint),
-                    amount: amount.unwrap_or(old.amount),
-                })
+            let (network, current) = ctx.network_account().await?;
+            let fees_change =
+                fee_mint.is_some() || onboarding_fee.is_some() || location_fee.is_some();
+            let fee_mint = match (fee_mint, fees_change) {
+                (Some(m), _) => Some(ctx.mint(&pubkey(&m, "--fee-mint")?).await?),
+                (None, true) => Some(ctx.mint(&current.onboarding_fee.mint).await?),
+                (None, false) => None,
             };
+            let fee =
+                |old: Fee, amount: &Option<String>, flag: &str| -> Result<Option<Fee>, CliError> {
+                    let Some(mint) = &fee_mint else {
+                        return Ok(None);
+                    };
+                    Ok(Some(Fee {
+                        mint: mint.address,
+                        amount: match amount {
+                            Some(text) => ctx.amount(text, mint, flag)?,
+                            None => old.amount,
+                        },
+                    }))
+                };
             let args = UpdateNetworkArgs {
                 name,
                 treasury: treasury.map(|t| pubkey(&t, "--treasury")).transpose()?,
-                onboarding_fee: fee(current.onboarding_fee, onboarding_fee),
-                location_fee: fee(current.location_fee, location_fee),
+                onboarding_fee: fee(current.onboarding_fee, &onboarding_fee, "--onboarding-fee")?,
+                location_fee: fee(current.location_fee, &location_fee, "--location-fee")?,
                 oracles: if oracles.is_empty() {
                     None
                 } else {
@@ -407,56 +436,14 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
             );
         }
         NetworkCommand::Show => {
-            let network = ctx.network()?;
-            let record: Network = accounts::fetch(&ctx.rpc, &network).await?;
+            let (network, record) = ctx.network_account().await?;
             let v = view(ctx, &network, &record).await;
-            ctx.output.print(&v, || {
-                fields(&[
-                    ("Network", v.address.clone()),
-                    ("Name", v.name.clone()),
-                    ("Seed", v.seed.clone()),
-                    ("Category", v.category.clone()),
-                    ("Authority", v.authority.clone()),
-                    (
-                        "Pending authority",
-                        v.pending_authority.clone().unwrap_or_else(|| "-".into()),
-                    ),
-                    ("Reward mint", v.reward_mint.clone()),
-                    ("Treasury", v.treasury.clone()),
-                    ("Onboarding fee", fee_text(&v.onboarding_fee)),
-                    ("Location fee", fee_text(&v.location_fee)),
-                    ("H3 resolution", v.location_resolution.to_string()),
-                    (
-                        "Oracles",
-                        format!("{} (threshold {})", v.oracles.join(", "), v.threshold),
-                    ),
-                    (
-                        "Scheduled oracles",
-                        v.pending_oracle_change.as_ref().map_or_else(
-                            || "-".into(),
-                            |c| {
-                                format!(
-                                    "{} (threshold {}) from {}",
-                                    c.oracles.join(", "),
-                                    c.threshold,
-                                    crate::output::local_time(c.effective_at)
-                                )
-                            },
-                        ),
-                    ),
-                    (
-                        "Oracle-change delay",
-                        format!("{} s", v.oracle_change_delay_secs),
-                    ),
-                    ("Metadata URI base", v.metadata_uri_base.clone()),
-                    ("Makers", v.makers.to_string()),
-                    ("Devices", v.devices.to_string()),
-                ])
-            });
+            print_network(ctx, &v);
         }
         NetworkCommand::List => {
-            let networks =
-                accounts::fetch_all::<Network>(&ctx.rpc, &device_registry::ID, vec![]).await?;
+            let networks = accounts::fetch_all::<Network>(&ctx.rpc, &device_registry::ID, vec![])
+                .await
+                .map_err(|e| ctx.rpc_error(e))?;
             let config = DepinConfig::load()?;
             let local_name = |address: &Pubkey| {
                 config
@@ -502,17 +489,41 @@ pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<(), CliError>
                 )
             });
         }
+        NetworkCommand::ProposeAuthority {
+            new_authority,
+            withdraw,
+        } => {
+            let authority = ctx.keypair()?;
+            let network = ctx.network()?;
+            let proposed = match (new_authority, withdraw) {
+                (Some(key), false) => Some(pubkey(&key, "new authority")?),
+                (None, true) => None,
+                _ => {
+                    return Err(CliError::Input(
+                        "name the new authority, or pass --withdraw".into(),
+                    ));
+                }
+            };
+            let ix = registry::propose_network_authority(&authority.pubkey(), &network, proposed);
+            let signature = ctx.send(&[ix], &authority, &[]).await?;
+            ctx.output.print(
+                &serde_json::json!({ "proposed": proposed.map(|p| p.to_string()), "signature": signature.to_string() }),
+                || match proposed {
+                    Some(key) => format!("Proposed {key} as the authority of {network}; it takes over with `depin network accept-authority`\nSignature: {signature}"),
+                    None => format!("Withdrew the authority proposal\nSignature: {signature}"),
+                },
+            );
+        }
+        NetworkCommand::AcceptAuthority => {
+            let new_authority = ctx.keypair()?;
+            let network = ctx.network()?;
+            let ix = registry::accept_network_authority(&new_authority.pubkey(), &network);
+            let signature = ctx.send(&[ix], &new_authority, &[]).await?;
+            ctx.output.print(
+                &serde_json::json!({ "authority": new_authority.pubkey().to_string(), "signature": signature.to_string() }),
+                || format!("{} is now the authority of {network}\nSignature: {signature}", new_authority.pubkey()),
+            );
+        }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_carry_the_symbol_when_known() {
-        assert_eq!(with_symbol(40_000_000, 6, &Some("DEMO".into())), "40 DEMO");
-        assert_eq!(with_symbol(1_500_000, 6, &None), "1.5");
-    }
 }

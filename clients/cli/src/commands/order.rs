@@ -1,16 +1,18 @@
-//! `depin order open|accept|cancel|show|list`.
+//! `depin order open|accept|cancel|show|list`. Devices are named by their device
+//! key everywhere a person reads or types one.
 
 use crate::{
     config::pubkey,
     context::Context,
     error::CliError,
-    output::{fields, local_time, table},
+    output::{fields, local_time, table, warn_if_freezable},
 };
 use clap::Subcommand;
 use depinkit_sdk::{
     accounts,
     device_registry::{pda, state::Device},
     payments::{self, OrderKeys},
+    tokens::MintInfo,
 };
 use serde::Serialize;
 use service_payments::{
@@ -27,9 +29,9 @@ pub enum OrderCommand {
         /// Your number for this order.
         #[arg(long)]
         id: u64,
-        /// Amount escrowed (the most you pay), base units of the mint.
+        /// Amount escrowed (the most you pay), whole tokens of the mint.
         #[arg(long)]
-        amount: u64,
+        amount: String,
         /// Who may serve it: a device key, `any`, or `network`.
         #[arg(long, default_value = "any")]
         provider: String,
@@ -64,7 +66,8 @@ pub enum OrderCommand {
         #[arg(long)]
         device: Option<String>,
     },
-    /// Cancel your order and take the escrow back.
+    /// Cancel your order and take the escrow back (before acceptance, or after
+    /// the service deadline).
     Cancel {
         /// Your order id.
         #[arg(long)]
@@ -105,22 +108,31 @@ struct OrderView {
     settlements: u32,
 }
 
-fn provider_text(p: &Provider) -> String {
-    match p {
-        Provider::Device(d) => format!("device {d}"),
-        Provider::AnyDevice => "any device".into(),
-        Provider::Network => "network".into(),
+/// The device key of a device account, for people.
+async fn device_key(ctx: &Context, device: &Pubkey) -> String {
+    match accounts::fetch::<Device>(&ctx.rpc, device).await {
+        Ok(d) => d.device_key.to_string(),
+        Err(_) => format!("device account {device}"),
     }
 }
 
-fn view(address: &Pubkey, o: &Order) -> OrderView {
+async fn view(ctx: &Context, address: &Pubkey, o: &Order) -> OrderView {
+    let provider = match o.provider {
+        Provider::Device(d) => device_key(ctx, &d).await,
+        Provider::AnyDevice => "any".into(),
+        Provider::Network => "network".into(),
+    };
+    let accepted_device = match o.accepted_device {
+        Some(d) => Some(device_key(ctx, &d).await),
+        None => None,
+    };
     OrderView {
         order: address.to_string(),
         customer: o.customer.to_string(),
         id: o.order_id,
         payment_mint: o.payment_mint.to_string(),
-        provider: provider_text(&o.provider),
-        accepted_device: o.accepted_device.map(|d| d.to_string()),
+        provider,
+        accepted_device,
         max_amount: o.max_amount,
         settled: o.settled,
         accept_deadline: o.accept_deadline,
@@ -130,6 +142,32 @@ fn view(address: &Pubkey, o: &Order) -> OrderView {
         status: format!("{:?}", o.status).to_lowercase(),
         settlements: o.settlement_count,
     }
+}
+
+fn print_order(ctx: &Context, v: &OrderView, mint: &MintInfo) {
+    ctx.output.print(v, || {
+        fields(&[
+            ("Order", v.order.clone()),
+            ("Id", v.id.to_string()),
+            ("Customer", v.customer.clone()),
+            ("Provider", v.provider.clone()),
+            (
+                "Accepted by",
+                v.accepted_device.clone().unwrap_or_else(|| "-".into()),
+            ),
+            (
+                "Escrowed",
+                format!("{} (settled {})", mint.ui(v.max_amount), mint.ui(v.settled)),
+            ),
+            ("Accept by", local_time(v.accept_deadline)),
+            ("Serve by", local_time(v.service_deadline)),
+            (
+                "Fee / pool share",
+                format!("{} / {} bps", v.fee_bps, v.pool_share_bps),
+            ),
+            ("Status", v.status.clone()),
+        ])
+    });
 }
 
 /// Runs an order command.
@@ -147,26 +185,66 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
         } => {
             let customer = ctx.keypair()?;
             let mint = match mint {
-                Some(m) => pubkey(&m, "--mint")?,
-                None => record.reward_mint,
+                Some(m) => ctx.mint(&pubkey(&m, "--mint")?).await?,
+                None => ctx.mint(&record.reward_mint).await?,
             };
+            let order =
+                service_payments::pda::find_order_address(&network, &customer.pubkey(), id).0;
+            if let Some(existing) = accounts::fetch_optional::<Order>(&ctx.rpc, &order)
+                .await
+                .map_err(|e| ctx.rpc_error(e))?
+            {
+                eprintln!("You already have an open order {id}:");
+                let existing_mint = ctx.mint(&existing.payment_mint).await?;
+                print_order(ctx, &view(ctx, &order, &existing).await, &existing_mint);
+                return Err(CliError::Input(format!(
+                    "order {id} exists (shown above): choose another --id"
+                )));
+            }
+            let payments = service_payments::pda::find_payments_address(&network).0;
+            if !ctx.exists(&payments).await? {
+                return Err(CliError::Input(
+                    "payments are not set up on this network: its authority runs `depin payments init`"
+                        .into(),
+                ));
+            }
             let provider = match provider.as_str() {
                 "any" => Provider::AnyDevice,
                 "network" => Provider::Network,
-                key => Provider::Device(
-                    pda::find_device_address(&network, &pubkey(key, "--provider")?).0,
-                ),
+                key => {
+                    let key = pubkey(key, "--provider")?;
+                    let device = pda::find_device_address(&network, &key).0;
+                    if !ctx.exists(&device).await? {
+                        return Err(CliError::Input(format!(
+                            "--provider {key} is not a device of this network"
+                        )));
+                    }
+                    Provider::Device(device)
+                }
             };
             let spec_hash = depinkit_sdk::proofs::parse_hash(&spec_hash)
                 .ok_or_else(|| CliError::Input("--spec-hash must be 64 hex characters".into()))?;
+            let amount = ctx.amount(&amount, &mint, "--amount")?;
             let keys = OrderKeys::new(
                 &network,
                 &customer.pubkey(),
                 id,
-                &mint,
-                &ctx.token_program_of(&mint).await?,
+                &mint.address,
+                &mint.token_program,
             );
-            super::network::warn_if_freezable(ctx, &mint, "payment").await;
+            let held = ctx
+                .token_balance(&keys.payment_account(&customer.pubkey()))
+                .await?;
+            if held < amount {
+                return Err(CliError::Input(format!(
+                    "{} holds {} of {}, less than {}",
+                    customer.pubkey(),
+                    mint.ui(held),
+                    mint.address,
+                    mint.ui(amount)
+                )));
+            }
+            warn_if_freezable(&mint, "payment");
             let now = ctx.chain_time().await?;
             let args = OpenOrderArgs {
                 order_id: id,
@@ -179,9 +257,10 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
             let signature = ctx
                 .send(&[payments::open_order(&keys, args)], &customer, &[])
                 .await?;
-            ctx.output.print(&serde_json::json!({ "order": keys.order.to_string(), "signature": signature.to_string() }), || {
-                format!("Order {} opened ({amount} escrowed)\nSignature: {signature}", keys.order)
-            });
+            ctx.output.print(
+                &serde_json::json!({ "order": keys.order.to_string(), "signature": signature.to_string() }),
+                || format!("Order {id} ({}) opened: {} escrowed\nSignature: {signature}", keys.order, mint.ui(amount)),
+            );
         }
         OrderCommand::Accept {
             customer,
@@ -191,7 +270,10 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
             let acceptor = ctx.keypair()?;
             let customer = pubkey(&customer, "--customer")?;
             let order = service_payments::pda::find_order_address(&network, &customer, id).0;
-            let open: Order = accounts::fetch(&ctx.rpc, &order).await?;
+            let open: Order = accounts::fetch_optional(&ctx.rpc, &order)
+                .await
+                .map_err(|e| ctx.rpc_error(e))?
+                .ok_or_else(|| CliError::Input(format!("no open order {id} of {customer}")))?;
             let (ix, by) = match (open.provider, device) {
                 (Provider::Network, _) => (
                     payments::accept_network_order(&acceptor.pubkey(), &network, &order),
@@ -205,7 +287,12 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
                 (_, Some(device)) => {
                     let device_key = pubkey(&device, "--device")?;
                     let device_address = pda::find_device_address(&network, &device_key).0;
-                    let device: Device = accounts::fetch(&ctx.rpc, &device_address).await?;
+                    let device: Device = accounts::fetch_optional(&ctx.rpc, &device_address)
+                        .await
+                        .map_err(|e| ctx.rpc_error(e))?
+                        .ok_or_else(|| {
+                            CliError::Input(format!("{device_key} is not a device of this network"))
+                        })?;
                     let ix = payments::accept_order(
                         &acceptor.pubkey(),
                         &network,
@@ -217,15 +304,20 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
                 }
             };
             let signature = ctx.send(&[ix], &acceptor, &[]).await?;
-            ctx.output.print(&serde_json::json!({ "order": order.to_string(), "signature": signature.to_string() }), || {
-                format!("Order {order} accepted for {by}\nSignature: {signature}")
-            });
+            ctx.output.print(
+                &serde_json::json!({ "order": order.to_string(), "signature": signature.to_string() }),
+                || format!("Order {id} accepted for {by}\nSignature: {signature}"),
+            );
         }
         OrderCommand::Cancel { id } => {
             let customer = ctx.keypair()?;
             let order_address =
                 service_payments::pda::find_order_address(&network, &customer.pubkey(), id).0;
-            let order: Order = accounts::fetch(&ctx.rpc, &order_address).await?;
+            let order: Order = accounts::fetch_optional(&ctx.rpc, &order_address)
+                .await
+                .map_err(|e| ctx.rpc_error(e))?
+                .ok_or_else(|| CliError::Input(format!("you have no open order {id}")))?;
+            let mint = ctx.mint(&order.payment_mint).await?;
             let keys = OrderKeys::new(
                 &network,
                 &customer.pubkey(),
@@ -236,9 +328,13 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
             let signature = ctx
                 .send(&[payments::cancel_order(&keys)], &customer, &[])
                 .await?;
-            ctx.output.print(&serde_json::json!({ "order": order_address.to_string(), "signature": signature.to_string() }), || {
-                format!("Order {order_address} cancelled and refunded\nSignature: {signature}")
-            });
+            ctx.output.print(
+                &serde_json::json!({ "order": order_address.to_string(), "refunded": order.max_amount - order.settled, "signature": signature.to_string() }),
+                || format!(
+                    "Order {id} cancelled: {} refunded\nSignature: {signature}",
+                    mint.ui(order.max_amount - order.settled)
+                ),
+            );
         }
         OrderCommand::Show { customer, id } => {
             let customer = match customer {
@@ -247,60 +343,43 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
             };
             let address = service_payments::pda::find_order_address(&network, &customer, id).0;
             let order: Order = accounts::fetch_optional(&ctx.rpc, &address)
-                .await?
+                .await
+                .map_err(|e| ctx.rpc_error(e))?
                 .ok_or_else(|| CliError::Input(format!("no open order {id} of {customer} (completed and cancelled orders are closed)")))?;
-            let v = view(&address, &order);
-            ctx.output.print(&v, || {
-                fields(&[
-                    ("Order", v.order.clone()),
-                    ("Customer", v.customer.clone()),
-                    ("Provider", v.provider.clone()),
-                    (
-                        "Accepted by",
-                        v.accepted_device.clone().unwrap_or_else(|| "-".into()),
-                    ),
-                    (
-                        "Escrowed",
-                        format!("{} (settled {})", v.max_amount, v.settled),
-                    ),
-                    ("Accept by", local_time(v.accept_deadline)),
-                    ("Serve by", local_time(v.service_deadline)),
-                    (
-                        "Fee / pool share",
-                        format!("{} / {} bps", v.fee_bps, v.pool_share_bps),
-                    ),
-                    ("Status", v.status.clone()),
-                ])
-            });
+            let mint = ctx.mint(&order.payment_mint).await?;
+            print_order(ctx, &view(ctx, &address, &order).await, &mint);
         }
         OrderCommand::List { customer } => {
             let customer = match customer {
                 Some(c) => pubkey(&c, "--customer")?,
                 None => ctx.keypair()?.pubkey(),
             };
-            let mut orders = accounts::orders_of_customer(&ctx.rpc, &customer).await?;
+            let mut orders = accounts::orders_of_customer(&ctx.rpc, &customer)
+                .await
+                .map_err(|e| ctx.rpc_error(e))?;
             orders.retain(|(_, o)| o.network == network);
             orders.sort_by_key(|(_, o)| o.order_id);
-            let views: Vec<OrderView> = orders.iter().map(|(a, o)| view(a, o)).collect();
+            let mut views = Vec::new();
+            let mut rows = Vec::new();
+            for (address, order) in &orders {
+                let v = view(ctx, address, order).await;
+                let mint = ctx.mint(&order.payment_mint).await?;
+                rows.push(vec![
+                    v.id.to_string(),
+                    v.provider.clone(),
+                    mint.ui(v.max_amount),
+                    mint.ui(v.settled),
+                    v.status.clone(),
+                    local_time(v.service_deadline),
+                ]);
+                views.push(v);
+            }
             ctx.output.print(&views, || {
                 table(
                     &[
-                        "ID", "ORDER", "PROVIDER", "ESCROWED", "SETTLED", "STATUS", "SERVE BY",
+                        "ID", "PROVIDER", "ESCROWED", "SETTLED", "STATUS", "SERVE BY",
                     ],
-                    &views
-                        .iter()
-                        .map(|v| {
-                            vec![
-                                v.id.to_string(),
-                                v.order.clone(),
-                                v.provider.clone(),
-                                v.max_amount.to_string(),
-                                v.settled.to_string(),
-                                v.status.clone(),
-                                local_time(v.service_deadline),
-                            ]
-                        })
-                        .collect::<Vec<_>>(),
+                    &rows,
                 )
             });
         }

@@ -1,4 +1,4 @@
-//! `depin pool create|fund|show`.
+//! `depin pool create|fund|show|lookup-table`.
 
 use crate::{
     context::Context,
@@ -7,12 +7,12 @@ use crate::{
 };
 use clap::Subcommand;
 use depinkit_sdk::{
-    accounts, ata,
+    ata,
     pool::{self, PoolKeys},
 };
 use reward_pool::{
     instructions::CreatePoolArgs,
-    state::{EmissionSchedule, FundingKind, Pool},
+    state::{EmissionSchedule, FundingKind},
 };
 use serde::Serialize;
 use solana_sdk::{pubkey::Pubkey, signature::Signer};
@@ -20,17 +20,18 @@ use solana_sdk::{pubkey::Pubkey, signature::Signer};
 /// Pool commands.
 #[derive(Subcommand, Debug)]
 pub enum PoolCommand {
-    /// Open the network's reward pool (network authority).
+    /// Open the network's reward pool (network authority), with its claim
+    /// lookup table.
     Create {
-        /// Seconds per epoch.
+        /// Seconds per epoch (at most the network's oracle-change delay).
         #[arg(long, default_value_t = 86_400)]
         epoch_length: i64,
         /// Unix time epoch 0 starts [default: now].
         #[arg(long)]
         start_time: Option<i64>,
-        /// Emission of epoch 0, in reward-mint base units.
+        /// Emission of epoch 0, in whole reward tokens.
         #[arg(long)]
-        emission: u64,
+        emission: String,
         /// Epochs between decay steps (0: constant emission).
         #[arg(long, default_value_t = 0)]
         decay_interval: u32,
@@ -40,40 +41,39 @@ pub enum PoolCommand {
     },
     /// Deposit reward tokens from the keypair's account.
     Fund {
-        /// Amount in reward-mint base units.
+        /// Amount, in whole reward tokens.
         #[arg(long)]
-        amount: u64,
+        amount: String,
         /// Count it as service revenue (distributed on top of the schedule).
         #[arg(long)]
         revenue: bool,
     },
     /// Show the network's pool.
     Show,
+    /// Create and register the pool's claim lookup table, if it has none
+    /// (`pool create` does it; anyone may).
+    LookupTable,
 }
 
-async fn keys(
+/// Creates and registers a claim lookup table for the pool.
+async fn create_lookup_table(
     ctx: &Context,
-) -> Result<(solana_sdk::pubkey::Pubkey, PoolKeys, u8, Option<String>), CliError> {
-    let (network, record) = ctx.network_account().await?;
-    let token_program = ctx.token_program_of(&record.reward_mint).await?;
-    let decimals = crate::commands::network::mint_decimals(ctx, &record.reward_mint)
+    keys: &PoolKeys,
+    payer: &solana_sdk::signature::Keypair,
+) -> Result<Pubkey, CliError> {
+    let slot = ctx
+        .rpc
+        .get_slot()
         .await
-        .unwrap_or(0);
-    let symbol = crate::commands::network::mint_symbol(ctx, &record.reward_mint).await;
-    Ok((
-        network,
-        PoolKeys::new(&network, &record.reward_mint, &token_program),
-        decimals,
-        symbol,
-    ))
+        .map_err(|e| ctx.rpc_error(e.into()))?;
+    let (table, ixs) = pool::claim_lookup_table_setup(&payer.pubkey(), keys, slot);
+    ctx.send(&ixs, payer, &[]).await?;
+    Ok(table)
 }
 
 /// Runs a pool command.
 pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
-    let (network, keys, decimals, symbol) = keys(ctx).await?;
-    let ui_amount = |amount: u64, decimals: u8| {
-        crate::commands::network::with_symbol(amount, decimals, &symbol)
-    };
+    let (network, _, keys, mint) = ctx.pool_keys().await?;
     match command {
         PoolCommand::Create {
             epoch_length,
@@ -83,6 +83,12 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
             retain_bps,
         } => {
             let authority = ctx.keypair()?;
+            if ctx.exists(&keys.pool).await? {
+                return Err(CliError::Input(format!(
+                    "the network already has its pool {} (see `depin pool show`)",
+                    keys.pool
+                )));
+            }
             let start_time = match start_time {
                 Some(t) => t,
                 None => ctx.chain_time().await?,
@@ -91,7 +97,7 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                 start_time,
                 epoch_length_secs: epoch_length,
                 schedule: EmissionSchedule {
-                    initial_per_epoch: emission,
+                    initial_per_epoch: ctx.amount(&emission, &mint, "--emission")?,
                     decay_interval_epochs: decay_interval,
                     retain_bps,
                 },
@@ -108,14 +114,7 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                     &[],
                 )
                 .await?;
-            // The claim lookup table, so that claims with deep proofs fit a packet.
-            let slot = ctx
-                .rpc
-                .get_slot()
-                .await
-                .map_err(|e| CliError::Rpc(format!("cannot read the slot: {e}")))?;
-            let (table, ixs) = pool::claim_lookup_table_setup(&authority.pubkey(), &keys, slot);
-            ctx.send(&ixs, &authority, &[]).await?;
+            let table = create_lookup_table(ctx, &keys, &authority).await?;
             ctx.output.print(
                 &serde_json::json!({
                     "pool": keys.pool.to_string(), "vault": keys.vault.to_string(),
@@ -129,11 +128,19 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
         }
         PoolCommand::Fund { amount, revenue } => {
             let funder = ctx.keypair()?;
-            let from = ata(
-                &funder.pubkey(),
-                &keys.reward_mint,
-                &keys.reward_token_program,
-            );
+            ctx.pool(&keys).await?;
+            let amount = ctx.amount(&amount, &mint, "--amount")?;
+            let from = ata(&funder.pubkey(), &mint.address, &mint.token_program);
+            let held = ctx.token_balance(&from).await?;
+            if held < amount {
+                return Err(CliError::Input(format!(
+                    "{} holds {} of the reward token {}, less than {}",
+                    funder.pubkey(),
+                    mint.ui(held),
+                    mint.address,
+                    mint.ui(amount)
+                )));
+            }
             let kind = if revenue {
                 FundingKind::ServiceRevenue
             } else {
@@ -157,14 +164,15 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                 || {
                     format!(
                         "Funded the pool with {}\nSignature: {signature}",
-                        ui_amount(amount, decimals)
+                        mint.ui(amount)
                     )
                 },
             );
         }
         PoolCommand::Show => {
-            let record: Pool = accounts::fetch(&ctx.rpc, &keys.pool).await?;
-            let vault = ctx.token_balance(&keys.vault).await;
+            let record = ctx.pool(&keys).await?;
+            let vault = ctx.token_balance(&keys.vault).await?;
+            let now = ctx.chain_time().await?;
             #[derive(Serialize)]
             struct View {
                 pool: String,
@@ -174,6 +182,7 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                 start_time: i64,
                 epoch_length_secs: i64,
                 next_epoch: u32,
+                next_epoch_ends_at: Option<i64>,
                 next_epoch_emission: u64,
                 total_inflow: u64,
                 revenue_inflow: u64,
@@ -185,6 +194,7 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                 pending_votes: usize,
                 claim_lookup_table: Option<String>,
             }
+            let ends = record.epoch_end(record.next_epoch);
             let v = View {
                 pool: keys.pool.to_string(),
                 vault: keys.vault.to_string(),
@@ -193,6 +203,7 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                 start_time: record.start_time,
                 epoch_length_secs: record.epoch_length_secs,
                 next_epoch: record.next_epoch,
+                next_epoch_ends_at: ends,
                 next_epoch_emission: record.next_epoch_emission,
                 total_inflow: record.total_inflow,
                 revenue_inflow: record.revenue_inflow,
@@ -205,17 +216,23 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                 claim_lookup_table: (record.claim_lookup_table != Pubkey::default())
                     .then(|| record.claim_lookup_table.to_string()),
             };
+            let ending = match ends {
+                Some(end) if end > now => format!("ends {} (in {} s)", local_time(end), end - now),
+                Some(end) => format!("ended {}: its root can be voted", local_time(end)),
+                None => "-".into(),
+            };
             ctx.output.print(&v, || {
+                let finalized = v.root_finalized_at != 0;
                 fields(&[
                     ("Pool", v.pool.clone()),
                     (
                         "Vault",
-                        format!("{} ({})", v.vault, ui_amount(v.vault_balance, decimals)),
+                        format!("{} ({})", v.vault, mint.ui(v.vault_balance)),
                     ),
                     (
                         "Epochs",
                         format!(
-                            "{} s from {}",
+                            "{} s each from {}",
                             v.epoch_length_secs,
                             local_time(v.start_time)
                         ),
@@ -223,29 +240,30 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                     (
                         "Next epoch",
                         format!(
-                            "{} (emits {})",
+                            "{} (emits {}; {ending})",
                             v.next_epoch,
-                            ui_amount(v.next_epoch_emission, decimals)
+                            mint.ui(v.next_epoch_emission)
                         ),
                     ),
                     (
                         "Inflow",
                         format!(
                             "{} (revenue {})",
-                            ui_amount(v.total_inflow, decimals),
-                            ui_amount(v.revenue_inflow, decimals)
+                            mint.ui(v.total_inflow),
+                            mint.ui(v.revenue_inflow)
                         ),
                     ),
-                    ("Claimed", ui_amount(v.total_claimed, decimals)),
+                    ("Claimed", mint.ui(v.total_claimed)),
                     (
                         "Root",
-                        format!(
-                            "{} ({} devices, {})",
-                            v.root,
-                            v.root_leaf_count,
-                            ui_amount(v.root_total, decimals)
-                        ),
+                        if finalized {
+                            v.root.clone()
+                        } else {
+                            "- (no epoch finalized yet)".into()
+                        },
                     ),
+                    ("Root devices", v.root_leaf_count.to_string()),
+                    ("Root total", mint.ui(v.root_total)),
                     ("Finalized", local_time(v.root_finalized_at)),
                     ("Pending votes", v.pending_votes.to_string()),
                     (
@@ -254,6 +272,21 @@ pub async fn run(ctx: &Context, command: PoolCommand) -> Result<(), CliError> {
                     ),
                 ])
             });
+        }
+        PoolCommand::LookupTable => {
+            let payer = ctx.keypair()?;
+            let record = ctx.pool(&keys).await?;
+            if record.claim_lookup_table != Pubkey::default() {
+                return Err(CliError::Input(format!(
+                    "the pool already has its claim lookup table {}",
+                    record.claim_lookup_table
+                )));
+            }
+            let table = create_lookup_table(ctx, &keys, &payer).await?;
+            ctx.output.print(
+                &serde_json::json!({ "claim_lookup_table": table.to_string() }),
+                || format!("Claim lookup table {table} registered"),
+            );
         }
     }
     Ok(())

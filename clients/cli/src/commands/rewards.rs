@@ -8,13 +8,15 @@ use clap::{Args, Subcommand};
 use depinkit_sdk::{
     accounts,
     device_registry::{pda, state::Device},
-    pool::{self, ClaimAccounts, ClaimSetup, PoolKeys},
+    pool::{self, ClaimAccounts, ClaimSetup},
     proofs::ProofFile,
+    tokens,
 };
 use indicatif::{ProgressBar, ProgressStyle};
-use reward_pool::state::{ClaimRecord, Pool};
+use reward_pool::state::ClaimRecord;
 use serde::Serialize;
 use solana_sdk::{pubkey::Pubkey, signature::Signer};
+use std::collections::HashMap;
 
 /// Where proofs come from.
 #[derive(Args, Debug, Clone)]
@@ -41,14 +43,18 @@ impl ProofSource {
 
 /// Which devices.
 #[derive(Args, Debug, Clone)]
+#[group(required = true, multiple = false)]
 pub struct Which {
     /// One device, by its key.
-    #[arg(long, conflicts_with_all = ["owner", "all"])]
+    #[arg(long)]
     pub device: Option<String>,
     /// Devices whose NFT this wallet holds.
-    #[arg(long, conflicts_with = "all")]
+    #[arg(long)]
     pub owner: Option<String>,
     /// Devices whose NFT the keypair holds.
+    #[arg(long)]
+    pub mine: bool,
+    /// Every device in the proof file (claims pay each device's holder).
     #[arg(long)]
     pub all: bool,
 }
@@ -63,7 +69,8 @@ pub enum RewardsCommand {
         #[command(flatten)]
         source: ProofSource,
     },
-    /// Claim for a device, or every device the keypair holds (--all).
+    /// Claim: the rewards go to each device's NFT holder, the keypair pays the
+    /// transaction fees.
     Claim {
         #[command(flatten)]
         which: Which,
@@ -87,71 +94,101 @@ async fn chosen(
     ctx: &Context,
     network: &Pubkey,
     which: &Which,
-) -> Result<Vec<(Pubkey, Pubkey, Pubkey)>, CliError> {
+    proofs: &ProofFile,
+) -> Result<Vec<(Pubkey, Pubkey, Option<Pubkey>)>, CliError> {
+    let holder_of = |mint: Pubkey| async move {
+        tokens::nft_holder(&ctx.rpc, &mint)
+            .await
+            .map_err(|e| ctx.rpc_error(e))
+    };
     if let Some(device) = &which.device {
         let key = pubkey(device, "--device")?;
         let record: Device =
-            accounts::fetch(&ctx.rpc, &pda::find_device_address(network, &key).0).await?;
-        let holder = crate::commands::device::holder(ctx, &record.mint)
-            .await
-            .ok_or_else(|| CliError::Input(format!("no wallet holds device {key}'s NFT")))?;
-        return Ok(vec![(key, record.mint, holder)]);
+            accounts::fetch_optional(&ctx.rpc, &pda::find_device_address(network, &key).0)
+                .await
+                .map_err(|e| ctx.rpc_error(e))?
+                .ok_or_else(|| {
+                    CliError::Input(format!("device {key} is not onboarded on this network"))
+                })?;
+        return Ok(vec![(key, record.mint, holder_of(record.mint).await?)]);
     }
-    let owner = match (&which.owner, which.all) {
-        (Some(owner), _) => pubkey(owner, "--owner")?,
-        (None, true) => ctx.keypair()?.pubkey(),
-        (None, false) => {
-            return Err(CliError::Input(
-                "choose --device KEY, --owner WALLET or --all".into(),
+    let devices = accounts::devices_of_network(&ctx.rpc, network)
+        .await
+        .map_err(|e| ctx.rpc_error(e))?;
+    if which.all {
+        let by_mint: HashMap<String, &Device> = devices
+            .iter()
+            .map(|(_, d)| (d.mint.to_string(), d))
+            .collect();
+        let mut out = Vec::new();
+        for claim in &proofs.claims {
+            let Some(device) = by_mint.get(&claim.device_mint) else {
+                return Err(CliError::Input(format!(
+                    "the proof file names mint {}, which is no device of this network",
+                    claim.device_mint
+                )));
+            };
+            out.push((
+                device.device_key,
+                device.mint,
+                holder_of(device.mint).await?,
             ));
         }
+        return Ok(out);
+    }
+    let owner = match &which.owner {
+        Some(owner) => pubkey(owner, "--owner")?,
+        None => ctx.keypair()?.pubkey(),
     };
-    let held = crate::commands::device::held_mints(ctx, &owner).await?;
-    let devices = accounts::devices_of_network(&ctx.rpc, network).await?;
+    let held = tokens::held_nft_mints(&ctx.rpc, &owner)
+        .await
+        .map_err(|e| ctx.rpc_error(e))?;
     Ok(devices
         .into_iter()
         .filter(|(_, d)| held.contains(&d.mint))
-        .map(|(_, d)| (d.device_key, d.mint, owner))
+        .map(|(_, d)| (d.device_key, d.mint, Some(owner)))
         .collect())
 }
 
 /// Runs a rewards command.
 pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError> {
-    let (network, record) = ctx.network_account().await?;
-    let token_program = ctx.token_program_of(&record.reward_mint).await?;
-    let keys = PoolKeys::new(&network, &record.reward_mint, &token_program);
-    let decimals = crate::commands::network::mint_decimals(ctx, &record.reward_mint)
-        .await
-        .unwrap_or(0);
-    let symbol = crate::commands::network::mint_symbol(ctx, &record.reward_mint).await;
-    let ui_amount = |amount: u64, decimals: u8| {
-        crate::commands::network::with_symbol(amount, decimals, &symbol)
-    };
+    let (network, _, keys, mint) = ctx.pool_keys().await?;
     let (which, source, claim) = match command {
         RewardsCommand::Show { which, source } => (which, source, false),
         RewardsCommand::Claim { which, source } => (which, source, true),
     };
+    let pool_account = ctx.pool(&keys).await?;
     let proofs = source.load()?;
-    let pool: Pool = accounts::fetch(&ctx.rpc, &keys.pool).await?;
-    if proofs.root_bytes() != Some(pool.root) {
+    if pool_account.root_finalized_at == 0 {
+        let end = pool_account.epoch_end(0).unwrap_or_default();
         return Err(CliError::Input(format!(
-            "the proof file is for root {} but the pool's current root is another: get the file of epoch {}",
+            "no epoch of the pool is finalized yet: the first root can be voted once epoch 0 ends ({}), then claims follow",
+            crate::output::local_time(end)
+        )));
+    }
+    if proofs.root_bytes() != Some(pool_account.root) {
+        return Err(CliError::Input(format!(
+            "the proof file is for root {} (epoch {}) but the pool's current root is another: get the file of epoch {}",
             proofs.root,
-            pool.next_epoch.saturating_sub(1)
+            proofs.epoch,
+            pool_account.next_epoch.saturating_sub(1)
         )));
     }
     let mut dues = Vec::new();
-    for (key, mint, holder) in chosen(ctx, &network, &which).await? {
-        let (cumulative, proof) = proofs.claim_for(&mint).unwrap_or((0, Vec::new()));
-        let record_address = reward_pool::pda::find_claim_record_address(&keys.pool, &mint).0;
-        let record = accounts::fetch_optional::<ClaimRecord>(&ctx.rpc, &record_address).await?;
+    for (key, device_mint, holder) in chosen(ctx, &network, &which, &proofs).await? {
+        let (cumulative, proof) = proofs.claim_for(&device_mint).unwrap_or((0, Vec::new()));
+        let record_address =
+            reward_pool::pda::find_claim_record_address(&keys.pool, &device_mint).0;
+        let record = accounts::fetch_optional::<ClaimRecord>(&ctx.rpc, &record_address)
+            .await
+            .map_err(|e| ctx.rpc_error(e))?;
         let has_record = record.is_some();
         let claimed = record.map_or(0, |r| r.claimed);
         dues.push((
             Due {
                 device_key: key.to_string(),
-                device_mint: mint.to_string(),
-                holder: Some(holder.to_string()),
+                device_mint: device_mint.to_string(),
+                holder: holder.map(|h| h.to_string()),
                 cumulative,
                 claimed,
                 claimable: cumulative.saturating_sub(claimed),
@@ -161,101 +198,109 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
             has_record,
         ));
     }
-    if claim {
-        let payer = ctx.keypair()?;
-        // Deep claims go as v0 transactions with the pool's claim lookup table.
-        let tables: Vec<_> = (pool.claim_lookup_table != Pubkey::default())
-            .then(|| pool::claim_lookup_table(&pool.claim_lookup_table, &keys))
-            .into_iter()
-            .collect();
-        let payable: Vec<_> = dues.iter().filter(|(d, ..)| d.claimable > 0).collect();
-        let bar = ProgressBar::new(payable.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} claims {msg}").expect("template"),
-        );
-        if matches!(ctx.output, crate::output::OutputFormat::Display) && payable.len() > 1 {
-            bar.tick();
-        } else {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-        }
-        let mut paid = 0u64;
-        let mut failures = Vec::new();
-        for (due, holder, proof, has_record) in &payable {
-            let mint = due.device_mint.parse().expect("mint");
-            let device =
-                pda::find_device_address(&network, &due.device_key.parse().expect("key")).0;
-            let accounts_ = ClaimAccounts::for_holder(&keys, &device, &mint, holder);
-            let setup = ClaimSetup {
-                create_reward_account: ctx
-                    .rpc
-                    .get_account(&accounts_.holder_reward_account)
-                    .await
-                    .is_err(),
-                create_claim_record: !has_record,
-            };
-            let transactions = pool::claim_transactions(
-                &payer.pubkey(),
-                holder,
-                &keys,
-                accounts_,
-                setup,
-                due.cumulative,
-                proof.clone(),
-                !tables.is_empty(),
-            );
-            let mut result = Ok(());
-            for ixs in &transactions {
-                result = ctx
-                    .send_with_lookup_tables(ixs, &payer, &[], &tables)
-                    .await
-                    .map(|_| ());
-                if result.is_err() {
-                    break;
-                }
-            }
-            match result {
-                Ok(()) => paid += due.claimable,
-                Err(e) => failures.push(format!("{}: {e}", due.device_key)),
-            }
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-        let summary = serde_json::json!({ "claims": payable.len() - failures.len(), "paid": paid, "failed": failures });
-        ctx.output.print(&summary, || {
-            let mut text = format!(
-                "Claimed {} for {} device(s)",
-                ui_amount(paid, decimals),
-                payable.len() - failures.len()
-            );
-            for failure in &failures {
-                text.push_str(&format!("\nfailed: {failure}"));
-            }
-            text
+    if !claim {
+        let rows: Vec<Due> = dues.into_iter().map(|(d, ..)| d).collect();
+        ctx.output.print(&rows, || {
+            table(
+                &["DEVICE KEY", "HOLDER", "CUMULATIVE", "CLAIMED", "CLAIMABLE"],
+                &rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.device_key.clone(),
+                            r.holder.clone().unwrap_or_else(|| "-".into()),
+                            mint.ui(r.cumulative),
+                            mint.ui(r.claimed),
+                            mint.ui(r.claimable),
+                        ]
+                    })
+                    .collect::<Vec<_>>(),
+            )
         });
-        if !failures.is_empty() {
-            return Err(CliError::Transaction(format!(
-                "{} claim(s) failed",
-                failures.len()
-            )));
-        }
         return Ok(());
     }
-    let rows: Vec<Due> = dues.into_iter().map(|(d, ..)| d).collect();
-    ctx.output.print(&rows, || {
-        table(
-            &["DEVICE KEY", "CUMULATIVE", "CLAIMED", "CLAIMABLE"],
-            &rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.device_key.clone(),
-                        ui_amount(r.cumulative, decimals),
-                        ui_amount(r.claimed, decimals),
-                        ui_amount(r.claimable, decimals),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )
+    let payer = ctx.keypair()?;
+    // Deep claims go as v0 transactions with the pool's claim lookup table.
+    let tables: Vec<_> = (pool_account.claim_lookup_table != Pubkey::default())
+        .then(|| pool::claim_lookup_table(&pool_account.claim_lookup_table, &keys))
+        .into_iter()
+        .collect();
+    let payable: Vec<_> = dues.iter().filter(|(d, ..)| d.claimable > 0).collect();
+    let bar = ProgressBar::new(payable.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} claims {msg}").expect("template"),
+    );
+    if ctx.output.is_display() && payable.len() > 1 {
+        bar.tick();
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut paid = 0u64;
+    let mut failures = Vec::new();
+    for (due, holder, proof, has_record) in &payable {
+        let Some(holder) = holder else {
+            failures.push(format!("{}: nobody holds its NFT", due.device_key));
+            continue;
+        };
+        let device_mint = due.device_mint.parse().expect("a mint");
+        let device = pda::find_device_address(&network, &due.device_key.parse().expect("a key")).0;
+        let accounts_ = ClaimAccounts::for_holder(&keys, &device, &device_mint, holder);
+        let setup = ClaimSetup {
+            create_reward_account: !ctx.exists(&accounts_.holder_reward_account).await?,
+            create_claim_record: !has_record,
+        };
+        let transactions = pool::claim_transactions(
+            &payer.pubkey(),
+            holder,
+            &keys,
+            accounts_,
+            setup,
+            due.cumulative,
+            proof.clone(),
+            !tables.is_empty(),
+        );
+        let mut result = Ok(());
+        for ixs in &transactions {
+            result = ctx
+                .send_with_lookup_tables(ixs, &payer, &[], &tables)
+                .await
+                .map(|_| ());
+            if result.is_err() {
+                break;
+            }
+        }
+        match result {
+            Ok(()) => paid += due.claimable,
+            Err(e) => failures.push(format!("{}: {e}", due.device_key)),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let summary = serde_json::json!({ "claims": payable.len() - failures.len(), "paid": paid, "failed": failures });
+    ctx.output.print(&summary, || {
+        let mut text = if payable.is_empty() {
+            format!(
+                "Nothing to claim: the {} device(s) have claimed all rewards up to epoch {}",
+                dues.len(),
+                pool_account.next_epoch.saturating_sub(1)
+            )
+        } else {
+            format!(
+                "Claimed {} for {} device(s)",
+                mint.ui(paid),
+                payable.len() - failures.len()
+            )
+        };
+        for failure in &failures {
+            text.push_str(&format!("\nfailed: {failure}"));
+        }
+        text
     });
+    if !failures.is_empty() {
+        return Err(CliError::Transaction(format!(
+            "{} claim(s) failed",
+            failures.len()
+        )));
+    }
     Ok(())
 }

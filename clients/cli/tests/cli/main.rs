@@ -1,0 +1,14 @@
+//! End-to-end: the built `depin` binary against a localnet on a free port (one
+//! per test), each command's happy path, its error messages and exit codes, and
+//! the shapes of `--output json` (snapshots in tests/snapshots;
+//! `UPDATE_SNAPSHOTS=1` rewrites them).
+
+mod common;
+mod devices;
+mod errors;
+mod help;
+mod localnet;
+mod network;
+mod payments;
+mod rewards;
+mod wallet;
