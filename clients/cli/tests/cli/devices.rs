@@ -220,7 +220,6 @@ fn the_network_authority_onboards_its_own_device_and_pays_the_fee() {
     f.network();
     let (maker_path, _) = f.maker();
     f.mint_to_payer(10_000_000);
-    let treasury = Keypair::new().pubkey().to_string();
     f.env.json(&[
         "network",
         "update",
@@ -230,12 +229,24 @@ fn the_network_authority_onboards_its_own_device_and_pays_the_fee() {
         "2.5",
         "--fee-mint",
         &f.reward_mint.to_string(),
+    ]);
+    let mint = f.reward_mint.to_string();
+    // The authority is the treasury: it pays itself, so nothing moves.
+    let (onboarded, _) = f.device(&maker_path, "own.json");
+    assert!(onboarded["device_key"].is_string());
+    let kept = f.env.json(&["token", "balance", &mint]);
+    assert_eq!(kept["balance"], 10_000_000);
+    // With a treasury of its own, the fee goes there.
+    let treasury = Keypair::new().pubkey().to_string();
+    f.env.json(&[
+        "network",
+        "update",
+        "--network",
+        "cli-net",
         "--treasury",
         &treasury,
     ]);
-    let mint = f.reward_mint.to_string();
-    let (onboarded, _) = f.device(&maker_path, "own.json");
-    assert!(onboarded["device_key"].is_string());
+    f.device(&maker_path, "own-2.json");
     let paid = f.env.json(&["token", "balance", &mint]);
     let received = f
         .env

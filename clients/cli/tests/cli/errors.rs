@@ -144,3 +144,90 @@ fn error_messages_and_exit_codes() {
         "is revoked: the network authority approves it",
     );
 }
+
+#[test]
+fn refusals_are_named_before_anything_is_sent() {
+    let f = Fixture::start("refusals");
+    let network = f.network()["network"].as_str().unwrap().to_string();
+    let (maker_path, _) = f.maker();
+    let (_, device_path) = f.device(&maker_path, "device.json");
+    let env = &f.env;
+    let payer = f.payer.pubkey().to_string();
+    // A wallet where a mint belongs, and where a network belongs.
+    env.fails(
+        &env.payer,
+        &[
+            "network",
+            "create",
+            "--seed",
+            "wallet-mint",
+            "--name",
+            "W",
+            "--symbol",
+            "W",
+            "--category",
+            "storage",
+            "--reward-mint",
+            &payer,
+            "--oracle",
+            &payer,
+        ],
+        2,
+        "is not a token mint (is it a wallet?)",
+    );
+    env.fails(
+        &env.payer,
+        &["network", "show", "--network", &payer],
+        2,
+        "is not a depinkit network",
+    );
+    // Funding from a wallet with no reward tokens; more decimals than the token has.
+    env.json(&["pool", "create", "--network", "cli-net", "--emission", "1"]);
+    env.fails(
+        &f.oracle_path,
+        &["pool", "fund", "--network", "cli-net", "--amount", "1"],
+        2,
+        "holds 0 of the reward token",
+    );
+    env.fails(
+        &env.payer,
+        &[
+            "pool",
+            "fund",
+            "--network",
+            "cli-net",
+            "--amount",
+            "0.0000001",
+        ],
+        2,
+        "--amount",
+    );
+    // Moving a device whose NFT someone else holds.
+    env.fails(
+        &f.oracle_path,
+        &[
+            "device",
+            "assert-location",
+            "--network",
+            "cli-net",
+            "--device-keypair",
+            device_path.to_str().unwrap(),
+            "--cell",
+            "8c1fb46625551ff",
+        ],
+        2,
+        "does not hold device",
+    );
+    // With the cluster down, the connection is the error, not a missing account.
+    let down = Env {
+        dir: f.dir.clone(),
+        url: "http://127.0.0.1:9".into(),
+        payer: env.payer.clone(),
+    };
+    down.fails(
+        &down.payer,
+        &["network", "show", "--network", &network],
+        4,
+        "cannot reach the cluster at http://127.0.0.1:9",
+    );
+}

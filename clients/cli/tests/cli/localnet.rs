@@ -64,13 +64,18 @@ impl Served {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// The first log line containing `needle`, waiting up to 20 s.
+    /// The first log line containing `needle`, waiting up to 20 s; every
+    /// line before it must be another transaction's line (the localnet is
+    /// quiet otherwise).
     fn log_line(&self, needle: &str) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
             match self.log.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
+                Ok(line) => assert!(
+                    line.contains(" INFO  depinkit_localnet] ") && !line.contains("Instruction:"),
+                    "unexpected log line: {line}"
+                ),
                 Err(_) => break,
             }
         }
