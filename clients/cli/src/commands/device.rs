@@ -480,11 +480,14 @@ async fn onboard(
     );
     let signature = ctx.send(&[proof_ix, onboard], &owner, &[&issuer]).await?;
     let mint = pda::find_device_mint_address(&network_key, &device_key).0;
-    let paid = fee_mint.as_ref().map_or("nothing".into(), |m| m.ui(total));
+    let paid = match &fee_mint {
+        Some(m) if total > 0 => format!("fees {}", m.ui(total)),
+        _ => "no fees".into(),
+    };
     ctx.output.print(
         &serde_json::json!({ "device": device.to_string(), "device_key": device_key.to_string(), "mint": mint.to_string(), "location": cell, "fee_paid": total, "signature": signature.to_string() }),
         || format!(
-            "Device {device_key} onboarded at {}; NFT {mint}; fees {paid}\nSignature: {signature}",
+            "Device {device_key} onboarded at {}; NFT {mint}; {paid}\nSignature: {signature}",
             if cell == 0 { "no location".to_string() } else { describe(cell) },
         ),
     );

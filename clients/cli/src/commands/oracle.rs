@@ -338,7 +338,7 @@ pub async fn run(ctx: &Context, command: OracleCommand) -> Result<(), CliError> 
             ctx.output.print(
                 &serde_json::json!({ "sequence": args.sequence, "amount": args.amount, "settled": settled, "signature": signature.to_string() }),
                 || format!(
-                    "Voted settlement {} of {} for order {id}{}\nSignature: {signature}",
+                    "Voted settlement #{} of order {id}, {}{}\nSignature: {signature}",
                     args.sequence,
                     mint.ui(args.amount),
                     if settled { ": paid out" } else { "" }
