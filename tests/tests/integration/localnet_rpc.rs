@@ -229,6 +229,61 @@ fn accounts_saved_as_json_load_at_start() {
 }
 
 #[test]
+fn the_oracle_registry_follows_the_networks_devices() {
+    use depinkit_oracle::{chain::RpcChain, registry::Registry};
+    use depinkit_reports::{Body, GpuReceipt, Hash32, Key, Rejection, Report};
+    on_localnet(Vec::new(), |chain, _| async move {
+        let world = world(&chain).await;
+        let rpc = RpcClient::new_with_commitment(chain.rpc.url(), CommitmentConfig::confirmed());
+        let registry = Registry::load(
+            Arc::new(RpcChain::new(rpc)),
+            world.network,
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("the oracle reads the network");
+        assert_eq!(registry.category(), Category::Compute);
+        let receipt = |device: Key| Report {
+            network: Key(world.network.to_bytes()),
+            device,
+            timestamp_ms: 1,
+            body: Body::GpuReceipt(GpuReceipt {
+                order: Key([1; 32]),
+                client: Key([2; 32]),
+                gpu_class: "a100".into(),
+                start_ms: 1,
+                end_ms: 2,
+                gpu_seconds: 1,
+                result_hash: Hash32::default(),
+            }),
+        };
+        let ours = receipt(Key(world.device_key.pubkey().to_bytes()));
+        let stranger = receipt(Key(Keypair::new().pubkey().to_bytes()));
+        let outcomes = registry.authenticate(&[&ours, &stranger]).await;
+        assert_eq!(outcomes[0].map(|d| d.mint), Ok(world.device_mint));
+        assert_eq!(outcomes[1], Err(Rejection::UnknownDevice));
+        // Suspended on chain: refused after the next read.
+        chain
+            .send(
+                &[registry::set_device_status(
+                    &world.authority.pubkey(),
+                    &world.network,
+                    &world.device,
+                    DeviceStatus::Suspended,
+                )],
+                &[&world.authority],
+            )
+            .await
+            .expect("suspend");
+        registry.refresh().await.expect("read again");
+        assert_eq!(
+            registry.authenticate(&[&ours]).await,
+            vec![Err(Rejection::SuspendedDevice)]
+        );
+    });
+}
+
+#[test]
 fn standard_rpc_methods_and_error_codes() {
     on_localnet(Vec::new(), |chain, _| async move {
         standard_rpc(&chain).await;

@@ -1,0 +1,84 @@
+//! The oracle's one boundary to Solana: what it reads from the chain. Logic
+//! is tested against a double of [`Chain`]; the daemon and the integration
+//! tests use [`RpcChain`] (the SDK over JSON-RPC, e.g. against the localnet).
+
+use crate::registry::RegisteredDevice;
+use anchor_lang::prelude::Pubkey;
+use depinkit_reports::Key;
+use depinkit_sdk::accounts;
+use device_registry::state::{Category, Network};
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use std::future::Future;
+
+/// A chain read that failed: the oracle retries later, it never guesses.
+#[derive(Debug, thiserror::Error)]
+#[error("chain read failed: {0}")]
+pub struct ChainError(pub String);
+
+impl From<depinkit_sdk::SdkError> for ChainError {
+    fn from(error: depinkit_sdk::SdkError) -> Self {
+        ChainError(error.to_string())
+    }
+}
+
+/// What the oracle needs of its network's account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkInfo {
+    /// Which kind of infrastructure, so which reports its devices send.
+    pub category: Category,
+}
+
+impl From<&Network> for NetworkInfo {
+    fn from(network: &Network) -> Self {
+        NetworkInfo {
+            category: network.category,
+        }
+    }
+}
+
+/// What the oracle reads from the chain.
+pub trait Chain: Send + Sync {
+    /// The network at `address`.
+    fn network(
+        &self,
+        address: &Pubkey,
+    ) -> impl Future<Output = Result<NetworkInfo, ChainError>> + Send;
+
+    /// Every device of the network at `address`, by device key.
+    fn devices(
+        &self,
+        address: &Pubkey,
+    ) -> impl Future<Output = Result<Vec<(Key, RegisteredDevice)>, ChainError>> + Send;
+}
+
+/// [`Chain`] over JSON-RPC with the SDK.
+pub struct RpcChain {
+    rpc: RpcClient,
+}
+
+impl RpcChain {
+    /// Reads through `rpc` (its commitment is the one the oracle trusts).
+    pub fn new(rpc: RpcClient) -> Self {
+        Self { rpc }
+    }
+}
+
+impl Chain for RpcChain {
+    async fn network(&self, address: &Pubkey) -> Result<NetworkInfo, ChainError> {
+        let network: Network = accounts::fetch(&self.rpc, address).await?;
+        Ok(NetworkInfo::from(&network))
+    }
+
+    async fn devices(&self, address: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {
+        Ok(accounts::devices_of_network(&self.rpc, address)
+            .await?
+            .iter()
+            .map(|(_, device)| {
+                (
+                    Key(device.device_key.to_bytes()),
+                    RegisteredDevice::from(device),
+                )
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,10 @@
+//! The depinkit oracle (`depin-oracle`): it authenticates device reports
+//! against the chain's device registry, keeps them, closes epochs into reward
+//! roots and votes them (DESIGN.md, "The oracle").
+//!
+//! Built in layers: [`chain`] is the one boundary to Solana (the SDK over RPC,
+//! or a double in logic tests); [`registry`] is the oracle's view of the
+//! network's devices, which every report is checked against.
+
+pub mod chain;
+pub mod registry;

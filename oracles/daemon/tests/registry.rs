@@ -1,0 +1,173 @@
+//! Reports are authenticated against the network's devices as the chain has
+//! them; unknown keys cause at most one re-read per interval.
+
+use anchor_lang::prelude::Pubkey;
+use depinkit_oracle::{
+    chain::{Chain, ChainError, NetworkInfo},
+    registry::{RegisteredDevice, Registry},
+};
+use depinkit_reports::{Body, Hash32, Key, Rejection, Report, StorageProof, Witness};
+use device_registry::state::Category;
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicUsize, Ordering},
+};
+use tokio::time::Duration;
+
+const NETWORK: Pubkey = Pubkey::new_from_array([9; 32]);
+
+/// The chain as a storage network with the devices a test puts on it; counts reads.
+struct Double {
+    devices: Mutex<Vec<(Key, RegisteredDevice)>>,
+    reads: AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Chain for Double {
+    async fn network(&self, _: &Pubkey) -> Result<NetworkInfo, ChainError> {
+        Ok(NetworkInfo {
+            category: Category::Storage,
+        })
+    }
+
+    async fn devices(&self, _: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ChainError("connection refused".into()));
+        }
+        Ok(self.devices.lock().unwrap().clone())
+    }
+}
+
+fn device(n: u8, active: bool) -> (Key, RegisteredDevice) {
+    (
+        Key([n; 32]),
+        RegisteredDevice {
+            mint: Pubkey::new_from_array([n + 100; 32]),
+            location: 0,
+            active,
+        },
+    )
+}
+
+fn proof_from(device: u8) -> Report {
+    Report {
+        network: Key(NETWORK.to_bytes()),
+        device: Key([device; 32]),
+        timestamp_ms: 1,
+        body: Body::StorageProof(StorageProof {
+            deal: Key([1; 32]),
+            epoch: 0,
+            challenge: 0,
+            leaf_index: 0,
+            leaf: vec![1],
+            path: vec![],
+        }),
+    }
+}
+
+async fn registry(devices: Vec<(Key, RegisteredDevice)>) -> (Arc<Double>, Registry<Double>) {
+    let chain = Arc::new(Double {
+        devices: Mutex::new(devices),
+        reads: AtomicUsize::new(0),
+        down: false.into(),
+    });
+    let registry = Registry::load(chain.clone(), NETWORK, Duration::from_secs(10))
+        .await
+        .unwrap();
+    (chain, registry)
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_report_is_checked_against_the_registry() {
+    let (_, registry) = registry(vec![device(1, true), device(2, false)]).await;
+    assert_eq!(registry.len().await, 2);
+    let mut elsewhere = proof_from(1);
+    elsewhere.network = Key([8; 32]);
+    let mut witness = proof_from(1);
+    witness.body = Body::Witness(Witness {
+        beaconer: Key([2; 32]),
+        beacon_payload_hash: Hash32::default(),
+        received_at_ms: 1,
+        frequency_hz: 1,
+        rssi_ddbm: 0,
+        snr_ddb: 0,
+        antenna_gain_ddbi: 0,
+    });
+    let reports = [
+        proof_from(1),
+        proof_from(2),
+        proof_from(3),
+        elsewhere,
+        witness,
+    ];
+    let outcomes = registry
+        .authenticate(&reports.iter().collect::<Vec<_>>())
+        .await;
+    assert_eq!(
+        outcomes,
+        vec![
+            Ok(device(1, true).1),
+            Err(Rejection::SuspendedDevice),
+            Err(Rejection::UnknownDevice),
+            Err(Rejection::WrongNetwork),
+            Err(Rejection::WrongCategory),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_device_is_found_by_a_rate_limited_re_read() {
+    let (chain, registry) = registry(vec![device(1, true)]).await;
+    assert_eq!(chain.reads.load(Ordering::SeqCst), 1);
+    chain.devices.lock().unwrap().push(device(3, true));
+    // Too soon after the last read: unknown, and no read.
+    let new = proof_from(3);
+    assert_eq!(
+        registry.authenticate(&[&new]).await,
+        vec![Err(Rejection::UnknownDevice)]
+    );
+    assert_eq!(chain.reads.load(Ordering::SeqCst), 1);
+    // Later: one read for the whole batch finds it; made-up keys in the same
+    // batch cost no more reads.
+    tokio::time::advance(Duration::from_secs(11)).await;
+    let made_up = proof_from(77);
+    let outcomes = registry.authenticate(&[&new, &made_up, &new]).await;
+    assert_eq!(
+        outcomes,
+        vec![
+            Ok(device(3, true).1),
+            Err(Rejection::UnknownDevice),
+            Ok(device(3, true).1)
+        ]
+    );
+    assert_eq!(chain.reads.load(Ordering::SeqCst), 2);
+    for _ in 0..100 {
+        registry.authenticate(&[&made_up]).await;
+    }
+    assert_eq!(
+        chain.reads.load(Ordering::SeqCst),
+        2,
+        "made-up keys cannot flood the chain"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_read_keeps_the_last_view() {
+    let (chain, registry) = registry(vec![device(1, true)]).await;
+    chain.down.store(true, Ordering::SeqCst);
+    tokio::time::advance(Duration::from_secs(11)).await;
+    assert!(registry.refresh().await.is_err());
+    assert_eq!(
+        registry.authenticate(&[&proof_from(1)]).await,
+        vec![Ok(device(1, true).1)]
+    );
+    // Suspended on chain: seen at the next read.
+    chain.down.store(false, Ordering::SeqCst);
+    chain.devices.lock().unwrap()[0].1.active = false;
+    registry.refresh().await.unwrap();
+    assert_eq!(
+        registry.authenticate(&[&proof_from(1)]).await,
+        vec![Err(Rejection::SuspendedDevice)]
+    );
+}
