@@ -26,12 +26,20 @@ impl From<depinkit_sdk::SdkError> for ChainError {
 pub struct NetworkInfo {
     /// Which kind of infrastructure, so which reports its devices send.
     pub category: Category,
+    /// The oracle set in force now (a scheduled change counts once due).
+    pub oracles: Vec<Pubkey>,
+    /// Identical votes that finalize a root.
+    pub threshold: u8,
 }
 
-impl From<&Network> for NetworkInfo {
-    fn from(network: &Network) -> Self {
+impl NetworkInfo {
+    /// The network as it stands at unix time `now`.
+    pub fn at(network: &Network, now: i64) -> Self {
+        let set = network.oracle_set(now);
         NetworkInfo {
             category: network.category,
+            oracles: set.oracles.to_vec(),
+            threshold: set.threshold,
         }
     }
 }
@@ -66,7 +74,8 @@ impl RpcChain {
 impl Chain for RpcChain {
     async fn network(&self, address: &Pubkey) -> Result<NetworkInfo, ChainError> {
         let network: Network = accounts::fetch(&self.rpc, address).await?;
-        Ok(NetworkInfo::from(&network))
+        let now = accounts::chain_time(&self.rpc).await?;
+        Ok(NetworkInfo::at(&network, now))
     }
 
     async fn devices(&self, address: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {

@@ -2,9 +2,13 @@
 //! against the chain's device registry, keeps them, closes epochs into reward
 //! roots and votes them (DESIGN.md, "The oracle").
 //!
-//! Built in layers: [`chain`] is the one boundary to Solana (the SDK over RPC,
-//! or a double in logic tests); [`registry`] is the oracle's view of the
-//! network's devices, which every report is checked against.
+//! Built in layers: [`config`] is what the operator sets; [`chain`] is the one
+//! boundary to Solana (the SDK over RPC, or a double in logic tests);
+//! [`registry`] is the oracle's view of the network's devices, which every
+//! report is checked against; [`check`] tells an operator whether a
+//! configuration can run.
 
 pub mod chain;
+pub mod check;
+pub mod config;
 pub mod registry;

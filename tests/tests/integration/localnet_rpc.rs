@@ -229,11 +229,54 @@ fn accounts_saved_as_json_load_at_start() {
 }
 
 #[test]
-fn the_oracle_registry_follows_the_networks_devices() {
-    use depinkit_oracle::{chain::RpcChain, registry::Registry};
+fn the_oracle_checks_its_config_and_follows_the_networks_devices() {
+    use depinkit_oracle::{chain::RpcChain, check::check, config::Config, registry::Registry};
     use depinkit_reports::{Body, GpuReceipt, Hash32, Key, Rejection, Report};
     on_localnet(Vec::new(), |chain, _| async move {
         let world = world(&chain).await;
+        // `depin-oracle check`: every step passes for one of the oracles; the
+        // authority's key is named as not an oracle; a dead URL stops early.
+        let dir = std::env::temp_dir().join(format!("depinkit-oracle-check-{}", world.network));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config_for = |keypair: &Keypair, url: &str| {
+            let path = dir.join(format!("{}.json", keypair.pubkey()));
+            solana_sdk::signature::write_keypair_file(keypair, &path).unwrap();
+            let text = format!(
+                "[chain]\nrpc_url = \"{url}\"\nnetwork = \"{}\"\nkeypair = \"{}\"\n",
+                world.network,
+                path.display()
+            );
+            Config::parse(&text, "test", Vec::new()).unwrap()
+        };
+        let url = chain.rpc.url();
+        let findings = check(&config_for(&world.oracles[0], &url)).await;
+        let steps: Vec<_> = findings.iter().map(|f| (f.step, f.ok)).collect();
+        assert_eq!(
+            steps,
+            [
+                ("keypair", true),
+                ("cluster", true),
+                ("network", true),
+                ("oracle", true),
+                ("devices", true)
+            ],
+            "{findings:?}"
+        );
+        assert!(findings[4].detail.starts_with("1 onboarded"));
+        let findings = check(&config_for(&world.authority, &url)).await;
+        assert!(
+            !findings[3].ok
+                && findings[3]
+                    .detail
+                    .contains("is not one of the network's oracles")
+        );
+        let findings = check(&config_for(&world.oracles[1], "http://127.0.0.1:9")).await;
+        assert_eq!(
+            findings.last().map(|f| (f.step, f.ok)),
+            Some(("cluster", false))
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+
         let rpc = RpcClient::new_with_commitment(chain.rpc.url(), CommitmentConfig::confirmed());
         let registry = Registry::load(
             Arc::new(RpcChain::new(rpc)),

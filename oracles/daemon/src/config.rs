@@ -1,0 +1,266 @@
+//! The operator's settings: one TOML file (`oracles/oracle.example.toml`
+//! documents every setting beside its default), each setting overridable by
+//! an environment variable `DEPIN_ORACLE__SECTION__SETTING`
+//! (`DEPIN_ORACLE__CHAIN__RPC_URL=http://...`), as containers are configured.
+
+use anchor_lang::prelude::Pubkey;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Prefix of the environment variables that override settings.
+pub const ENV_PREFIX: &str = "DEPIN_ORACLE__";
+
+/// Everything the daemon is told.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the chain is and what the oracle is on it.
+    pub chain: ChainConfig,
+}
+
+/// `[chain]`: the cluster, the network served and the oracle's key.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// JSON-RPC URL of the cluster.
+    #[serde(default = "default_rpc_url")]
+    pub rpc_url: String,
+    /// Address of the network this oracle serves (`depin network show`).
+    pub network: String,
+    /// The oracle's keypair file: one of the network's oracle keys.
+    #[serde(default = "default_keypair")]
+    pub keypair: PathBuf,
+    /// Seconds between full reads of the network's devices.
+    #[serde(default = "default_registry_refresh_secs")]
+    pub registry_refresh_secs: u64,
+    /// Fewest seconds between the extra reads that reports from unknown
+    /// device keys cause.
+    #[serde(default = "default_unknown_key_refresh_secs")]
+    pub unknown_key_refresh_secs: u64,
+}
+
+fn default_rpc_url() -> String {
+    "http://127.0.0.1:8899".into()
+}
+
+fn default_keypair() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".config/solana/id.json")
+}
+
+fn default_registry_refresh_secs() -> u64 {
+    60
+}
+
+fn default_unknown_key_refresh_secs() -> u64 {
+    10
+}
+
+/// Why the settings cannot be used, naming the file or setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    /// The file, after the environment's overrides, is not valid settings.
+    #[error("{0}: {1}")]
+    Invalid(String, String),
+}
+
+impl Config {
+    /// Reads `path`, applies the `DEPIN_ORACLE__...` variables of `env`, and
+    /// checks the result.
+    pub fn load(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
+        Self::parse(&text, &path.display().to_string(), env)
+    }
+
+    /// [`Config::load`] from text; `origin` names it in errors.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |why: String| ConfigError::Invalid(origin.into(), why);
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| invalid(e.message().into()))?;
+        for (name, value) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            override_setting(&mut table, path, &value)
+                .map_err(|why| ConfigError::Invalid(name.clone(), why))?;
+        }
+        // Read back from text so an error quotes the offending line.
+        let merged = toml::to_string(&table).map_err(|e| invalid(e.to_string()))?;
+        let config: Config = toml::from_str(&merged).map_err(|e| invalid(one_line(&e)))?;
+        config.check().map_err(invalid)?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let chain = &self.chain;
+        if !(chain.rpc_url.starts_with("http://") || chain.rpc_url.starts_with("https://")) {
+            return Err(format!(
+                "chain.rpc_url {:?} is not an http(s) URL",
+                chain.rpc_url
+            ));
+        }
+        self.network()?;
+        if chain.registry_refresh_secs == 0 {
+            return Err("chain.registry_refresh_secs must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The keypair file, `~/` expanded to the home directory.
+    pub fn keypair_path(&self) -> PathBuf {
+        match self.chain.keypair.strip_prefix("~") {
+            Ok(rest) => std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default()
+                .join(rest),
+            Err(_) => self.chain.keypair.clone(),
+        }
+    }
+
+    /// The network's address.
+    pub fn network(&self) -> Result<Pubkey, String> {
+        self.chain.network.parse().map_err(|_| {
+            format!(
+                "chain.network {:?} is not an address (see `depin network show`)",
+                self.chain.network
+            )
+        })
+    }
+}
+
+/// A TOML error with its quoted line, on one line.
+fn one_line(error: &toml::de::Error) -> String {
+    error
+        .to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "|")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Sets `section__setting` (lower-cased) in `table` to `value`, read as a
+/// TOML value when it is one (numbers, booleans, arrays), else as a string.
+fn override_setting(table: &mut toml::Table, path: &str, value: &str) -> Result<(), String> {
+    let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+    let (last, sections) = keys.split_last().ok_or("empty name")?;
+    let mut at = table;
+    for section in sections {
+        at = at
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| format!("{section} is not a section"))?;
+    }
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.into()));
+    at.insert(last.clone(), parsed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NETWORK: &str = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin";
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_example_documents_every_setting_and_loads() {
+        let example = include_str!("../../oracle.example.toml");
+        let config = Config::parse(
+            example,
+            "example",
+            env(&[("DEPIN_ORACLE__CHAIN__NETWORK", NETWORK)]),
+        )
+        .unwrap();
+        assert_eq!(config.chain.rpc_url, "http://127.0.0.1:8899");
+        assert_eq!(config.network().unwrap().to_string(), NETWORK);
+        for setting in [
+            "rpc_url",
+            "network",
+            "keypair",
+            "registry_refresh_secs",
+            "unknown_key_refresh_secs",
+        ] {
+            assert!(example.contains(setting), "{setting} is documented");
+        }
+    }
+
+    #[test]
+    fn defaults_and_environment_overrides() {
+        let text = format!("[chain]\nnetwork = \"{NETWORK}\"\n");
+        let config = Config::parse(&text, "t", env(&[])).unwrap();
+        assert_eq!(config.chain.registry_refresh_secs, 60);
+        assert_eq!(config.chain.unknown_key_refresh_secs, 10);
+        assert!(config.chain.keypair.ends_with(".config/solana/id.json"));
+        let config = Config::parse(
+            &text,
+            "t",
+            env(&[
+                ("DEPIN_ORACLE__CHAIN__REGISTRY_REFRESH_SECS", "5"),
+                ("DEPIN_ORACLE__CHAIN__RPC_URL", "https://rpc.example:8899"),
+                ("OTHER__CHAIN__RPC_URL", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.chain.registry_refresh_secs, 5);
+        assert_eq!(config.chain.rpc_url, "https://rpc.example:8899");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let cases = [
+            (String::from("[chain]\n"), "network"),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\ntypo = 1\n"),
+                "typo",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\nrpc_url = \"localhost\"\n"),
+                "chain.rpc_url",
+            ),
+            ("[chain]\nnetwork = \"devnet\"\n".into(), "chain.network"),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\nregistry_refresh_secs = \"soon\"\n"),
+                "registry_refresh_secs",
+            ),
+            ("[chain\n".into(), "t"),
+        ];
+        for (text, named) in cases {
+            let error = Config::parse(&text, "t", env(&[])).unwrap_err().to_string();
+            assert!(error.contains(named), "{named:?} in {error:?}");
+        }
+        let error = Config::parse(
+            &format!("[chain]\nnetwork = \"{NETWORK}\"\n"),
+            "t",
+            env(&[("DEPIN_ORACLE__CHAIN__NETWORK__X", "1")]),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("DEPIN_ORACLE__CHAIN__NETWORK__X")
+        );
+    }
+}
