@@ -5,10 +5,12 @@
 //! Built in layers: [`config`] is what the operator sets; [`chain`] is the one
 //! boundary to Solana (the SDK over RPC, or a double in logic tests);
 //! [`registry`] is the oracle's view of the network's devices, which every
-//! report is checked against; [`check`] tells an operator whether a
-//! configuration can run.
+//! report is checked against; [`screen`] decides each report of a batch
+//! before it is stored; [`check`] tells an operator whether a configuration
+//! can run.
 
 pub mod chain;
 pub mod check;
 pub mod config;
 pub mod registry;
+pub mod screen;

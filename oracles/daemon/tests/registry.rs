@@ -173,3 +173,68 @@ async fn a_failed_read_keeps_the_last_view() {
         vec![Err(Rejection::SuspendedDevice)]
     );
 }
+
+mod screening {
+    use super::*;
+    use depinkit_oracle::screen::{FUTURE_TOLERANCE_MS, screen};
+    use depinkit_reports::{Sig, SignedReport};
+    use ed25519_dalek::SigningKey;
+
+    fn signed_by(seed: u8, leaf: u8, timestamp_ms: i64) -> SignedReport {
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        let mut report = proof_from(0);
+        report.device = Key(key.verifying_key().to_bytes());
+        report.timestamp_ms = timestamp_ms;
+        if let Body::StorageProof(p) = &mut report.body {
+            p.leaf = vec![leaf];
+        }
+        report.sign(&key)
+    }
+
+    fn registered(seed: u8, active: bool) -> (Key, RegisteredDevice) {
+        let key = Key(SigningKey::from_bytes(&[seed; 32])
+            .verifying_key()
+            .to_bytes());
+        (key, device(seed, active).1)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_report_gets_its_own_verdict_and_the_good_ones_pass() {
+        let (_, registry) = registry(vec![registered(1, true), registered(2, false)]).await;
+        let now = 1_767_225_600_000;
+        let good = signed_by(1, 1, now);
+        let mut forged = signed_by(1, 2, now);
+        forged.signature = Sig([7; 64]);
+        let batch = vec![
+            Ok(good.clone()),
+            Err(Rejection::Malformed),
+            Ok(signed_by(1, 3, now + FUTURE_TOLERANCE_MS + 1)),
+            Ok(signed_by(2, 4, now)),
+            Ok(signed_by(3, 5, now)),
+            Ok(forged),
+            Ok(good.clone()),
+            Ok(signed_by(1, 6, now + FUTURE_TOLERANCE_MS)),
+        ];
+        let outcomes = screen(&registry, batch, now).await;
+        let verdicts: Vec<Result<(), Rejection>> = outcomes
+            .iter()
+            .map(|o| o.as_ref().map(|_| ()).map_err(|e| *e))
+            .collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                Ok(()),
+                Err(Rejection::Malformed),
+                Err(Rejection::FutureTimestamp),
+                Err(Rejection::SuspendedDevice),
+                Err(Rejection::UnknownDevice),
+                Err(Rejection::BadSignature),
+                Err(Rejection::Duplicate),
+                Ok(()),
+            ]
+        );
+        let first = outcomes[0].as_ref().unwrap();
+        assert_eq!(first.content_hash, good.report.content_hash());
+        assert_eq!(first.device, registered(1, true).1);
+    }
+}
