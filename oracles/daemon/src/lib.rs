@@ -6,11 +6,13 @@
 //! boundary to Solana (the SDK over RPC, or a double in logic tests);
 //! [`registry`] is the oracle's view of the network's devices, which every
 //! report is checked against; [`screen`] decides each report of a batch
-//! before it is stored; [`check`] tells an operator whether a configuration
+//! before it is stored; [`rewards`] turns an epoch's scores into cumulative
+//! totals and the tree whose root is voted; [`check`] tells an operator whether a configuration
 //! can run.
 
 pub mod chain;
 pub mod check;
 pub mod config;
 pub mod registry;
+pub mod rewards;
 pub mod screen;
