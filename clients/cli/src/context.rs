@@ -167,6 +167,23 @@ impl Context {
             })
     }
 
+    /// The network's payment settings (at `config`, the payments PDA), with a
+    /// clear error when its authority has not set them up.
+    pub async fn payments_config(
+        &self,
+        config: &Pubkey,
+    ) -> Result<service_payments::state::PaymentsConfig, CliError> {
+        depinkit_sdk::accounts::fetch_optional(&self.rpc, config)
+            .await
+            .map_err(|e| self.rpc_error(e))?
+            .ok_or_else(|| {
+                CliError::Input(
+                    "payments are not set up on this network: its authority runs `depin payments init`"
+                        .into(),
+                )
+            })
+    }
+
     /// A mint as people read it; a clear error when the address is not a mint.
     pub async fn mint(&self, mint: &Pubkey) -> Result<MintInfo, CliError> {
         match tokens::mint_info(&self.rpc, mint).await {

@@ -54,13 +54,14 @@ pub fn memcmp(offset: usize, bytes: &[u8]) -> RpcFilterType {
     RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))
 }
 
-/// Every account of type `T` owned by `program` that matches `filters`.
-pub async fn fetch_all<T: AccountDeserialize + Discriminator>(
+/// The address and raw data of every account owned by `program` that
+/// matches `filters` (server-side), read at the client's commitment; `None`
+/// data for an account the node sent in an encoding it could not decode.
+pub async fn program_accounts(
     rpc: &RpcClient,
     program: &Pubkey,
-    mut filters: Vec<RpcFilterType>,
-) -> Result<Vec<(Pubkey, T)>, SdkError> {
-    filters.insert(0, memcmp(0, T::DISCRIMINATOR));
+    filters: Vec<RpcFilterType>,
+) -> Result<Vec<(Pubkey, Option<Vec<u8>>)>, SdkError> {
     let config = RpcProgramAccountsConfig {
         filters: Some(filters),
         account_config: RpcAccountInfoConfig {
@@ -70,13 +71,26 @@ pub async fn fetch_all<T: AccountDeserialize + Discriminator>(
         },
         ..RpcProgramAccountsConfig::default()
     };
-    let accounts = rpc
+    Ok(rpc
         .get_program_ui_accounts_with_config(program, config)
-        .await?;
-    accounts
+        .await?
         .into_iter()
-        .map(|(address, account)| {
-            let data = account.data.decode().ok_or_else(|| {
+        .map(|(address, account)| (address, account.data.decode()))
+        .collect())
+}
+
+/// Every account of type `T` owned by `program` that matches `filters`.
+pub async fn fetch_all<T: AccountDeserialize + Discriminator>(
+    rpc: &RpcClient,
+    program: &Pubkey,
+    mut filters: Vec<RpcFilterType>,
+) -> Result<Vec<(Pubkey, T)>, SdkError> {
+    filters.insert(0, memcmp(0, T::DISCRIMINATOR));
+    program_accounts(rpc, program, filters)
+        .await?
+        .into_iter()
+        .map(|(address, data)| {
+            let data = data.ok_or_else(|| {
                 SdkError::Decode(
                     address,
                     std::any::type_name::<T>(),

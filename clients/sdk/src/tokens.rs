@@ -15,7 +15,6 @@ use anchor_spl::token_2022::spl_token_2022::{
 };
 use anchor_spl::token_interface::spl_token_metadata_interface::state::TokenMetadata;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
-use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use solana_sdk::{account::Account, instruction::Instruction, pubkey::Pubkey};
 use std::str::FromStr;
 
@@ -172,22 +171,12 @@ pub async fn nft_holder(rpc: &RpcClient, mint: &Pubkey) -> Result<Option<Pubkey>
 pub async fn held_nft_mints(rpc: &RpcClient, owner: &Pubkey) -> Result<Vec<Pubkey>, SdkError> {
     // Token accounts keep the owner at 32..64 and the amount at 64..72.
     let filters = vec![memcmp(32, owner.as_ref()), memcmp(64, &1u64.to_le_bytes())];
-    let config = RpcProgramAccountsConfig {
-        filters: Some(filters),
-        account_config: RpcAccountInfoConfig {
-            encoding: Some(solana_rpc_client_api::config::UiAccountEncoding::Base64),
-            commitment: Some(rpc.commitment()),
-            ..RpcAccountInfoConfig::default()
-        },
-        ..RpcProgramAccountsConfig::default()
-    };
-    let accounts = rpc
-        .get_program_ui_accounts_with_config(&anchor_spl::token_2022::ID, config)
-        .await?;
+    let accounts =
+        crate::accounts::program_accounts(rpc, &anchor_spl::token_2022::ID, filters).await?;
     Ok(accounts
         .into_iter()
-        .filter_map(|(_, account)| {
-            let data = account.data.decode()?;
+        .filter_map(|(_, data)| {
+            let data = data?;
             let state = StateWithExtensions::<TokenAccount>::unpack(&data).ok()?;
             (state.base.owner == *owner && state.base.amount == 1).then_some(state.base.mint)
         })

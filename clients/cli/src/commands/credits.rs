@@ -58,15 +58,7 @@ async fn setup(
     let (network, record) = ctx.network_account().await?;
     let burn = ctx.mint(&record.reward_mint).await?;
     let keys = PaymentsKeys::new(&network, &burn.address, &burn.token_program);
-    let config: PaymentsConfig = accounts::fetch_optional(&ctx.rpc, &keys.config)
-        .await
-        .map_err(|e| ctx.rpc_error(e))?
-        .ok_or_else(|| {
-            CliError::Input(
-                "payments are not set up on this network: its authority runs `depin payments init`"
-                    .into(),
-            )
-        })?;
+    let config = ctx.payments_config(&keys.config).await?;
     let credits = ctx.mint(&keys.credits_mint).await?;
     Ok((keys, config, burn, credits))
 }

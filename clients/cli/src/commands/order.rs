@@ -201,13 +201,8 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
                     "order {id} exists (shown above): choose another --id"
                 )));
             }
-            let payments = service_payments::pda::find_payments_address(&network).0;
-            if !ctx.exists(&payments).await? {
-                return Err(CliError::Input(
-                    "payments are not set up on this network: its authority runs `depin payments init`"
-                        .into(),
-                ));
-            }
+            ctx.payments_config(&service_payments::pda::find_payments_address(&network).0)
+                .await?;
             let provider = match provider.as_str() {
                 "any" => Provider::AnyDevice,
                 "network" => Provider::Network,

@@ -8,14 +8,10 @@ use crate::{
 };
 use clap::{Args, Subcommand};
 use depinkit_sdk::{
-    accounts,
     payments::{self, PaymentsKeys},
     tokens::{parse_ui_amount, ui_amount},
 };
-use service_payments::{
-    instructions::{InitPaymentsArgs, UpdatePaymentsArgs},
-    state::PaymentsConfig,
-};
+use service_payments::instructions::{InitPaymentsArgs, UpdatePaymentsArgs};
 use solana_sdk::signature::Signer;
 
 /// Settings `init` sets (each with a default) and `update` may change
@@ -127,15 +123,7 @@ pub async fn run(ctx: &Context, command: PaymentsCommand) -> Result<(), CliError
             );
         }
         PaymentsCommand::Show => {
-            let config: PaymentsConfig = accounts::fetch_optional(&ctx.rpc, &keys.config)
-                .await
-                .map_err(|e| ctx.rpc_error(e))?
-                .ok_or_else(|| {
-                    CliError::Input(
-                        "payments are not set up on this network: its authority runs `depin payments init`"
-                            .into(),
-                    )
-                })?;
+            let config = ctx.payments_config(&keys.config).await?;
             let price = config.price.map(|p| {
                 let decimals = u8::try_from(-p.expo).unwrap_or(0);
                 (
