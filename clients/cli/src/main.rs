@@ -4,6 +4,7 @@
 mod commands;
 mod config;
 mod context;
+mod csv_file;
 mod error;
 mod location;
 mod output;

@@ -645,16 +645,8 @@ struct CsvRow {
 /// neither. Every problem is reported at once; nothing is sent if any.
 fn parse_csv(path: &Path, resolution: u8) -> Result<Vec<CsvRow>, CliError> {
     const COLUMNS: [&str; 4] = ["keypair", "cell", "lat", "lon"];
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let header: Vec<String> = lines
-        .next()
-        .map(|(_, h)| h.split(',').map(|c| c.trim().to_lowercase()).collect())
-        .ok_or_else(|| CliError::Input(format!("{} is empty", path.display())))?;
+    let file = crate::csv_file::read(path)?;
+    let header = &file.header;
     if let Some(unknown) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
         return Err(CliError::Input(format!(
             "{}: unknown column {unknown:?} (the columns are keypair, cell, lat, lon)",
@@ -672,9 +664,8 @@ fn parse_csv(path: &Path, resolution: u8) -> Result<Vec<CsvRow>, CliError> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     let mut first_line = std::collections::HashMap::new();
-    for (index, line) in lines {
-        let number = index + 1;
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+    for (number, cells) in &file.rows {
+        let number = *number;
         if cells.len() > header.len() {
             problems.push(format!("line {number}: more values than columns"));
             continue;

@@ -351,22 +351,13 @@ pub async fn run(ctx: &Context, command: OracleCommand) -> Result<(), CliError> 
 
 async fn tree(
     ctx: &Context,
-    amounts: &PathBuf,
+    amounts: &std::path::Path,
     epoch: u32,
     outfile: &PathBuf,
 ) -> Result<(), CliError> {
     let (network, _, keys, mint) = ctx.pool_keys().await?;
-    let text = std::fs::read_to_string(amounts)
-        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", amounts.display())))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let header: Vec<String> = lines
-        .next()
-        .map(|(_, h)| h.split(',').map(|c| c.trim().to_lowercase()).collect())
-        .unwrap_or_default();
-    if header != ["device", "cumulative"] {
+    let file = crate::csv_file::read(amounts)?;
+    if file.header != ["device", "cumulative"] {
         return Err(CliError::Input(format!(
             "{}: the header must be `device,cumulative` (device keys, cumulative base units)",
             amounts.display()
@@ -379,10 +370,9 @@ async fn tree(
         .map(|(_, d)| (d.device_key, d.mint))
         .collect();
     let mut leaves = Vec::new();
-    for (i, line) in lines {
-        let at = || format!("{} line {}", amounts.display(), i + 1);
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let [device, amount] = cells[..] else {
+    for (number, cells) in &file.rows {
+        let at = || format!("{} line {number}", amounts.display());
+        let [device, amount] = &cells[..] else {
             return Err(CliError::Input(format!(
                 "{}: expected device,cumulative",
                 at()
