@@ -16,3 +16,4 @@ pub mod config;
 pub mod registry;
 pub mod rewards;
 pub mod screen;
+pub mod store;

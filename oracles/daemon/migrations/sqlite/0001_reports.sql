@@ -1,0 +1,22 @@
+-- Accepted device reports and the state of each epoch (SQLite).
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- SHA-256 of the signed message: a report is stored once.
+    content_hash BLOB NOT NULL UNIQUE,
+    epoch BIGINT NOT NULL,
+    device_mint BLOB NOT NULL,
+    kind BIGINT NOT NULL,
+    timestamp_ms BIGINT NOT NULL,
+    received_ms BIGINT NOT NULL,
+    -- The signed report in its binary encoding, exactly as verified.
+    signed BLOB NOT NULL
+);
+CREATE INDEX reports_by_epoch ON reports (epoch, id);
+CREATE INDEX reports_by_device ON reports (device_mint, epoch);
+
+CREATE TABLE epochs (
+    epoch BIGINT PRIMARY KEY,
+    -- open, closed, scored, voted, finalized
+    state TEXT NOT NULL,
+    updated_ms BIGINT NOT NULL
+);

@@ -1,0 +1,367 @@
+//! Where accepted reports and epoch progress are kept: SQLite by default (a
+//! file, WAL, nothing to install), PostgreSQL when the URL is
+//! `postgres://...` (several ingest replicas on one database). One interface,
+//! one SQL text for both where the dialects agree, migrations for each.
+//!
+//! A report is stored inside a transaction that first reads its epoch's row
+//! (locking it for share on PostgreSQL; SQLite has one writer at a time), and
+//! closing an epoch updates that row: so once [`Store::close_epoch`] returns,
+//! no report of that epoch can still arrive, and the epoch worker reads a
+//! complete set.
+
+use anchor_lang::prelude::Pubkey;
+use depinkit_reports::{Hash32, SignedReport};
+use sqlx::{AnyPool, Row, any::AnyPoolOptions, migrate::Migrator};
+use std::collections::BTreeMap;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A store operation that failed: the caller answers 5xx or retries; nothing
+/// is half-written (every write is one transaction).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL names no supported database.
+    #[error("database_url {0:?} is neither sqlite:... nor postgres://...")]
+    UnsupportedUrl(String),
+    /// A stored row does not decode (written by another version?).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Which database a [`Store`] is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One file; one daemon.
+    Sqlite,
+    /// A server; many ingest replicas.
+    Postgres,
+}
+
+/// A report that passed screening, ready to keep.
+#[derive(Clone, Debug)]
+pub struct NewReport<'a> {
+    /// The epoch its timestamp falls in.
+    pub epoch: u64,
+    /// Its identity ([`depinkit_reports::Report::content_hash`]).
+    pub content_hash: Hash32,
+    /// The device NFT it counts for.
+    pub device_mint: Pubkey,
+    /// The report as verified.
+    pub report: &'a SignedReport,
+    /// When the oracle received it, unix milliseconds.
+    pub received_ms: i64,
+}
+
+/// What became of one report handed to [`Store::store_reports`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// Kept (durably, once the call returns).
+    Accepted,
+    /// The same content is already kept.
+    Duplicate,
+    /// Its epoch no longer takes reports.
+    EpochClosed,
+}
+
+/// A kept report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredReport {
+    /// Position in the store: pages of an epoch's reports follow it.
+    pub id: i64,
+    /// Its epoch.
+    pub epoch: u64,
+    /// The device NFT it counts for.
+    pub device_mint: Pubkey,
+    /// Its identity.
+    pub content_hash: Hash32,
+    /// When it was received, unix milliseconds.
+    pub received_ms: i64,
+    /// The report as verified.
+    pub report: SignedReport,
+}
+
+/// Where an epoch is in its close (each step persisted, so a restart resumes
+/// at the step it was in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EpochState {
+    /// Taking reports.
+    Open,
+    /// No more reports; gathering and scoring next.
+    Closed,
+    /// Scores, totals and root persisted.
+    Scored,
+    /// This oracle's vote landed.
+    Voted,
+    /// The chain finalized a root for it.
+    Finalized,
+}
+
+impl EpochState {
+    fn as_str(self) -> &'static str {
+        match self {
+            EpochState::Open => "open",
+            EpochState::Closed => "closed",
+            EpochState::Scored => "scored",
+            EpochState::Voted => "voted",
+            EpochState::Finalized => "finalized",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        Ok(match text {
+            "open" => EpochState::Open,
+            "closed" => EpochState::Closed,
+            "scored" => EpochState::Scored,
+            "voted" => EpochState::Voted,
+            "finalized" => EpochState::Finalized,
+            other => return Err(StoreError::Corrupt(format!("epoch state {other:?}"))),
+        })
+    }
+}
+
+/// The oracle's database.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite:PATH`, created if missing, or
+    /// `postgres://...`) and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let url = if rest.contains("mode=") {
+                url.to_string()
+            } else if rest.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.into()));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 16,
+            })
+            .connect(&url)
+            .await?;
+        if backend == Backend::Sqlite {
+            // Persistent in the file: readers never wait for the writer.
+            // `synchronous` stays FULL, so a committed batch survives power loss.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        let migrations = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrations.run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Keeps each report unless its content is kept already or its epoch no
+    /// longer takes reports; one answer per report, in order. Everything
+    /// accepted is committed before this returns.
+    pub async fn store_reports(
+        &self,
+        reports: &[NewReport<'_>],
+    ) -> Result<Vec<Stored>, StoreError> {
+        let mut by_epoch: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+        for (i, report) in reports.iter().enumerate() {
+            by_epoch.entry(report.epoch).or_default().push(i);
+        }
+        let now = now_ms();
+        let mut outcomes = vec![Stored::EpochClosed; reports.len()];
+        let mut tx = self.pool.begin().await?;
+        for (epoch, members) in by_epoch {
+            let epoch = to_i64(epoch)?;
+            sqlx::query(
+                "INSERT INTO epochs (epoch, state, updated_ms) VALUES ($1, 'open', $2) \
+                 ON CONFLICT (epoch) DO NOTHING",
+            )
+            .bind(epoch)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let lock = match self.backend {
+                Backend::Postgres => " FOR SHARE",
+                Backend::Sqlite => "",
+            };
+            let state: String =
+                sqlx::query_scalar(&format!("SELECT state FROM epochs WHERE epoch = $1{lock}"))
+                    .bind(epoch)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if EpochState::parse(&state)? != EpochState::Open {
+                continue;
+            }
+            for i in members {
+                let report = &reports[i];
+                let inserted = sqlx::query(
+                    "INSERT INTO reports \
+                     (content_hash, epoch, device_mint, kind, timestamp_ms, received_ms, signed) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (content_hash) DO NOTHING",
+                )
+                .bind(report.content_hash.0.to_vec())
+                .bind(epoch)
+                .bind(report.device_mint.to_bytes().to_vec())
+                .bind(i64::from(report.report.report.kind() as u8))
+                .bind(report.report.report.timestamp_ms)
+                .bind(report.received_ms)
+                .bind(report.report.to_bytes())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                outcomes[i] = if inserted == 1 {
+                    Stored::Accepted
+                } else {
+                    Stored::Duplicate
+                };
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Up to `limit` reports of `epoch` with ids above `after_id`, by id.
+    pub async fn epoch_reports(
+        &self,
+        epoch: u64,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredReport>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, epoch, device_mint, content_hash, received_ms, signed FROM reports \
+             WHERE epoch = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(to_i64(epoch)?)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_report).collect()
+    }
+
+    /// How many reports of `epoch` are kept.
+    pub async fn epoch_report_count(&self, epoch: u64) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE epoch = $1")
+            .bind(to_i64(epoch)?)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count as u64)
+    }
+
+    /// Where `epoch` is, if any report or close has named it.
+    pub async fn epoch_state(&self, epoch: u64) -> Result<Option<EpochState>, StoreError> {
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM epochs WHERE epoch = $1")
+            .bind(to_i64(epoch)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        state.as_deref().map(EpochState::parse).transpose()
+    }
+
+    /// Stops `epoch` taking reports (waiting for batches being stored in it
+    /// to commit). Whether it was open.
+    pub async fn close_epoch(&self, epoch: u64) -> Result<bool, StoreError> {
+        let epoch = to_i64(epoch)?;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO epochs (epoch, state, updated_ms) VALUES ($1, 'open', $2) \
+             ON CONFLICT (epoch) DO NOTHING",
+        )
+        .bind(epoch)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let closed = sqlx::query(
+            "UPDATE epochs SET state = 'closed', updated_ms = $2 WHERE epoch = $1 AND state = 'open'",
+        )
+        .bind(epoch)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(closed == 1)
+    }
+
+    /// Moves `epoch` from `from` to `to`; whether it was in `from` (a step
+    /// taken twice is refused, so a restart never repeats a finished step).
+    pub async fn advance_epoch(
+        &self,
+        epoch: u64,
+        from: EpochState,
+        to: EpochState,
+    ) -> Result<bool, StoreError> {
+        let moved = sqlx::query(
+            "UPDATE epochs SET state = $3, updated_ms = $4 WHERE epoch = $1 AND state = $2",
+        )
+        .bind(to_i64(epoch)?)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(moved == 1)
+    }
+}
+
+fn stored_report(row: &sqlx::any::AnyRow) -> Result<StoredReport, StoreError> {
+    let bytes32 = |column: &str| -> Result<[u8; 32], StoreError> {
+        let bytes: Vec<u8> = row.try_get(column)?;
+        bytes
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("{column} is not 32 bytes")))
+    };
+    let signed: Vec<u8> = row.try_get("signed")?;
+    let epoch: i64 = row.try_get("epoch")?;
+    Ok(StoredReport {
+        id: row.try_get("id")?,
+        epoch: epoch as u64,
+        device_mint: Pubkey::new_from_array(bytes32("device_mint")?),
+        content_hash: Hash32(bytes32("content_hash")?),
+        received_ms: row.try_get("received_ms")?,
+        report: SignedReport::from_bytes(&signed)
+            .map_err(|e| StoreError::Corrupt(format!("stored report: {e}")))?,
+    })
+}
+
+fn to_i64(epoch: u64) -> Result<i64, StoreError> {
+    i64::try_from(epoch).map_err(|_| StoreError::Corrupt(format!("epoch {epoch} out of range")))
+}
+
+/// The oracle's clock, unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
