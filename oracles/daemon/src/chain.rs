@@ -7,6 +7,7 @@ use anchor_lang::prelude::Pubkey;
 use depinkit_reports::Key;
 use depinkit_sdk::accounts;
 use device_registry::state::{Category, Network};
+use reward_pool::state::Pool;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use std::future::Future;
 
@@ -52,6 +53,10 @@ pub trait Chain: Send + Sync {
         address: &Pubkey,
     ) -> impl Future<Output = Result<NetworkInfo, ChainError>> + Send;
 
+    /// The reward pool of the network at `address`: its epochs, inflows and
+    /// latest root.
+    fn pool(&self, network: &Pubkey) -> impl Future<Output = Result<Pool, ChainError>> + Send;
+
     /// Every device of the network at `address`, by device key.
     fn devices(
         &self,
@@ -76,6 +81,11 @@ impl Chain for RpcChain {
         let network: Network = accounts::fetch(&self.rpc, address).await?;
         let now = accounts::chain_time(&self.rpc).await?;
         Ok(NetworkInfo::at(&network, now))
+    }
+
+    async fn pool(&self, network: &Pubkey) -> Result<Pool, ChainError> {
+        let (address, _) = reward_pool::pda::find_pool_address(network);
+        Ok(accounts::fetch(&self.rpc, &address).await?)
     }
 
     async fn devices(&self, address: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {

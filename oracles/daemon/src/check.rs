@@ -1,10 +1,11 @@
 //! `depin-oracle check`: whether a configuration can run, step by step, with
 //! the reason when it cannot (the keypair, the cluster, the network and this
-//! oracle's place in it, the devices).
+//! oracle's place in it, the devices, the database).
 
 use crate::{
     chain::{Chain, RpcChain},
     config::Config,
+    store::Store,
 };
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::signature::Signer;
@@ -107,5 +108,31 @@ pub async fn check(config: &Config) -> Vec<Finding> {
         Ok(devices) => finding("devices", true, format!("{} onboarded", devices.len())),
         Err(e) => finding("devices", false, e.to_string()),
     };
+    match Store::open(&config.store.database_url).await {
+        Ok(store) => finding(
+            "database",
+            true,
+            format!(
+                "{} ({:?}, migrations applied)",
+                redact_password(&config.store.database_url),
+                store.backend()
+            ),
+        ),
+        Err(e) => finding("database", false, e.to_string()),
+    };
     findings
+}
+
+/// The URL with its password hidden, for printing.
+fn redact_password(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
 }

@@ -16,6 +16,96 @@ pub const ENV_PREFIX: &str = "DEPIN_ORACLE__";
 pub struct Config {
     /// Where the chain is and what the oracle is on it.
     pub chain: ChainConfig,
+    /// Where reports and epoch progress are kept.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// The HTTP API and its limits.
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    /// When epochs stop taking reports.
+    #[serde(default)]
+    pub epochs: EpochsConfig,
+    /// How the daemon logs.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `[store]`: the database.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite:PATH` (created if missing) or `postgres://user:password@host/db`.
+    pub database_url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            database_url: "sqlite:depin-oracle.db".into(),
+        }
+    }
+}
+
+/// `[ingest]`: the HTTP API and what one request or device may send.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Address the API listens on.
+    pub bind: String,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Most reports in one batch.
+    pub max_batch_reports: usize,
+    /// Reports one device may send per minute, sustained.
+    pub device_reports_per_minute: u32,
+    /// Reports one device may send at once after a quiet period.
+    pub device_burst: u32,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            bind: "127.0.0.1:8780".into(),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_batch_reports: 1000,
+            device_reports_per_minute: 120,
+            device_burst: 240,
+        }
+    }
+}
+
+/// `[epochs]`: the epoch worker's timing.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EpochsConfig {
+    /// Seconds after an epoch's end during which its reports are still
+    /// taken (devices' clocks and queues); the epoch closes after it.
+    pub grace_secs: i64,
+}
+
+impl Default for EpochsConfig {
+    fn default() -> Self {
+        EpochsConfig { grace_secs: 60 }
+    }
+}
+
+/// `[log]`: the daemon's logs (level from `RUST_LOG`, default `info`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per event.
+    Json,
 }
 
 /// `[chain]`: the cluster, the network served and the oracle's key.
@@ -115,6 +205,32 @@ impl Config {
         if chain.registry_refresh_secs == 0 {
             return Err("chain.registry_refresh_secs must be at least 1".into());
         }
+        let url = &self.store.database_url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(format!(
+                "store.database_url {url:?} is neither sqlite:PATH nor postgres://..."
+            ));
+        }
+        self.bind_address()?;
+        let ingest = &self.ingest;
+        if ingest.max_body_bytes < 1024 || ingest.max_batch_reports == 0 {
+            return Err(
+                "ingest.max_body_bytes must be at least 1024 and ingest.max_batch_reports at least 1"
+                    .into(),
+            );
+        }
+        if ingest.device_reports_per_minute == 0 || ingest.device_burst == 0 {
+            return Err(
+                "ingest.device_reports_per_minute and ingest.device_burst must be at least 1"
+                    .into(),
+            );
+        }
+        if self.epochs.grace_secs < 0 {
+            return Err("epochs.grace_secs must not be negative".into());
+        }
         Ok(())
     }
 
@@ -127,6 +243,16 @@ impl Config {
                 .join(rest),
             Err(_) => self.chain.keypair.clone(),
         }
+    }
+
+    /// The address the API listens on.
+    pub fn bind_address(&self) -> Result<std::net::SocketAddr, String> {
+        self.ingest.bind.parse().map_err(|_| {
+            format!(
+                "ingest.bind {:?} is not an address:port (e.g. 127.0.0.1:8780)",
+                self.ingest.bind
+            )
+        })
     }
 
     /// The network's address.
@@ -196,12 +322,25 @@ mod tests {
         .unwrap();
         assert_eq!(config.chain.rpc_url, "http://127.0.0.1:8899");
         assert_eq!(config.network().unwrap().to_string(), NETWORK);
+        // The example shows the defaults.
+        assert_eq!(config.store, StoreConfig::default());
+        assert_eq!(config.ingest, IngestConfig::default());
+        assert_eq!(config.epochs, EpochsConfig::default());
+        assert_eq!(config.log, LogConfig::default());
         for setting in [
             "rpc_url",
             "network",
             "keypair",
             "registry_refresh_secs",
             "unknown_key_refresh_secs",
+            "database_url",
+            "bind",
+            "max_body_bytes",
+            "max_batch_reports",
+            "device_reports_per_minute",
+            "device_burst",
+            "grace_secs",
+            "format",
         ] {
             assert!(example.contains(setting), "{setting} is documented");
         }
@@ -246,6 +385,24 @@ mod tests {
                 "registry_refresh_secs",
             ),
             ("[chain\n".into(), "t"),
+            (
+                format!(
+                    "[chain]\nnetwork = \"{NETWORK}\"\n[store]\ndatabase_url = \"mysql://x\"\n"
+                ),
+                "store.database_url",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[ingest]\nbind = \"localhost\"\n"),
+                "ingest.bind",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[ingest]\ndevice_burst = 0\n"),
+                "ingest.device_burst",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[log]\nformat = \"xml\"\n"),
+                "format",
+            ),
         ];
         for (text, named) in cases {
             let error = Config::parse(&text, "t", env(&[])).unwrap_err().to_string();

@@ -7,13 +7,18 @@
 //! [`registry`] is the oracle's view of the network's devices, which every
 //! report is checked against; [`screen`] decides each report of a batch
 //! before it is stored; [`rewards`] turns an epoch's scores into cumulative
-//! totals and the tree whose root is voted; [`check`] tells an operator whether a configuration
-//! can run.
+//! totals and the tree whose root is voted; [`store`] keeps accepted reports
+//! and epoch progress (SQLite or PostgreSQL); [`ingest`] takes a batch from
+//! bytes to verdicts and [`server`] serves it over HTTP; [`check`] tells an
+//! operator whether a configuration can run; [`daemon`] runs it all.
 
 pub mod chain;
 pub mod check;
 pub mod config;
+pub mod daemon;
+pub mod ingest;
 pub mod registry;
 pub mod rewards;
 pub mod screen;
+pub mod server;
 pub mod store;

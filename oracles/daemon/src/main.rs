@@ -1,8 +1,8 @@
 //! `depin-oracle`: the depinkit oracle daemon's command line.
 
 use clap::{Parser, Subcommand};
-use depinkit_oracle::{check, config::Config};
-use std::path::PathBuf;
+use depinkit_oracle::{check, config::Config, daemon};
+use std::path::{Path, PathBuf};
 
 /// The depinkit oracle: authenticates device reports, closes epochs, votes roots.
 #[derive(Parser, Debug)]
@@ -14,8 +14,15 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the daemon: ingest reports over HTTP, keep them, follow the chain.
+    /// Stops cleanly on SIGTERM or Ctrl-C.
+    Run {
+        /// The settings file (see oracles/oracle.example.toml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Check a configuration: keypair, cluster, network, this oracle's place
-    /// in it, devices. Exits non-zero with the reason when one fails.
+    /// in it, devices, database. Exits non-zero with the reason when one fails.
     Check {
         /// The settings file (see oracles/oracle.example.toml).
         #[arg(long, value_name = "FILE")]
@@ -23,18 +30,53 @@ enum Command {
     },
 }
 
+fn load(path: &Path) -> Config {
+    match Config::load(path, std::env::vars()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run { config } => {
+            let config = load(&config);
+            daemon::init_logging(config.log.format);
+            if let Err(e) = daemon::run(&config, shutdown_signal()).await {
+                tracing::error!(error = %e, "depin-oracle stopped");
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        }
         Command::Check { config } => {
-            let config = match Config::load(&config, std::env::vars()) {
-                Ok(config) => config,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    std::process::exit(2);
-                }
-            };
+            let config = load(&config);
             let findings = check::check(&config).await;
             for finding in &findings {
                 println!("{finding}");

@@ -1,45 +1,15 @@
 //! Reports are authenticated against the network's devices as the chain has
 //! them; unknown keys cause at most one re-read per interval.
 
+mod common;
+
 use anchor_lang::prelude::Pubkey;
-use depinkit_oracle::{
-    chain::{Chain, ChainError, NetworkInfo},
-    registry::{RegisteredDevice, Registry},
-};
+use common::{ChainDouble as Double, NETWORK};
+use depinkit_oracle::registry::{RegisteredDevice, Registry};
 use depinkit_reports::{Body, Hash32, Key, Rejection, Report, StorageProof, Witness};
 use device_registry::state::Category;
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicUsize, Ordering},
-};
+use std::sync::{Arc, atomic::Ordering};
 use tokio::time::Duration;
-
-const NETWORK: Pubkey = Pubkey::new_from_array([9; 32]);
-
-/// The chain as a storage network with the devices a test puts on it; counts reads.
-struct Double {
-    devices: Mutex<Vec<(Key, RegisteredDevice)>>,
-    reads: AtomicUsize,
-    down: std::sync::atomic::AtomicBool,
-}
-
-impl Chain for Double {
-    async fn network(&self, _: &Pubkey) -> Result<NetworkInfo, ChainError> {
-        Ok(NetworkInfo {
-            category: Category::Storage,
-            oracles: vec![Pubkey::new_from_array([5; 32])],
-            threshold: 1,
-        })
-    }
-
-    async fn devices(&self, _: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        if self.down.load(Ordering::SeqCst) {
-            return Err(ChainError("connection refused".into()));
-        }
-        Ok(self.devices.lock().unwrap().clone())
-    }
-}
 
 fn device(n: u8, active: bool) -> (Key, RegisteredDevice) {
     (
@@ -69,11 +39,7 @@ fn proof_from(device: u8) -> Report {
 }
 
 async fn registry(devices: Vec<(Key, RegisteredDevice)>) -> (Arc<Double>, Registry<Double>) {
-    let chain = Arc::new(Double {
-        devices: Mutex::new(devices),
-        reads: AtomicUsize::new(0),
-        down: false.into(),
-    });
+    let chain = Arc::new(Double::new(Category::Storage, devices, 0, 3600));
     let registry = Registry::load(chain.clone(), NETWORK, Duration::from_secs(10))
         .await
         .unwrap();

@@ -39,6 +39,7 @@
 //! assert_eq!(verify_signatures(&[report]), vec![Ok(())]);
 //! ```
 
+mod answer;
 mod key;
 mod kinds;
 mod reject;
@@ -46,6 +47,7 @@ mod report;
 mod verify;
 mod wire;
 
+pub use answer::{BatchAnswer, Verdict};
 pub use key::{Hash32, Key, ParseError, Sig};
 pub use kinds::{
     Beacon, Body, DataTransfer, GnssFix, GpuReceipt, Kind, MAX_BEACON_PAYLOAD, MAX_GPU_CLASS,

@@ -42,20 +42,20 @@ use solana_sdk::{
 };
 use std::{sync::Arc, time::Duration};
 
-const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
+pub(crate) const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
 
 fn cell(lat: f64, lng: f64) -> u64 {
     u64::from(LatLng::new(lat, lng).unwrap().to_cell(Resolution::Twelve))
 }
 
-struct Chain {
-    rpc: Arc<RpcClient>,
-    sender: TransactionSender,
-    payer: Keypair,
+pub(crate) struct Chain {
+    pub(crate) rpc: Arc<RpcClient>,
+    pub(crate) sender: TransactionSender,
+    pub(crate) payer: Keypair,
 }
 
 impl Chain {
-    async fn send(
+    pub(crate) async fn send(
         &self,
         instructions: &[Instruction],
         signers: &[&Keypair],
@@ -77,7 +77,7 @@ impl Chain {
             .map(|sent| sent.signature)
     }
 
-    async fn create_mint(&self, decimals: u8) -> Pubkey {
+    pub(crate) async fn create_mint(&self, decimals: u8) -> Pubkey {
         let mint = Keypair::new();
         let len = spl_token_2022_interface::state::Mint::LEN;
         let rent = self
@@ -107,7 +107,7 @@ impl Chain {
     }
 
     /// `owner`'s ATA for `mint`, created, holding `amount` (minted by the payer).
-    async fn fund_tokens(&self, owner: &Pubkey, mint: &Pubkey, amount: u64) -> Pubkey {
+    pub(crate) async fn fund_tokens(&self, owner: &Pubkey, mint: &Pubkey, amount: u64) -> Pubkey {
         let account = depinkit_sdk::ata(owner, mint, &SPL_TOKEN);
         let mut ixs = vec![
             spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
@@ -134,7 +134,7 @@ impl Chain {
         account
     }
 
-    async fn balance(&self, account: &Pubkey) -> u64 {
+    pub(crate) async fn balance(&self, account: &Pubkey) -> u64 {
         self.rpc
             .get_token_account_balance(account)
             .await
@@ -144,7 +144,7 @@ impl Chain {
             .unwrap()
     }
 
-    async fn wallet(&self) -> Keypair {
+    pub(crate) async fn wallet(&self) -> Keypair {
         let wallet = Keypair::new();
         let ix = anchor_lang::solana_program::system_instruction::transfer(
             &self.payer.pubkey(),
@@ -159,7 +159,7 @@ impl Chain {
 /// Starts a localnet of its own on free ports (loading `account_files`), runs
 /// `test` with a client on it, and shuts it down: each test has its own chain,
 /// so tests that move the clock cannot disturb each other.
-fn on_localnet<F, Fut>(account_files: Vec<std::path::PathBuf>, test: F)
+pub(crate) fn on_localnet<F, Fut>(account_files: Vec<std::path::PathBuf>, test: F)
 where
     F: FnOnce(Chain, String) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -226,104 +226,6 @@ fn accounts_saved_as_json_load_at_start() {
         assert_eq!(loaded.owner, prepared_owner);
     });
     let _ = std::fs::remove_file(account_file);
-}
-
-#[test]
-fn the_oracle_checks_its_config_and_follows_the_networks_devices() {
-    use depinkit_oracle::{chain::RpcChain, check::check, config::Config, registry::Registry};
-    use depinkit_reports::{Body, GpuReceipt, Hash32, Key, Rejection, Report};
-    on_localnet(Vec::new(), |chain, _| async move {
-        let world = world(&chain).await;
-        // `depin-oracle check`: every step passes for one of the oracles; the
-        // authority's key is named as not an oracle; a dead URL stops early.
-        let dir = std::env::temp_dir().join(format!("depinkit-oracle-check-{}", world.network));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config_for = |keypair: &Keypair, url: &str| {
-            let path = dir.join(format!("{}.json", keypair.pubkey()));
-            solana_sdk::signature::write_keypair_file(keypair, &path).unwrap();
-            let text = format!(
-                "[chain]\nrpc_url = \"{url}\"\nnetwork = \"{}\"\nkeypair = \"{}\"\n",
-                world.network,
-                path.display()
-            );
-            Config::parse(&text, "test", Vec::new()).unwrap()
-        };
-        let url = chain.rpc.url();
-        let findings = check(&config_for(&world.oracles[0], &url)).await;
-        let steps: Vec<_> = findings.iter().map(|f| (f.step, f.ok)).collect();
-        assert_eq!(
-            steps,
-            [
-                ("keypair", true),
-                ("cluster", true),
-                ("network", true),
-                ("oracle", true),
-                ("devices", true)
-            ],
-            "{findings:?}"
-        );
-        assert!(findings[4].detail.starts_with("1 onboarded"));
-        let findings = check(&config_for(&world.authority, &url)).await;
-        assert!(
-            !findings[3].ok
-                && findings[3]
-                    .detail
-                    .contains("is not one of the network's oracles")
-        );
-        let findings = check(&config_for(&world.oracles[1], "http://127.0.0.1:9")).await;
-        assert_eq!(
-            findings.last().map(|f| (f.step, f.ok)),
-            Some(("cluster", false))
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-
-        let rpc = RpcClient::new_with_commitment(chain.rpc.url(), CommitmentConfig::confirmed());
-        let registry = Registry::load(
-            Arc::new(RpcChain::new(rpc)),
-            world.network,
-            Duration::from_secs(60),
-        )
-        .await
-        .expect("the oracle reads the network");
-        assert_eq!(registry.category(), Category::Compute);
-        let receipt = |device: Key| Report {
-            network: Key(world.network.to_bytes()),
-            device,
-            timestamp_ms: 1,
-            body: Body::GpuReceipt(GpuReceipt {
-                order: Key([1; 32]),
-                client: Key([2; 32]),
-                gpu_class: "a100".into(),
-                start_ms: 1,
-                end_ms: 2,
-                gpu_seconds: 1,
-                result_hash: Hash32::default(),
-            }),
-        };
-        let ours = receipt(Key(world.device_key.pubkey().to_bytes()));
-        let stranger = receipt(Key(Keypair::new().pubkey().to_bytes()));
-        let outcomes = registry.authenticate(&[&ours, &stranger]).await;
-        assert_eq!(outcomes[0].map(|d| d.mint), Ok(world.device_mint));
-        assert_eq!(outcomes[1], Err(Rejection::UnknownDevice));
-        // Suspended on chain: refused after the next read.
-        chain
-            .send(
-                &[registry::set_device_status(
-                    &world.authority.pubkey(),
-                    &world.network,
-                    &world.device,
-                    DeviceStatus::Suspended,
-                )],
-                &[&world.authority],
-            )
-            .await
-            .expect("suspend");
-        registry.refresh().await.expect("read again");
-        assert_eq!(
-            registry.authenticate(&[&ours]).await,
-            vec![Err(Rejection::SuspendedDevice)]
-        );
-    });
 }
 
 #[test]
@@ -422,28 +324,28 @@ async fn standard_rpc(chain: &Chain) {
 }
 
 /// What the registry flow leaves for the later flows.
-struct World {
-    network: Pubkey,
-    authority: Keypair,
-    reward_mint: Pubkey,
-    treasury: Pubkey,
-    oracles: Vec<Keypair>,
-    issuing_key: Keypair,
-    device_key: Keypair,
-    device: Pubkey,
-    device_mint: Pubkey,
-    holder: Keypair,
+pub(crate) struct World {
+    pub(crate) network: Pubkey,
+    pub(crate) authority: Keypair,
+    pub(crate) reward_mint: Pubkey,
+    pub(crate) treasury: Pubkey,
+    pub(crate) oracles: Vec<Keypair>,
+    pub(crate) issuing_key: Keypair,
+    pub(crate) device_key: Keypair,
+    pub(crate) device: Pubkey,
+    pub(crate) device_mint: Pubkey,
+    pub(crate) holder: Keypair,
     /// The holder's fee accounts.
-    fees: FeePayment,
+    pub(crate) fees: FeePayment,
     /// The device's onboarding (proof and instruction), as sent.
-    onboard: Vec<Instruction>,
+    pub(crate) onboard: Vec<Instruction>,
     /// Its signature.
-    onboarded: solana_sdk::signature::Signature,
+    pub(crate) onboarded: solana_sdk::signature::Signature,
 }
 
 /// A network (two oracles, fees), an approved maker and one onboarded device:
 /// the fixture every flow starts from.
-async fn world(chain: &Chain) -> World {
+pub(crate) async fn world(chain: &Chain) -> World {
     let rpc = &chain.rpc;
     let authority = chain.wallet().await;
     let reward_mint = chain.create_mint(6).await;

@@ -13,5 +13,6 @@ mod localnet_rpc;
 mod location;
 mod network;
 mod onboarding;
+mod oracle;
 mod orders;
 mod reward_pool;

@@ -1,11 +1,112 @@
-//! Test databases: a fresh SQLite file always, and a fresh PostgreSQL
-//! database when `DEPIN_TEST_POSTGRES_URL` names a server (`.ci/run` starts
-//! one and sets it; without it the PostgreSQL half is skipped, saying so).
+//! What the oracle's tests share: a double of the chain (the one boundary
+//! the logic tests may replace), and test databases: a fresh SQLite file
+//! always, and a fresh PostgreSQL database when `DEPIN_TEST_POSTGRES_URL`
+//! names a server (`.ci/run` starts one and sets it; without it the
+//! PostgreSQL half is skipped, saying so).
 
 #![allow(dead_code)]
 
-use depinkit_oracle::store::Store;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use anchor_lang::prelude::Pubkey;
+use depinkit_oracle::{
+    chain::{Chain, ChainError, NetworkInfo},
+    registry::RegisteredDevice,
+    store::Store,
+};
+use depinkit_reports::Key;
+use device_registry::state::Category;
+use reward_pool::state::{EmissionSchedule, Pool};
+use std::sync::{
+    Mutex,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+};
+
+/// The network every test double serves.
+pub const NETWORK: Pubkey = Pubkey::new_from_array([9; 32]);
+
+/// The chain as a network of `category` with the devices and pool a test
+/// puts on it; counts device reads, and fails reads while `down`.
+pub struct ChainDouble {
+    pub category: Category,
+    pub devices: Mutex<Vec<(Key, RegisteredDevice)>>,
+    pub pool: Mutex<Pool>,
+    pub reads: AtomicUsize,
+    pub down: AtomicBool,
+}
+
+impl ChainDouble {
+    /// A network of `category` with `devices` and a pool of `epoch_length_secs`
+    /// epochs starting at `start_time`.
+    pub fn new(
+        category: Category,
+        devices: Vec<(Key, RegisteredDevice)>,
+        start_time: i64,
+        epoch_length_secs: i64,
+    ) -> Self {
+        ChainDouble {
+            category,
+            devices: Mutex::new(devices),
+            pool: Mutex::new(pool(start_time, epoch_length_secs)),
+            reads: AtomicUsize::new(0),
+            down: AtomicBool::new(false),
+        }
+    }
+}
+
+/// A pool as `create_pool` leaves it.
+pub fn pool(start_time: i64, epoch_length_secs: i64) -> Pool {
+    Pool {
+        version: 1,
+        bump: 255,
+        network: NETWORK,
+        reward_mint: Pubkey::new_from_array([20; 32]),
+        reward_token_program: Pubkey::new_from_array([21; 32]),
+        vault: Pubkey::new_from_array([22; 32]),
+        start_time,
+        epoch_length_secs,
+        schedule: EmissionSchedule {
+            initial_per_epoch: 1_000_000,
+            decay_interval_epochs: 0,
+            retain_bps: 10_000,
+        },
+        next_epoch: 0,
+        next_epoch_emission: 1_000_000,
+        scheduled_to_date: 0,
+        total_inflow: 0,
+        revenue_inflow: 0,
+        total_claimed: 0,
+        root: [0; 32],
+        root_total: 0,
+        root_leaf_count: 0,
+        root_finalized_at: 0,
+        claim_lookup_table: Pubkey::default(),
+        votes: vec![],
+    }
+}
+
+impl Chain for ChainDouble {
+    async fn network(&self, _: &Pubkey) -> Result<NetworkInfo, ChainError> {
+        Ok(NetworkInfo {
+            category: self.category,
+            oracles: vec![Pubkey::new_from_array([5; 32])],
+            threshold: 1,
+        })
+    }
+
+    async fn pool(&self, _: &Pubkey) -> Result<Pool, ChainError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ChainError("connection refused".into()));
+        }
+        Ok(self.pool.lock().unwrap().clone())
+    }
+
+    async fn devices(&self, _: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ChainError("connection refused".into()));
+        }
+        Ok(self.devices.lock().unwrap().clone())
+    }
+}
 
 /// The server the PostgreSQL tests use (a role allowed to create databases).
 pub const POSTGRES_URL_VAR: &str = "DEPIN_TEST_POSTGRES_URL";

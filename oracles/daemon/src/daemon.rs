@@ -1,0 +1,162 @@
+//! `depin-oracle run`: the daemon. Opens the store, reads the network's
+//! devices and pool (retrying while the RPC node is down), serves the API,
+//! re-reads the chain on an interval, and on shutdown stops accepting,
+//! finishes the requests in flight (their reports are stored or refused,
+//! never half-taken) and returns.
+
+use crate::{
+    chain::{Chain, RpcChain},
+    config::Config,
+    ingest::{Ingest, Limits},
+    registry::Registry,
+    server::{AppState, router},
+    store::{Store, StoreError},
+};
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use std::{future::Future, sync::Arc};
+use tokio::time::{Duration, sleep};
+
+/// Why the daemon could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The settings cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// The store cannot be opened.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The API address cannot be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+    /// The server failed.
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Longest wait between two attempts at a chain read that keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Runs until `shutdown` completes (or startup fails).
+pub async fn run(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let network = config.network().map_err(RunError::Config)?;
+    let bind = config.bind_address().map_err(RunError::Config)?;
+    let store = Store::open(&config.store.database_url).await?;
+    tracing::info!(backend = ?store.backend(), "store open");
+    let rpc =
+        RpcClient::new_with_commitment(config.chain.rpc_url.clone(), CommitmentConfig::confirmed());
+    let chain = Arc::new(RpcChain::new(rpc));
+    let min_refresh = Duration::from_secs(config.chain.unknown_key_refresh_secs);
+    let mut shutdown = Box::pin(shutdown);
+
+    // The registry and the pool: without them no report can be judged, so
+    // wait for the chain (the API is not up yet: devices keep their reports).
+    let registry = tokio::select! {
+        registry = retry("read the network's devices", || {
+            Registry::load(chain.clone(), network, min_refresh)
+        }) => Arc::new(registry),
+        () = &mut shutdown => return Ok(()),
+    };
+    let devices = registry.len().await;
+    tracing::info!(devices, %network, "registry read");
+    let limits = Limits {
+        max_batch_reports: config.ingest.max_batch_reports,
+        device_reports_per_minute: config.ingest.device_reports_per_minute,
+        device_burst: config.ingest.device_burst,
+        grace_secs: config.epochs.grace_secs,
+    };
+    let ingest = tokio::select! {
+        ingest = retry("read the network's pool", || {
+            Ingest::new(chain.clone(), network, registry.clone(), store.clone(), limits)
+        }) => Arc::new(ingest),
+        () = &mut shutdown => return Ok(()),
+    };
+
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| RunError::Bind(bind.to_string(), e))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| RunError::Bind(bind.to_string(), e))?;
+    tracing::info!(%address, "listening");
+
+    let refresher = tokio::spawn(refresh_loop(
+        ingest.clone(),
+        Duration::from_secs(config.chain.registry_refresh_secs),
+    ));
+    let app = router(
+        Arc::new(AppState {
+            ingest,
+            store: store.clone(),
+        }),
+        config.ingest.max_body_bytes,
+    );
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+        .await;
+    refresher.abort();
+    served.map_err(RunError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Calls `attempt` until it succeeds, waiting 1 s, 2 s, 4 s ... up to
+/// [`MAX_BACKOFF`] between failures, logging each.
+async fn retry<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
+    what: &str,
+    mut attempt: impl FnMut() -> F,
+) -> T {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match attempt().await {
+            Ok(value) => return value,
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?wait, "cannot {what}");
+                metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
+                sleep(wait).await;
+                wait = (wait * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Re-reads the devices and the pool every `interval`; a failed read keeps
+/// the last view and is logged.
+async fn refresh_loop<C: Chain>(ingest: Arc<Ingest<C>>, interval: Duration) {
+    loop {
+        sleep(interval).await;
+        match ingest.registry().refresh().await {
+            Ok(devices) => {
+                metrics::gauge!("depin_oracle_registry_devices").set(devices as f64);
+            }
+            Err(e) => {
+                metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
+                tracing::warn!(error = %e, "device registry refresh failed; keeping the last view");
+            }
+        }
+        if let Err(e) = ingest.refresh_pool().await {
+            metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
+            tracing::warn!(error = %e, "pool refresh failed; keeping the last view");
+        }
+    }
+}
+
+/// Starts logging to stderr in the configured format, at the level
+/// `RUST_LOG` gives (default `info`).
+pub fn init_logging(format: crate::config::LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        crate::config::LogFormat::Text => builder.init(),
+        crate::config::LogFormat::Json => builder.json().init(),
+    }
+}
