@@ -6,14 +6,17 @@ use crate::registry::RegisteredDevice;
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::Key;
 use depinkit_sdk::accounts;
+use depinkit_sdk::sender::{SenderConfig, TransactionSender};
 use device_registry::state::{Category, Network};
-use reward_pool::state::Pool;
+use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
-use std::future::Future;
+use solana_sdk::signature::{Keypair, Signer};
+use std::{future::Future, sync::Arc};
 
-/// A chain read that failed: the oracle retries later, it never guesses.
+/// A chain read or transaction that failed: the oracle retries later, it
+/// never guesses.
 #[derive(Debug, thiserror::Error)]
-#[error("chain read failed: {0}")]
+#[error("chain: {0}")]
 pub struct ChainError(pub String);
 
 impl From<depinkit_sdk::SdkError> for ChainError {
@@ -53,6 +56,10 @@ pub trait Chain: Send + Sync {
         address: &Pubkey,
     ) -> impl Future<Output = Result<NetworkInfo, ChainError>> + Send;
 
+    /// The cluster's clock, unix seconds: the one the programs check epochs
+    /// against.
+    fn now(&self) -> impl Future<Output = Result<i64, ChainError>> + Send;
+
     /// The reward pool of the network at `address`: its epochs, inflows and
     /// latest root.
     fn pool(&self, network: &Pubkey) -> impl Future<Output = Result<Pool, ChainError>> + Send;
@@ -62,17 +69,42 @@ pub trait Chain: Send + Sync {
         &self,
         address: &Pubkey,
     ) -> impl Future<Output = Result<Vec<(Key, RegisteredDevice)>, ChainError>> + Send;
+
+    /// Votes `vote` for the pool of `network` as this oracle; the landed
+    /// transaction's signature. Sending the same vote again is harmless (a
+    /// vote replaces the oracle's previous one).
+    fn vote_epoch_root(
+        &self,
+        network: &Pubkey,
+        vote: VoteEpochRootArgs,
+    ) -> impl Future<Output = Result<String, ChainError>> + Send;
 }
 
 /// [`Chain`] over JSON-RPC with the SDK.
 pub struct RpcChain {
-    rpc: RpcClient,
+    rpc: Arc<RpcClient>,
+    /// The oracle's key and the sender its votes go through, when it votes.
+    signer: Option<(TransactionSender, Keypair)>,
 }
 
 impl RpcChain {
-    /// Reads through `rpc` (its commitment is the one the oracle trusts).
+    /// Reads through `rpc` (its commitment is the one the oracle trusts);
+    /// cannot vote.
     pub fn new(rpc: RpcClient) -> Self {
-        Self { rpc }
+        Self {
+            rpc: Arc::new(rpc),
+            signer: None,
+        }
+    }
+
+    /// Reads through `rpc` and votes as `oracle` (which pays the fees).
+    pub fn signing(rpc: RpcClient, oracle: Keypair) -> Self {
+        let rpc = Arc::new(rpc);
+        let sender = TransactionSender::new(rpc.clone(), SenderConfig::default());
+        Self {
+            rpc,
+            signer: Some((sender, oracle)),
+        }
     }
 }
 
@@ -81,6 +113,10 @@ impl Chain for RpcChain {
         let network: Network = accounts::fetch(&self.rpc, address).await?;
         let now = accounts::chain_time(&self.rpc).await?;
         Ok(NetworkInfo::at(&network, now))
+    }
+
+    async fn now(&self) -> Result<i64, ChainError> {
+        Ok(accounts::chain_time(&self.rpc).await?)
     }
 
     async fn pool(&self, network: &Pubkey) -> Result<Pool, ChainError> {
@@ -99,5 +135,23 @@ impl Chain for RpcChain {
                 )
             })
             .collect())
+    }
+
+    async fn vote_epoch_root(
+        &self,
+        network: &Pubkey,
+        vote: VoteEpochRootArgs,
+    ) -> Result<String, ChainError> {
+        let (sender, oracle) = self
+            .signer
+            .as_ref()
+            .ok_or_else(|| ChainError("this chain client has no oracle key".into()))?;
+        let (pool, _) = reward_pool::pda::find_pool_address(network);
+        let instruction =
+            depinkit_sdk::pool::vote_epoch_root(&oracle.pubkey(), network, &pool, vote);
+        let sent = sender
+            .send(&[instruction], &oracle.pubkey(), &[oracle])
+            .await?;
+        Ok(sent.signature.to_string())
     }
 }

@@ -81,11 +81,16 @@ pub struct EpochsConfig {
     /// Seconds after an epoch's end during which its reports are still
     /// taken (devices' clocks and queues); the epoch closes after it.
     pub grace_secs: i64,
+    /// Seconds between two looks at the pool by the epoch worker.
+    pub tick_secs: u64,
 }
 
 impl Default for EpochsConfig {
     fn default() -> Self {
-        EpochsConfig { grace_secs: 60 }
+        EpochsConfig {
+            grace_secs: 60,
+            tick_secs: 10,
+        }
     }
 }
 
@@ -228,8 +233,10 @@ impl Config {
                     .into(),
             );
         }
-        if self.epochs.grace_secs < 0 {
-            return Err("epochs.grace_secs must not be negative".into());
+        if self.epochs.grace_secs < 0 || self.epochs.tick_secs == 0 {
+            return Err(
+                "epochs.grace_secs must not be negative and epochs.tick_secs at least 1".into(),
+            );
         }
         Ok(())
     }
@@ -340,6 +347,7 @@ mod tests {
             "device_reports_per_minute",
             "device_burst",
             "grace_secs",
+            "tick_secs",
             "format",
         ] {
             assert!(example.contains(setting), "{setting} is documented");

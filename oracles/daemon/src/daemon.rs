@@ -7,11 +7,14 @@
 use crate::{
     chain::{Chain, RpcChain},
     config::Config,
+    epoch::EpochWorker,
     ingest::{Ingest, Limits},
     registry::Registry,
     server::{AppState, router},
     store::{Store, StoreError},
+    verifier::ReportCount,
 };
+use anchor_lang::prelude::Pubkey;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use std::{future::Future, sync::Arc};
@@ -34,6 +37,10 @@ pub enum RunError {
     Serve(std::io::Error),
 }
 
+/// Most reports that score for one device in one epoch under the stand-in
+/// rule set (the category verifiers bring their own limits).
+const MAX_REPORTS_SCORED: u64 = 10_000;
+
 /// Longest wait between two attempts at a chain read that keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -44,11 +51,18 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let network = config.network().map_err(RunError::Config)?;
     let bind = config.bind_address().map_err(RunError::Config)?;
+    let keypair_path = config.keypair_path();
+    let keypair = solana_sdk::signature::read_keypair_file(&keypair_path).map_err(|e| {
+        RunError::Config(format!(
+            "cannot read the oracle keypair {}: {e}",
+            keypair_path.display()
+        ))
+    })?;
     let store = Store::open(&config.store.database_url).await?;
     tracing::info!(backend = ?store.backend(), "store open");
     let rpc =
         RpcClient::new_with_commitment(config.chain.rpc_url.clone(), CommitmentConfig::confirmed());
-    let chain = Arc::new(RpcChain::new(rpc));
+    let chain = Arc::new(RpcChain::signing(rpc, keypair));
     let min_refresh = Duration::from_secs(config.chain.unknown_key_refresh_secs);
     let mut shutdown = Box::pin(shutdown);
 
@@ -87,10 +101,26 @@ pub async fn run(
         ingest.clone(),
         Duration::from_secs(config.chain.registry_refresh_secs),
     ));
+    let worker = tokio::spawn(epoch_loop(
+        EpochWorker::new(
+            chain.clone(),
+            network,
+            store.clone(),
+            ReportCount {
+                max_per_device: MAX_REPORTS_SCORED,
+            },
+            config.epochs.grace_secs,
+        ),
+        chain.clone(),
+        network,
+        store.clone(),
+        Duration::from_secs(config.epochs.tick_secs),
+    ));
     let app = router(
         Arc::new(AppState {
             ingest,
             store: store.clone(),
+            network,
         }),
         config.ingest.max_body_bytes,
     );
@@ -101,6 +131,9 @@ pub async fn run(
         })
         .await;
     refresher.abort();
+    // A step cut short is a transaction rolled back; a vote sent but not
+    // recorded is re-sent, the same root, at the next start.
+    worker.abort();
     served.map_err(RunError::Serve)?;
     tracing::info!("stopped");
     Ok(())
@@ -144,6 +177,53 @@ async fn refresh_loop<C: Chain>(ingest: Arc<Ingest<C>>, interval: Duration) {
             metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
             tracing::warn!(error = %e, "pool refresh failed; keeping the last view");
         }
+    }
+}
+
+/// Runs the epoch worker whenever this replica holds the store's leadership,
+/// one tick per `interval`; logs each change of progress.
+async fn epoch_loop<C: Chain, V: crate::verifier::Verifier>(
+    worker: EpochWorker<C, V>,
+    chain: Arc<C>,
+    network: Pubkey,
+    store: Store,
+    interval: Duration,
+) {
+    loop {
+        let mut leadership = match store.try_lead(&network).await {
+            Ok(Some(leadership)) => leadership,
+            Ok(None) => {
+                sleep(interval).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot ask for the epoch worker's lock");
+                sleep(interval).await;
+                continue;
+            }
+        };
+        tracing::info!("this replica runs the epoch worker");
+        let mut last = None;
+        while leadership.still_held().await {
+            let progress = match chain.now().await {
+                Ok(now) => worker.tick(now).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match progress {
+                Ok(progress) => {
+                    if last.as_ref() != Some(&progress) {
+                        tracing::info!(?progress, "epoch worker");
+                        last = Some(progress);
+                    }
+                }
+                Err(e) => {
+                    metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
+                    tracing::warn!(error = %e, "epoch worker step failed; retrying");
+                }
+            }
+            sleep(interval).await;
+        }
+        tracing::warn!("lost the epoch worker's lock; another replica may take over");
     }
 }
 

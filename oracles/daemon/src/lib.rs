@@ -9,16 +9,21 @@
 //! before it is stored; [`rewards`] turns an epoch's scores into cumulative
 //! totals and the tree whose root is voted; [`store`] keeps accepted reports
 //! and epoch progress (SQLite or PostgreSQL); [`ingest`] takes a batch from
-//! bytes to verdicts and [`server`] serves it over HTTP; [`check`] tells an
+//! bytes to verdicts and [`server`] serves it over HTTP; [`epoch`] closes
+//! epochs, scores them with a [`verifier`] and votes their roots, and [`api`]
+//! serves what came of them; [`check`] tells an
 //! operator whether a configuration can run; [`daemon`] runs it all.
 
+pub mod api;
 pub mod chain;
 pub mod check;
 pub mod config;
 pub mod daemon;
+pub mod epoch;
 pub mod ingest;
 pub mod registry;
 pub mod rewards;
 pub mod screen;
 pub mod server;
 pub mod store;
+pub mod verifier;

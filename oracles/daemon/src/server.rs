@@ -1,5 +1,6 @@
 //! The oracle's HTTP API (axum): `POST /v1/reports` (ingest), `GET /health`,
-//! `GET /metrics` (Prometheus text).
+//! `GET /metrics` (Prometheus text), and the epoch and reward routes of
+//! [`crate::api`].
 //!
 //! A batch that decodes is answered 200 with one verdict per report, even if
 //! some were rejected; 429 (with `Retry-After`) when every report of it was
@@ -9,6 +10,7 @@
 //! `{"error": code, "message": text}`.
 
 use crate::{
+    api::{self, Proofs},
     chain::Chain,
     ingest::{BatchRefused, Format, Ingest},
     store::{Store, now_ms},
@@ -33,20 +35,32 @@ use std::{
 pub struct AppState<C> {
     /// The ingest pipeline.
     pub ingest: Arc<Ingest<C>>,
-    /// The store (for health and, later, the epoch API).
+    /// The store (for health and the epoch API).
     pub store: Store,
+    /// The network served.
+    pub network: anchor_lang::prelude::Pubkey,
 }
 
 /// The routes, with `max_body_bytes` as the request body limit.
 pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize) -> Router {
     // Install the recorder before the first request counts anything.
     metrics_handle();
+    let proofs = Arc::new(Proofs::new(state.store.clone(), &state.network));
+    let epochs = Router::new()
+        .route("/v1/epochs/{epoch}", get(api::epoch))
+        .with_state(state.store.clone());
+    let rewards = Router::new()
+        .route("/v1/devices/{mint}/rewards", get(api::device_rewards))
+        .route("/v1/proofs", get(api::all_proofs))
+        .with_state(proofs);
     Router::new()
         .route("/v1/reports", post(post_reports::<C>))
         .route("/health", get(health::<C>))
         .route("/metrics", get(render_metrics))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
+        .merge(epochs)
+        .merge(rewards)
 }
 
 /// The process's Prometheus recorder (installed once; every router of the

@@ -7,9 +7,8 @@ mod common;
 use anchor_lang::prelude::Pubkey;
 use common::{ChainDouble, NETWORK};
 use depinkit_oracle::{
-    ingest::{Ingest, Limits},
-    registry::{RegisteredDevice, Registry},
-    server::{AppState, router},
+    ingest::Limits,
+    registry::RegisteredDevice,
     store::{Store, now_ms},
 };
 use depinkit_reports::{
@@ -19,7 +18,6 @@ use depinkit_reports::{
 use device_registry::state::Category;
 use ed25519_dalek::SigningKey;
 use std::sync::Arc;
-use tokio::time::Duration;
 
 const HOUR: i64 = 3600;
 const GRACE_SECS: i64 = 60;
@@ -77,21 +75,7 @@ async fn serve(store: Store, limits: Limits, started_secs_ago: i64) -> (String, 
         now_ms() / 1000 - started_secs_ago,
         HOUR,
     ));
-    let registry = Arc::new(
-        Registry::load(chain.clone(), NETWORK, Duration::from_secs(10))
-            .await
-            .unwrap(),
-    );
-    let ingest = Arc::new(
-        Ingest::new(chain.clone(), NETWORK, registry, store.clone(), limits)
-            .await
-            .unwrap(),
-    );
-    let app = router(Arc::new(AppState { ingest, store }), 64 * 1024);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{address}"), chain)
+    (common::serve(chain.clone(), store, limits).await, chain)
 }
 
 async fn post(url: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {

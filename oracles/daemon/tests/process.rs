@@ -1,5 +1,5 @@
-//! `depin-oracle run` as an operator starts it: a bad file or database stops
-//! it at once with a one-line reason; with the RPC node down it waits and
+//! `depin-oracle run` as an operator starts it: a bad file, database or
+//! keypair stops it at once with a one-line reason; with the RPC node down it waits and
 //! retries, and SIGTERM stops it cleanly (exit 0).
 
 use std::{
@@ -10,13 +10,20 @@ use std::{
 
 const NETWORK: &str = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin";
 
+/// A settings file in `dir` with an oracle keypair beside it; the RPC URL
+/// points at a port nothing listens on.
 fn config(dir: &std::path::Path, database_url: &str) -> std::path::PathBuf {
+    let keypair = dir.join("oracle.json");
+    solana_sdk::signature::write_keypair_file(&solana_sdk::signature::Keypair::new(), &keypair)
+        .unwrap();
     let path = dir.join("oracle.toml");
     std::fs::write(
         &path,
         format!(
             "[chain]\nrpc_url = \"http://127.0.0.1:9\"\nnetwork = \"{NETWORK}\"\n\
-             [store]\ndatabase_url = \"{database_url}\"\n[ingest]\nbind = \"127.0.0.1:0\"\n"
+             keypair = \"{}\"\n[store]\ndatabase_url = \"{database_url}\"\n\
+             [ingest]\nbind = \"127.0.0.1:0\"\n",
+            keypair.display()
         ),
     )
     .unwrap();

@@ -1,8 +1,10 @@
 //! The oracle daemon against the localnet: `check` on a real configuration,
-//! the registry following the chain, and `run` taking a device's reports over
-//! HTTP, authenticated against the network's devices as the chain has them.
+//! the registry following the chain, `run` taking a device's reports over
+//! HTTP, and two oracles (threshold 2) closing an epoch, voting the same root
+//! and serving the proof a device then claims with.
 
 use super::localnet_rpc::{Chain, SPL_TOKEN, World, on_localnet, world};
+use depinkit_localnet::time_travel;
 use depinkit_oracle::{
     chain::RpcChain,
     check::check,
@@ -13,11 +15,15 @@ use depinkit_oracle::{
 use depinkit_reports::{BatchAnswer, Body, GpuReceipt, Hash32, Key, Rejection, Report, Verdict};
 use depinkit_sdk::{
     accounts,
-    pool::{self, PoolKeys},
+    pool::{self, ClaimAccounts, ClaimSetup, PoolKeys},
+    proofs::ProofFile,
     registry,
 };
 use device_registry::state::{Category, DeviceStatus};
-use reward_pool::{instructions::CreatePoolArgs, state::EmissionSchedule};
+use reward_pool::{
+    instructions::CreatePoolArgs,
+    state::{EmissionSchedule, FundingKind, Pool},
+};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::signature::{Keypair, Signer};
@@ -122,8 +128,9 @@ fn the_oracle_checks_its_config_and_follows_the_networks_devices() {
     });
 }
 
-/// A pool for `world`'s network whose epoch 0 starts now on the chain's clock.
-async fn create_pool(chain: &Chain, world: &World) {
+/// A pool for `world`'s network whose epoch 0 starts now on the chain's
+/// clock, funded with 100,000; its start time.
+async fn create_pool(chain: &Chain, world: &World) -> i64 {
     let keys = PoolKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
     let start = accounts::chain_time(&chain.rpc).await.unwrap();
     chain
@@ -146,6 +153,195 @@ async fn create_pool(chain: &Chain, world: &World) {
         )
         .await
         .expect("create pool");
+    let funder = chain
+        .fund_tokens(&chain.payer.pubkey(), &world.reward_mint, 100_000)
+        .await;
+    chain
+        .send(
+            &[pool::fund_pool(
+                &chain.payer.pubkey(),
+                &keys,
+                &funder,
+                100_000,
+                FundingKind::Emissions,
+            )],
+            &[],
+        )
+        .await
+        .expect("fund pool");
+    start
+}
+
+/// Starts `depin-oracle run` in-process for `oracle` of `world`'s network,
+/// on its own SQLite file under `dir`; its URL, and the sender that stops it.
+fn start_oracle(
+    chain: &Chain,
+    world: &World,
+    oracle: &Keypair,
+    dir: &std::path::Path,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), depinkit_oracle::daemon::RunError>>,
+) {
+    let keypair = dir.join(format!("{}.json", oracle.pubkey()));
+    solana_sdk::signature::write_keypair_file(oracle, &keypair).unwrap();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let text = format!(
+        "[chain]\nrpc_url = \"{}\"\nnetwork = \"{}\"\nkeypair = \"{}\"\n\
+         [store]\ndatabase_url = \"sqlite:{}\"\n[ingest]\nbind = \"{bind}\"\n\
+         [epochs]\ngrace_secs = 1\ntick_secs = 1\n",
+        chain.rpc.url(),
+        world.network,
+        keypair.display(),
+        dir.join(format!("{}.db", oracle.pubkey())).display()
+    );
+    let config = Config::parse(&text, "test", Vec::new()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let daemon = tokio::spawn(async move {
+        depinkit_oracle::daemon::run(&config, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    (format!("http://{bind}"), stop, daemon)
+}
+
+/// Waits until the daemon at `url` answers `/health`.
+async fn wait_until_up(http: &reqwest::Client, url: &str) {
+    for _ in 0..100 {
+        if http.get(format!("{url}/health")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} does not answer");
+}
+
+/// A GPU receipt from `device`, co-signed by its client.
+fn receipt(
+    world: &World,
+    device: &Keypair,
+    client: &Keypair,
+    n: u64,
+) -> depinkit_reports::SignedReport {
+    Report {
+        network: Key(world.network.to_bytes()),
+        device: Key(device.pubkey().to_bytes()),
+        timestamp_ms: now_ms(),
+        body: Body::GpuReceipt(GpuReceipt {
+            order: Key([1; 32]),
+            client: Key(client.pubkey().to_bytes()),
+            gpu_class: "a100".into(),
+            start_ms: now_ms() - 60_000,
+            end_ms: now_ms(),
+            gpu_seconds: n,
+            result_hash: Hash32::sha256(&n.to_le_bytes()),
+        }),
+    }
+    .sign(&signing_key(device))
+    .cosign(&signing_key(client))
+}
+
+#[test]
+fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
+    on_localnet(Vec::new(), |chain, _| async move {
+        let world = world(&chain).await;
+        let start = create_pool(&chain, &world).await;
+        let dir = std::env::temp_dir().join(format!("depinkit-oracle-quorum-{}", world.network));
+        std::fs::create_dir_all(&dir).unwrap();
+        let oracles: Vec<_> = world
+            .oracles
+            .iter()
+            .map(|oracle| start_oracle(&chain, &world, oracle, &dir))
+            .collect();
+        let http = reqwest::Client::new();
+        let client = Keypair::new();
+        let reports: Vec<_> = (1..=3)
+            .map(|n| receipt(&world, &world.device_key, &client, n))
+            .collect();
+        // Both oracles hear every report (the exchange between oracles
+        // comes with the quorum step).
+        for (url, _, _) in &oracles {
+            wait_until_up(&http, url).await;
+            let answer: BatchAnswer = http
+                .post(format!("{url}/v1/reports"))
+                .json(&reports)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(answer.accepted, 3, "{url}: {answer:?}");
+        }
+        // The epoch ends on the chain's clock; each worker closes it,
+        // scores it and votes; the second vote finalizes the root.
+        time_travel(&chain.rpc, start + 3_600 + 2).await.unwrap();
+        let mint = world.device_mint;
+        let mut files = Vec::new();
+        for (url, _, _) in &oracles {
+            let mut file = None;
+            for _ in 0..300 {
+                let response = http
+                    .get(format!("{url}/v1/devices/{mint}/rewards"))
+                    .send()
+                    .await
+                    .unwrap();
+                if response.status().is_success() {
+                    file = Some(response.json::<ProofFile>().await.unwrap());
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            files.push(file.unwrap_or_else(|| panic!("{url} serves the device's proof")));
+        }
+        assert_eq!(files[0], files[1], "both oracles computed the same tree");
+        let keys = PoolKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
+        let pool_account: Pool = accounts::fetch(&chain.rpc, &keys.pool).await.unwrap();
+        assert_eq!(pool_account.next_epoch, 1);
+        assert_eq!(files[0].root_bytes(), Some(pool_account.root));
+        let summary: serde_json::Value = http
+            .get(format!("{}/v1/epochs/0", oracles[0].0))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(summary["state"], "finalized");
+        assert_eq!(summary["reports"], 3);
+        assert_eq!(summary["rewards_paid"], 5_000, "the epoch's whole emission");
+
+        // The device's holder claims with the oracle's proof.
+        let (cumulative, proof) = files[0].claim_for(&mint).unwrap();
+        assert_eq!(cumulative, 5_000);
+        let claim_accounts =
+            ClaimAccounts::for_holder(&keys, &world.device, &mint, &world.holder.pubkey());
+        let instructions = pool::claim_with_setup(
+            &chain.payer.pubkey(),
+            &world.holder.pubkey(),
+            &keys,
+            claim_accounts,
+            ClaimSetup {
+                create_reward_account: false,
+                create_claim_record: true,
+            },
+            cumulative,
+            proof,
+        );
+        let before = chain.balance(&claim_accounts.holder_reward_account).await;
+        chain.send(&instructions, &[]).await.expect("claim");
+        assert_eq!(
+            chain.balance(&claim_accounts.holder_reward_account).await - before,
+            5_000
+        );
+        for (_, stop, daemon) in oracles {
+            stop.send(()).unwrap();
+            daemon.await.unwrap().expect("stops cleanly");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    });
 }
 
 /// A free loopback port for the daemon's API.

@@ -1,7 +1,7 @@
 //! `depin rewards show|claim`: what devices can claim now, and claiming it, from
 //! a proof file (the JSON `depinkit_sdk::proofs::ProofFile` the tree builder
-//! writes). The source is a `--proofs` argument so that the oracle's HTTP
-//! endpoint can serve the same JSON later.
+//! writes): a local file (`--proofs FILE`) or the one an oracle serves for
+//! the latest root (`--oracle URL`).
 
 use crate::{config::pubkey, context::Context, error::CliError, output::table};
 use clap::{Args, Subcommand};
@@ -20,24 +20,46 @@ use std::collections::HashMap;
 
 /// Where proofs come from.
 #[derive(Args, Debug, Clone)]
+#[group(required = true, multiple = false)]
 pub struct ProofSource {
-    /// Proof file of the pool's current root (a path; an oracle URL later).
+    /// Proof file of the pool's current root.
     #[arg(long, value_name = "FILE")]
-    pub proofs: String,
+    pub proofs: Option<String>,
+    /// An oracle of the network: the proofs of the latest root it holds
+    /// (`GET URL/v1/proofs`).
+    #[arg(long, value_name = "URL")]
+    pub oracle: Option<String>,
 }
 
 impl ProofSource {
-    fn load(&self) -> Result<ProofFile, CliError> {
-        if self.proofs.starts_with("http://") || self.proofs.starts_with("https://") {
-            return Err(CliError::Input(
-                "proofs over HTTP come with the oracle daemon: download the file and pass its path"
-                    .into(),
-            ));
+    async fn load(&self) -> Result<ProofFile, CliError> {
+        if let Some(url) = &self.oracle {
+            let url = format!("{}/v1/proofs", url.trim_end_matches('/'));
+            let response = reqwest::get(&url)
+                .await
+                .map_err(|e| CliError::Input(format!("cannot reach the oracle at {url}: {e}")))?;
+            let status = response.status();
+            let text = response
+                .text()
+                .await
+                .map_err(|e| CliError::Input(format!("{url}: {e}")))?;
+            if !status.is_success() {
+                let message = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v["message"].as_str().map(String::from))
+                    .unwrap_or(text);
+                return Err(CliError::Input(format!(
+                    "{url} answered {status}: {message}"
+                )));
+            }
+            return serde_json::from_str(&text)
+                .map_err(|e| CliError::Input(format!("{url} sent no proof file: {e}")));
         }
-        let text = std::fs::read_to_string(&self.proofs)
-            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", self.proofs)))?;
+        let path = self.proofs.as_deref().unwrap_or_default();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::Input(format!("cannot read {path}: {e}")))?;
         serde_json::from_str(&text)
-            .map_err(|e| CliError::Input(format!("{} is not a proof file: {e}", self.proofs)))
+            .map_err(|e| CliError::Input(format!("{path} is not a proof file: {e}")))
     }
 }
 
@@ -158,7 +180,7 @@ pub async fn run(ctx: &Context, command: RewardsCommand) -> Result<(), CliError>
         RewardsCommand::Claim { which, source } => (which, source, true),
     };
     let pool_account = ctx.pool(&keys).await?;
-    let proofs = source.load()?;
+    let proofs = source.load().await?;
     if pool_account.root_finalized_at == 0 {
         let end = pool_account.epoch_end(0).unwrap_or_default();
         return Err(CliError::Input(format!(

@@ -9,14 +9,19 @@
 use anchor_lang::prelude::Pubkey;
 use depinkit_oracle::{
     chain::{Chain, ChainError, NetworkInfo},
-    registry::RegisteredDevice,
+    ingest::{Ingest, Limits},
+    registry::{RegisteredDevice, Registry},
+    server::{AppState, router},
     store::Store,
 };
 use depinkit_reports::Key;
 use device_registry::state::Category;
-use reward_pool::state::{EmissionSchedule, Pool};
+use reward_pool::{
+    instructions::VoteEpochRootArgs,
+    state::{EmissionSchedule, Pool},
+};
 use std::sync::{
-    Mutex,
+    Arc, Mutex,
     atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
@@ -31,6 +36,10 @@ pub struct ChainDouble {
     pub pool: Mutex<Pool>,
     pub reads: AtomicUsize,
     pub down: AtomicBool,
+    /// Votes sent, in order.
+    pub votes: Mutex<Vec<VoteEpochRootArgs>>,
+    /// Votes fail (the RPC node goes away at vote time) while set.
+    pub votes_fail: AtomicBool,
 }
 
 impl ChainDouble {
@@ -48,8 +57,37 @@ impl ChainDouble {
             pool: Mutex::new(pool(start_time, epoch_length_secs)),
             reads: AtomicUsize::new(0),
             down: AtomicBool::new(false),
+            votes: Mutex::new(Vec::new()),
+            votes_fail: AtomicBool::new(false),
         }
     }
+}
+
+/// Serves the oracle's API for `chain`'s network from `store` on a loopback
+/// port (64 KiB body limit); its URL.
+pub async fn serve(chain: Arc<ChainDouble>, store: Store, limits: Limits) -> String {
+    let registry = Arc::new(
+        Registry::load(chain.clone(), NETWORK, std::time::Duration::from_secs(10))
+            .await
+            .unwrap(),
+    );
+    let ingest = Arc::new(
+        Ingest::new(chain, NETWORK, registry, store.clone(), limits)
+            .await
+            .unwrap(),
+    );
+    let app = router(
+        Arc::new(AppState {
+            ingest,
+            store,
+            network: NETWORK,
+        }),
+        64 * 1024,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}")
 }
 
 /// A pool as `create_pool` leaves it.
@@ -92,6 +130,13 @@ impl Chain for ChainDouble {
         })
     }
 
+    async fn now(&self) -> Result<i64, ChainError> {
+        Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64)
+    }
+
     async fn pool(&self, _: &Pubkey) -> Result<Pool, ChainError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(ChainError("connection refused".into()));
@@ -105,6 +150,36 @@ impl Chain for ChainDouble {
             return Err(ChainError("connection refused".into()));
         }
         Ok(self.devices.lock().unwrap().clone())
+    }
+
+    /// A one-oracle quorum: a vote for the next, ended epoch finalizes it
+    /// (the program's checks that matter to the worker, as the program makes them).
+    async fn vote_epoch_root(
+        &self,
+        _: &Pubkey,
+        vote: VoteEpochRootArgs,
+    ) -> Result<String, ChainError> {
+        if self.down.load(Ordering::SeqCst) || self.votes_fail.load(Ordering::SeqCst) {
+            return Err(ChainError("connection refused".into()));
+        }
+        let mut pool = self.pool.lock().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        if vote.epoch != pool.next_epoch || now < pool.epoch_end(vote.epoch).unwrap() {
+            return Err(ChainError(format!("EpochNotNext/EpochNotEnded: {vote:?}")));
+        }
+        if vote.total > pool.max_total_for_next_epoch() || vote.total < pool.root_total {
+            return Err(ChainError(format!("TotalExceedsAvailable: {vote:?}")));
+        }
+        self.votes.lock().unwrap().push(vote);
+        pool.root = vote.root;
+        pool.root_total = vote.total;
+        pool.root_leaf_count = vote.leaf_count;
+        pool.scheduled_to_date += u128::from(pool.next_epoch_emission);
+        pool.next_epoch += 1;
+        Ok(format!("vote-{}", vote.epoch))
     }
 }
 

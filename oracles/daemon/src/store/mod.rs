@@ -9,9 +9,13 @@
 //! no report of that epoch can still arrive, and the epoch worker reads a
 //! complete set.
 
+mod results;
+
+pub use results::{DeviceReward, EpochResult, Leaf};
+
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{Hash32, SignedReport};
-use sqlx::{AnyPool, Row, any::AnyPoolOptions, migrate::Migrator};
+use sqlx::{AnyConnection, AnyPool, Connection, Row, any::AnyPoolOptions, migrate::Migrator};
 use std::collections::BTreeMap;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -331,6 +335,42 @@ impl Store {
         .await?
         .rows_affected();
         Ok(moved == 1)
+    }
+}
+
+/// The right to run the epoch worker: on PostgreSQL a session advisory lock
+/// held by a connection of its own (released when this is dropped or the
+/// process dies, so another replica takes over); on SQLite, which serves one
+/// daemon, always granted.
+pub struct Leadership {
+    connection: Option<AnyConnection>,
+}
+
+impl Leadership {
+    /// Whether the lock is still held (its connection still answers).
+    pub async fn still_held(&mut self) -> bool {
+        match &mut self.connection {
+            None => true,
+            Some(connection) => connection.ping().await.is_ok(),
+        }
+    }
+}
+
+impl Store {
+    /// Becomes the epoch worker for `network` if no other replica is.
+    pub async fn try_lead(&self, network: &Pubkey) -> Result<Option<Leadership>, StoreError> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Some(Leadership { connection: None }));
+        }
+        let mut connection = self.pool.acquire().await?.detach();
+        let key = i64::from_le_bytes(network.to_bytes()[..8].try_into().expect("8 bytes"));
+        let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut connection)
+            .await?;
+        Ok(held.then_some(Leadership {
+            connection: Some(connection),
+        }))
     }
 }
 

@@ -1,0 +1,206 @@
+//! What the oracle tells owners, cranks and dApps about epochs and rewards:
+//! `GET /v1/epochs/{n}` (where the epoch is, what it paid, its root and
+//! vote), `GET /v1/devices/{mint}/rewards` (a device's cumulative amount and
+//! the merkle proof its claim needs, against the latest root the chain
+//! finalized), and `GET /v1/proofs` (the whole proof file of that root, the
+//! `depinkit_sdk::proofs::ProofFile` that `depin rewards claim` reads).
+
+use crate::store::{EpochResult, Store, StoreError};
+use anchor_lang::prelude::Pubkey;
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use depinkit_sdk::proofs::{ProofEntry, ProofFile};
+use reward_pool::merkle::RewardTree;
+use serde_json::json;
+use std::{collections::HashMap, str::FromStr, sync::Arc};
+use tokio::sync::RwLock;
+
+/// The reward tree of the latest epoch finalized with this oracle's root,
+/// built once per finalization and kept for proofs.
+pub struct Proofs {
+    store: Store,
+    pool: Pubkey,
+    latest: RwLock<Option<Arc<FinalizedTree>>>,
+}
+
+/// A finalized epoch's tree, indexed by mint.
+pub struct FinalizedTree {
+    epoch: u64,
+    tree: RewardTree,
+    index: HashMap<Pubkey, usize>,
+}
+
+impl Proofs {
+    /// Proofs for the pool of `network`, from `store`.
+    pub fn new(store: Store, network: &Pubkey) -> Self {
+        Proofs {
+            store,
+            pool: reward_pool::pda::find_pool_address(network).0,
+            latest: RwLock::new(None),
+        }
+    }
+
+    /// The latest finalized tree (rebuilt when a newer epoch was finalized).
+    pub async fn latest(&self) -> Result<Option<Arc<FinalizedTree>>, StoreError> {
+        let Some(result) = self.store.latest_finalized().await? else {
+            return Ok(None);
+        };
+        if let Some(tree) = self.latest.read().await.as_ref()
+            && tree.epoch == result.epoch
+        {
+            return Ok(Some(tree.clone()));
+        }
+        let tree = Arc::new(FinalizedTree::from_result(&result)?);
+        *self.latest.write().await = Some(tree.clone());
+        Ok(Some(tree))
+    }
+
+    fn file(&self, tree: &FinalizedTree, entries: Vec<ProofEntry>) -> ProofFile {
+        ProofFile {
+            pool: self.pool.to_string(),
+            epoch: tree.epoch as u32,
+            root: hex(&tree.tree.root()),
+            total: tree.tree.total(),
+            claims: entries,
+        }
+    }
+}
+
+impl FinalizedTree {
+    fn from_result(result: &EpochResult) -> Result<Self, StoreError> {
+        let tree = RewardTree::new(result.leaves.iter().map(|l| (l.mint, l.cumulative)))
+            .map_err(|e| StoreError::Corrupt(format!("epoch {}: {e}", result.epoch)))?;
+        let index = tree
+            .entries()
+            .iter()
+            .enumerate()
+            .map(|(i, (mint, _))| (*mint, i))
+            .collect();
+        Ok(FinalizedTree {
+            epoch: result.epoch,
+            tree,
+            index,
+        })
+    }
+
+    fn entry(&self, i: usize) -> ProofEntry {
+        let (mint, amount) = self.tree.entries()[i];
+        ProofEntry {
+            device_mint: mint.to_string(),
+            cumulative_amount: amount,
+            proof: self.tree.proof(i).iter().map(hex).collect(),
+        }
+    }
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn error(status: StatusCode, code: &str, message: impl ToString) -> Response {
+    (
+        status,
+        Json(json!({ "error": code, "message": message.to_string() })),
+    )
+        .into_response()
+}
+
+fn unavailable(e: StoreError) -> Response {
+    error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e)
+}
+
+/// `GET /v1/epochs/{n}`.
+pub async fn epoch(State(store): State<Store>, Path(epoch): Path<u64>) -> Response {
+    let state = match store.epoch_state(epoch).await {
+        Ok(Some(state)) => state,
+        Ok(None) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "unknown_epoch",
+                format!("epoch {epoch} has no reports here yet"),
+            );
+        }
+        Err(e) => return unavailable(e),
+    };
+    let reports = match store.epoch_report_count(epoch).await {
+        Ok(count) => count,
+        Err(e) => return unavailable(e),
+    };
+    let result = match store.epoch_result(epoch).await {
+        Ok(result) => result,
+        Err(e) => return unavailable(e),
+    };
+    let mut summary = json!({
+        "epoch": epoch,
+        "state": format!("{state:?}").to_lowercase(),
+        "reports": reports,
+    });
+    if let Some(result) = result {
+        let paid: u64 = result.rewards.iter().map(|r| r.reward).sum();
+        summary["rule_set"] = json!(result.rule_set);
+        summary["amount"] = json!(result.amount);
+        summary["rewards_paid"] = json!(paid);
+        summary["devices_rewarded"] = json!(result.rewards.iter().filter(|r| r.reward > 0).count());
+        summary["dust"] = json!(result.dust);
+        summary["root"] = json!(hex(&result.root));
+        summary["total"] = json!(result.total);
+        summary["leaf_count"] = json!(result.leaf_count);
+        summary["vote_signature"] = json!(result.vote_signature);
+        summary["finalized_root"] = json!(result.finalized_root.as_ref().map(hex));
+    }
+    Json(summary).into_response()
+}
+
+/// `GET /v1/devices/{mint}/rewards`: a proof file with the one device's entry.
+pub async fn device_rewards(
+    State(proofs): State<Arc<Proofs>>,
+    Path(mint): Path<String>,
+) -> Response {
+    let Ok(mint) = Pubkey::from_str(&mint) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_mint",
+            format!("{mint:?} is not an address"),
+        );
+    };
+    let tree = match proofs.latest().await {
+        Ok(Some(tree)) => tree,
+        Ok(None) => return no_root(),
+        Err(e) => return unavailable(e),
+    };
+    match tree.index.get(&mint) {
+        Some(&i) => Json(proofs.file(&tree, vec![tree.entry(i)])).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "no_rewards",
+            format!(
+                "device {mint} has earned nothing through epoch {}",
+                tree.epoch
+            ),
+        ),
+    }
+}
+
+/// `GET /v1/proofs`: every device's entry.
+pub async fn all_proofs(State(proofs): State<Arc<Proofs>>) -> Response {
+    match proofs.latest().await {
+        Ok(Some(tree)) => {
+            let entries = (0..tree.tree.len()).map(|i| tree.entry(i)).collect();
+            Json(proofs.file(&tree, entries)).into_response()
+        }
+        Ok(None) => no_root(),
+        Err(e) => unavailable(e),
+    }
+}
+
+fn no_root() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "no_finalized_root",
+        "no epoch has been finalized with this oracle's root yet",
+    )
+}

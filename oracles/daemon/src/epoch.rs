@@ -1,0 +1,263 @@
+//! The epoch worker: takes the pool's next epoch from open to finalized, one
+//! persisted step at a time (DESIGN.md, "Epoch worker"):
+//!
+//! 1. **close** once the epoch has ended plus the grace period: no report of
+//!    it is taken any more ([`Store::close_epoch`]);
+//! 2. **score**: the epoch's reports, sorted by content hash, through the
+//!    verifier; the distributable amount (the epoch's emission plus the dust
+//!    carried in) split by score; added to the previous epoch's cumulative
+//!    totals (those the chain finalized); the tree built; all of it persisted
+//!    with the move to `scored`, so the root is computed once;
+//! 3. **vote** the persisted root (a restart re-sends that same root, never
+//!    another);
+//! 4. **finalized** once the pool moves past the epoch, recording the root the
+//!    chain finalized.
+//!
+//! Each [`EpochWorker::tick`] advances as far as it can and says where it
+//! stopped; the daemon calls it on an interval, only on the replica that
+//! holds the store's leadership.
+
+use crate::{
+    chain::{Chain, ChainError},
+    rewards::{RewardsError, cumulative_tree, split},
+    store::{DeviceReward, EpochResult, EpochState, Leaf, Store, StoreError},
+    verifier::Verifier,
+};
+use anchor_lang::prelude::Pubkey;
+use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
+use std::{collections::BTreeMap, sync::Arc};
+
+/// Where a tick left the worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The next epoch has not ended plus grace: nothing to do before `until`
+    /// (unix seconds).
+    Waiting {
+        /// The epoch.
+        epoch: u64,
+        /// When it may close.
+        until: i64,
+    },
+    /// Our vote is on chain; the other oracles' votes are awaited.
+    AwaitingQuorum {
+        /// The epoch.
+        epoch: u64,
+    },
+    /// The epoch cannot be scored or voted yet, and why (the next tick tries
+    /// again): a pool that has not received enough, totals of the previous
+    /// epoch this oracle does not hold.
+    Blocked {
+        /// The epoch.
+        epoch: u64,
+        /// Why, for the operator.
+        reason: String,
+    },
+}
+
+/// A tick that failed on its way: nothing half-done is left (each step is
+/// one transaction); the next tick resumes.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// A chain read or the vote failed.
+    #[error("{0}")]
+    Chain(#[from] ChainError),
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// Reports read from the store per page while scoring.
+const PAGE: u32 = 10_000;
+
+/// The epoch worker of one network.
+pub struct EpochWorker<C, V> {
+    chain: Arc<C>,
+    network: Pubkey,
+    store: Store,
+    verifier: V,
+    grace_secs: i64,
+}
+
+impl<C: Chain, V: Verifier> EpochWorker<C, V> {
+    /// A worker closing `network`'s epochs `grace_secs` after they end.
+    pub fn new(chain: Arc<C>, network: Pubkey, store: Store, verifier: V, grace_secs: i64) -> Self {
+        EpochWorker {
+            chain,
+            network,
+            store,
+            verifier,
+            grace_secs,
+        }
+    }
+
+    /// Advances the pool's next epoch as far as it can go at unix time `now`.
+    pub async fn tick(&self, now: i64) -> Result<Progress, WorkerError> {
+        let pool = self.chain.pool(&self.network).await?;
+        self.record_finalized(&pool).await?;
+        let epoch = pool.next_epoch;
+        let number = u64::from(epoch);
+        let closes_at = pool
+            .epoch_end(epoch)
+            .map(|end| end.saturating_add(self.grace_secs))
+            .unwrap_or(i64::MAX);
+        if now < closes_at {
+            return Ok(Progress::Waiting {
+                epoch: number,
+                until: closes_at,
+            });
+        }
+        loop {
+            match self.store.epoch_state(number).await? {
+                None | Some(EpochState::Open) => {
+                    self.store.close_epoch(number).await?;
+                    tracing::info!(epoch = number, "epoch closed to reports");
+                }
+                Some(EpochState::Closed) => {
+                    if let Err(reason) = self.score(&pool).await? {
+                        return Ok(Progress::Blocked {
+                            epoch: number,
+                            reason,
+                        });
+                    }
+                }
+                Some(EpochState::Scored) => {
+                    let result = self.store.epoch_result(number).await?.ok_or_else(|| {
+                        StoreError::Corrupt(format!("epoch {number} scored without a result"))
+                    })?;
+                    let vote = VoteEpochRootArgs {
+                        epoch,
+                        root: result.root,
+                        total: result.total,
+                        leaf_count: result.leaf_count,
+                    };
+                    let signature = self.chain.vote_epoch_root(&self.network, vote).await?;
+                    self.store.record_vote(number, &signature).await?;
+                    metrics::counter!("depin_oracle_votes_total").increment(1);
+                    tracing::info!(
+                        epoch = number,
+                        root = %Pubkey::new_from_array(result.root),
+                        total = result.total,
+                        %signature,
+                        "root voted"
+                    );
+                }
+                Some(EpochState::Voted) | Some(EpochState::Finalized) => {
+                    return Ok(Progress::AwaitingQuorum { epoch: number });
+                }
+            }
+        }
+    }
+
+    /// Epochs this oracle scored that the chain has since finalized: records
+    /// the finalized root (known for the latest one; the pool keeps only it).
+    async fn record_finalized(&self, pool: &Pool) -> Result<(), StoreError> {
+        let next = u64::from(pool.next_epoch);
+        let mut pending = self.store.epochs_in(EpochState::Scored).await?;
+        pending.extend(self.store.epochs_in(EpochState::Voted).await?);
+        for epoch in pending.into_iter().filter(|&e| e < next) {
+            let root = if epoch + 1 == next {
+                pool.root
+            } else {
+                [0; 32]
+            };
+            self.store.record_finalized(epoch, root).await?;
+            let ours = self.store.epoch_result(epoch).await?.map(|r| r.root);
+            if ours == Some(root) {
+                tracing::info!(epoch, "epoch finalized with our root");
+            } else {
+                tracing::error!(
+                    epoch,
+                    finalized = %Pubkey::new_from_array(root),
+                    "epoch finalized with a root other than ours: this oracle's totals no \
+                     longer match the chain's"
+                );
+            }
+            metrics::gauge!("depin_oracle_finalized_epoch").set(epoch as f64);
+        }
+        Ok(())
+    }
+
+    /// Scores the pool's next epoch and persists the result; `Err(reason)`
+    /// when it cannot be scored yet.
+    async fn score(&self, pool: &Pool) -> Result<Result<(), String>, StoreError> {
+        let epoch = u64::from(pool.next_epoch);
+        let (previous_totals, dust_in) = match epoch.checked_sub(1) {
+            None => (BTreeMap::new(), 0),
+            Some(previous) => match self.store.epoch_result(previous).await? {
+                Some(result) if result.root == pool.root && result.total == pool.root_total => (
+                    result
+                        .leaves
+                        .iter()
+                        .map(|leaf| (leaf.mint, leaf.cumulative))
+                        .collect(),
+                    result.dust,
+                ),
+                _ => {
+                    return Ok(Err(format!(
+                        "this oracle does not hold the totals of epoch {previous} as the chain \
+                         finalized them"
+                    )));
+                }
+            },
+        };
+
+        let mut reports = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.store.epoch_reports(epoch, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            reports.extend(page);
+        }
+        reports.sort_by_key(|r| r.content_hash);
+        let scores = self.verifier.score(epoch, &reports);
+
+        let amount = pool.next_epoch_emission.saturating_add(dust_in);
+        let split = split(amount, &scores);
+        let received = pool.max_total_for_next_epoch();
+        let (totals, tree) = match cumulative_tree(&previous_totals, &split.rewards, received) {
+            Ok(built) => built,
+            Err(e @ RewardsError::AboveReceived { .. }) => {
+                return Ok(Err(format!("{e}: fund the pool")));
+            }
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let rewards = scores
+            .iter()
+            .map(|(&mint, &score)| DeviceReward {
+                mint,
+                score,
+                reward: split.rewards.get(&mint).copied().unwrap_or(0),
+            })
+            .collect();
+        let result = EpochResult {
+            epoch,
+            rule_set: self.verifier.rule_set(),
+            report_count: reports.len() as u64,
+            amount,
+            dust: split.dust,
+            root: tree.root(),
+            total: tree.total(),
+            leaf_count: tree.len() as u64,
+            rewards,
+            leaves: totals
+                .iter()
+                .map(|(&mint, &cumulative)| Leaf { mint, cumulative })
+                .collect(),
+            vote_signature: None,
+            finalized_root: None,
+        };
+        if self.store.save_scored(&result).await? {
+            tracing::info!(
+                epoch,
+                reports = result.report_count,
+                devices = scores.len(),
+                amount,
+                dust = result.dust,
+                root = %Pubkey::new_from_array(result.root),
+                "epoch scored"
+            );
+        }
+        Ok(Ok(()))
+    }
+}
