@@ -75,6 +75,7 @@ pub async fn run(
         () = &mut shutdown => return Ok(()),
     };
     let devices = registry.len().await;
+    metrics::gauge!("depin_oracle_registry_devices").set(devices as f64);
     tracing::info!(devices, %network, "registry read");
     let limits = Limits {
         max_batch_reports: config.ingest.max_batch_reports,

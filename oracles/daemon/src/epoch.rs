@@ -21,9 +21,11 @@ use crate::{
     chain::{Chain, ChainError},
     rewards::{RewardsError, cumulative_tree, split},
     store::{DeviceReward, EpochResult, EpochState, Leaf, Store, StoreError},
-    verifier::Verifier,
+    verifier::{RuleSet, Verifier},
 };
 use anchor_lang::prelude::Pubkey;
+use depinkit_sdk::proofs::ProofFile;
+use reward_pool::merkle::RewardTree;
 use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -66,6 +68,21 @@ pub enum WorkerError {
     Store(#[from] StoreError),
 }
 
+/// What epoch `pool.next_epoch` distributes: everything scheduled through it
+/// that earlier roots did not pay out (its emission, plus the floors' dust
+/// and the emissions of epochs nobody earned in). Read from the pool alone,
+/// so every oracle computes the same amount whatever its own history.
+pub fn distributable(pool: &Pool) -> u64 {
+    let scheduled = pool
+        .scheduled_to_date
+        .saturating_add(u128::from(pool.next_epoch_emission));
+    u64::try_from(scheduled.saturating_sub(u128::from(pool.root_total))).unwrap_or(u64::MAX)
+}
+
+/// Most epochs one tick takes through to a vote (a worker catching up on
+/// epochs that ended while it was down).
+const MAX_EPOCHS_PER_TICK: usize = 16;
+
 /// Reports read from the store per page while scoring.
 const PAGE: u32 = 10_000;
 
@@ -90,8 +107,25 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
         }
     }
 
-    /// Advances the pool's next epoch as far as it can go at unix time `now`.
+    /// Advances the pool's next epoch as far as it can go at unix time `now`,
+    /// and the ones after it when its root is finalized at once (a worker
+    /// catching up).
     pub async fn tick(&self, now: i64) -> Result<Progress, WorkerError> {
+        let mut progress = self.tick_once(now).await?;
+        for _ in 1..MAX_EPOCHS_PER_TICK {
+            let Progress::AwaitingQuorum { epoch } = progress else {
+                break;
+            };
+            let next = self.chain.pool(&self.network).await?.next_epoch;
+            if u64::from(next) <= epoch {
+                break;
+            }
+            progress = self.tick_once(now).await?;
+        }
+        Ok(progress)
+    }
+
+    async fn tick_once(&self, now: i64) -> Result<Progress, WorkerError> {
         let pool = self.chain.pool(&self.network).await?;
         self.record_finalized(&pool).await?;
         let epoch = pool.next_epoch;
@@ -181,21 +215,20 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
     /// when it cannot be scored yet.
     async fn score(&self, pool: &Pool) -> Result<Result<(), String>, StoreError> {
         let epoch = u64::from(pool.next_epoch);
-        let (previous_totals, dust_in) = match epoch.checked_sub(1) {
-            None => (BTreeMap::new(), 0),
+        let previous_totals: BTreeMap<Pubkey, u64> = match epoch.checked_sub(1) {
+            None => BTreeMap::new(),
             Some(previous) => match self.store.epoch_result(previous).await? {
-                Some(result) if result.root == pool.root && result.total == pool.root_total => (
+                Some(result) if result.root == pool.root && result.total == pool.root_total => {
                     result
                         .leaves
                         .iter()
                         .map(|leaf| (leaf.mint, leaf.cumulative))
-                        .collect(),
-                    result.dust,
-                ),
+                        .collect()
+                }
                 _ => {
                     return Ok(Err(format!(
                         "this oracle does not hold the totals of epoch {previous} as the chain \
-                         finalized them"
+                         finalized them (`depin-oracle import-root` takes them from a proof file)"
                     )));
                 }
             },
@@ -212,7 +245,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
         reports.sort_by_key(|r| r.content_hash);
         let scores = self.verifier.score(epoch, &reports);
 
-        let amount = pool.next_epoch_emission.saturating_add(dust_in);
+        let amount = distributable(pool);
         let split = split(amount, &scores);
         let received = pool.max_total_for_next_epoch();
         let (totals, tree) = match cumulative_tree(&previous_totals, &split.rewards, received) {
@@ -260,4 +293,85 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
         }
         Ok(Ok(()))
     }
+}
+
+/// Why a proof file cannot be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The chain or the store failed.
+    #[error("{0}")]
+    Worker(#[from] WorkerError),
+    /// The file does not match what the chain finalized.
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// Takes the cumulative totals of the pool's latest finalized root from a
+/// proof file (an epoch finalized before this oracle ran, or by manual
+/// votes), after checking them against the chain: the file is for the epoch
+/// before the pool's next, and its entries rebuild the pool's root and
+/// total. The epoch worker goes on from there. Returns the epoch imported.
+pub async fn import_root<C: Chain>(
+    chain: &C,
+    network: &Pubkey,
+    store: &Store,
+    file: &ProofFile,
+) -> Result<u64, ImportError> {
+    let mismatch = |why: String| Err(ImportError::Mismatch(why));
+    let pool = chain.pool(network).await.map_err(WorkerError::from)?;
+    let Some(latest) = pool.next_epoch.checked_sub(1) else {
+        return mismatch("no epoch of the pool is finalized yet: nothing to import".into());
+    };
+    if file.epoch != latest {
+        return mismatch(format!(
+            "the file is for epoch {}, but the latest finalized epoch is {latest}",
+            file.epoch
+        ));
+    }
+    let mut entries = Vec::with_capacity(file.claims.len());
+    for claim in &file.claims {
+        let Ok(mint) = claim.device_mint.parse::<Pubkey>() else {
+            return mismatch(format!("{:?} is not a mint", claim.device_mint));
+        };
+        entries.push((mint, claim.cumulative_amount));
+    }
+    let tree = match RewardTree::new(entries) {
+        Ok(tree) => tree,
+        Err(e) => return mismatch(format!("the file's entries make no tree: {e}")),
+    };
+    if tree.root() != pool.root || tree.total() != pool.root_total {
+        return mismatch(format!(
+            "the file's entries rebuild another root than the one finalized for epoch {latest}"
+        ));
+    }
+    let result = EpochResult {
+        epoch: u64::from(latest),
+        rule_set: RuleSet {
+            name: "imported".into(),
+            version: 0,
+            constants: BTreeMap::new(),
+        },
+        report_count: 0,
+        amount: 0,
+        dust: 0,
+        root: tree.root(),
+        total: tree.total(),
+        leaf_count: tree.len() as u64,
+        rewards: Vec::new(),
+        leaves: tree
+            .entries()
+            .iter()
+            .map(|&(mint, cumulative)| Leaf { mint, cumulative })
+            .collect(),
+        vote_signature: None,
+        finalized_root: Some(tree.root()),
+    };
+    if !store
+        .import_finalized(&result)
+        .await
+        .map_err(WorkerError::from)?
+    {
+        return mismatch(format!("this oracle already holds epoch {latest}"));
+    }
+    Ok(u64::from(latest))
 }

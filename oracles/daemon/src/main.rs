@@ -1,7 +1,9 @@
 //! `depin-oracle`: the depinkit oracle daemon's command line.
 
 use clap::{Parser, Subcommand};
-use depinkit_oracle::{check, config::Config, daemon};
+use depinkit_oracle::{chain::RpcChain, check, config::Config, daemon, epoch, store::Store};
+use depinkit_sdk::proofs::ProofFile;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use std::path::{Path, PathBuf};
 
 /// The depinkit oracle: authenticates device reports, closes epochs, votes roots.
@@ -20,6 +22,18 @@ enum Command {
         /// The settings file (see oracles/oracle.example.toml).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+    },
+    /// Take the cumulative totals of the pool's latest finalized root from a
+    /// proof file (`depin oracle tree` writes one; an epoch finalized before
+    /// this oracle ran), checked against the chain's root, so the epoch
+    /// worker can go on from it.
+    ImportRoot {
+        /// The settings file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The proof file of the latest finalized root.
+        #[arg(long, value_name = "FILE")]
+        proofs: PathBuf,
     },
     /// Check a configuration: keypair, cluster, network, this oracle's place
     /// in it, devices, database. Exits non-zero with the reason when one fails.
@@ -73,6 +87,30 @@ async fn main() {
                 tracing::error!(error = %e, "depin-oracle stopped");
                 eprintln!("error: {e}");
                 std::process::exit(1);
+            }
+        }
+        Command::ImportRoot { config, proofs } => {
+            let config = load(&config);
+            let fail = |message: String| -> ! {
+                eprintln!("error: {message}");
+                std::process::exit(2)
+            };
+            let text = std::fs::read_to_string(&proofs)
+                .unwrap_or_else(|e| fail(format!("cannot read {}: {e}", proofs.display())));
+            let file: ProofFile = serde_json::from_str(&text)
+                .unwrap_or_else(|e| fail(format!("{} is not a proof file: {e}", proofs.display())));
+            let network = config.network().unwrap_or_else(|e| fail(e));
+            let store = Store::open(&config.store.database_url)
+                .await
+                .unwrap_or_else(|e| fail(e.to_string()));
+            let chain = RpcChain::new(RpcClient::new(config.chain.rpc_url.clone()));
+            match epoch::import_root(&chain, &network, &store, &file).await {
+                Ok(epoch) => println!(
+                    "imported epoch {epoch}: {} devices, {} in total",
+                    file.claims.len(),
+                    file.total
+                ),
+                Err(e) => fail(e.to_string()),
             }
         }
         Command::Check { config } => {

@@ -107,14 +107,15 @@ async fn an_epoch_closes_scores_votes_and_finalizes() {
 
         let chain = chain(GRACE + 10, 10 * EMISSION);
         let worker = worker(&chain, &store);
-        assert_eq!(
-            worker.tick(now()).await.unwrap(),
-            Progress::AwaitingQuorum { epoch: 0 },
-            "{}",
+        // Closed, scored, voted; the double's one-oracle quorum finalizes it
+        // at once, so the same tick records that and waits for epoch 1.
+        let progress = worker.tick(now()).await.unwrap();
+        assert!(
+            matches!(progress, Progress::Waiting { epoch: 1, .. }),
+            "{}: {progress:?}",
             db.name
         );
-        // Scored by report count (3:1), voted, and the double's one-oracle
-        // quorum finalized it.
+        // Scored by report count (3:1).
         let result = store.epoch_result(0).await.unwrap().unwrap();
         assert_eq!(result.report_count, 4);
         assert_eq!(result.amount, EMISSION);
@@ -126,9 +127,6 @@ async fn an_epoch_closes_scores_votes_and_finalizes() {
         assert_eq!(votes.len(), 1);
         assert_eq!((votes[0].epoch, votes[0].root), (0, tree.root()));
 
-        // The next tick records the finalization and waits for epoch 1.
-        let progress = worker.tick(now()).await.unwrap();
-        assert!(matches!(progress, Progress::Waiting { epoch: 1, .. }));
         assert_eq!(
             store.epoch_state(0).await.unwrap(),
             Some(EpochState::Finalized)
@@ -142,10 +140,8 @@ async fn an_epoch_closes_scores_votes_and_finalizes() {
         // 2 alone; totals accumulate.
         keep(&store, 1, &[(2, beacon(2, 9))]).await;
         chain.pool.lock().unwrap().start_time -= HOUR;
-        assert_eq!(
-            worker.tick(now()).await.unwrap(),
-            Progress::AwaitingQuorum { epoch: 1 }
-        );
+        let progress = worker.tick(now()).await.unwrap();
+        assert!(matches!(progress, Progress::Waiting { epoch: 2, .. }));
         let result = store.epoch_result(1).await.unwrap().unwrap();
         let tree = RewardTree::new([(mint(1), 750_000), (mint(2), 1_250_000)]).unwrap();
         assert_eq!(result.root, tree.root(), "{}", db.name);
@@ -264,10 +260,8 @@ async fn a_restart_between_scoring_and_voting_votes_the_persisted_root() {
         let store = db.open().await;
         chain.votes_fail.store(false, Ordering::SeqCst);
         let restarted = worker(&chain, &store);
-        assert_eq!(
-            restarted.tick(now()).await.unwrap(),
-            Progress::AwaitingQuorum { epoch: 0 }
-        );
+        let progress = restarted.tick(now()).await.unwrap();
+        assert!(matches!(progress, Progress::Waiting { epoch: 1, .. }));
         let votes = chain.votes.lock().unwrap().clone();
         assert_eq!(votes.len(), 1, "{}", db.name);
         assert_eq!(votes[0].root, persisted.root);
@@ -297,10 +291,8 @@ async fn an_underfunded_pool_blocks_the_vote_until_it_is_funded() {
     );
     assert!(chain.votes.lock().unwrap().is_empty());
     chain.pool.lock().unwrap().total_inflow = EMISSION;
-    assert_eq!(
-        worker.tick(now()).await.unwrap(),
-        Progress::AwaitingQuorum { epoch: 0 }
-    );
+    worker.tick(now()).await.unwrap();
+    assert_eq!(chain.votes.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -352,4 +344,83 @@ async fn one_replica_leads_the_epoch_worker_on_postgres() {
     // SQLite serves one daemon: always its own leader.
     let sqlite = common::sqlite().open().await;
     assert!(sqlite.try_lead(&NETWORK).await.unwrap().is_some());
+}
+
+/// A worker that was down catches up in one tick; an epoch nobody earned in
+/// carries its emission into the next.
+#[tokio::test]
+async fn a_late_worker_catches_up_and_unearned_emissions_carry_over() {
+    let db = common::sqlite();
+    let store = db.open().await;
+    // Epochs 0 and 1 both ended; reports only in epoch 1.
+    let chain = chain(HOUR + GRACE + 10, 10 * EMISSION);
+    keep(&store, 1, &[(1, beacon(1, 1))]).await;
+    let progress = worker(&chain, &store).tick(now()).await.unwrap();
+    assert!(matches!(progress, Progress::Waiting { epoch: 2, .. }));
+    let votes = chain.votes.lock().unwrap().clone();
+    assert_eq!(votes.len(), 2);
+    assert_eq!((votes[0].epoch, votes[0].total), (0, 0));
+    assert_eq!((votes[1].epoch, votes[1].total), (1, 2 * EMISSION));
+    let result = store.epoch_result(1).await.unwrap().unwrap();
+    assert_eq!(result.amount, 2 * EMISSION);
+    assert_eq!(
+        result.root,
+        RewardTree::new([(mint(1), 2 * EMISSION)]).unwrap().root()
+    );
+}
+
+/// Totals finalized before this oracle ran come from a proof file, checked
+/// against the chain's root.
+#[tokio::test]
+async fn a_finalized_root_is_imported_only_if_the_chain_agrees() {
+    use depinkit_oracle::epoch::import_root;
+    use depinkit_sdk::proofs::ProofFile;
+    let db = common::sqlite();
+    let store = db.open().await;
+    let chain = chain(HOUR + GRACE + 10, 10 * EMISSION);
+    let finalized = RewardTree::new([(mint(1), 500), (mint(2), 300)]).unwrap();
+    {
+        let mut pool = chain.pool.lock().unwrap();
+        pool.next_epoch = 1;
+        pool.root = finalized.root();
+        pool.root_total = finalized.total();
+        pool.scheduled_to_date = u128::from(EMISSION);
+    }
+    let pool_address = Pubkey::new_unique();
+    let other = RewardTree::new([(mint(1), 800)]).unwrap();
+    for (file, why) in [
+        (
+            ProofFile::from_tree(&pool_address, 0, &other),
+            "another root",
+        ),
+        (
+            ProofFile::from_tree(&pool_address, 3, &finalized),
+            "epoch 3",
+        ),
+    ] {
+        let error = import_root(chain.as_ref(), &NETWORK, &store, &file)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(why), "{error}");
+    }
+    let file = ProofFile::from_tree(&pool_address, 0, &finalized);
+    assert_eq!(
+        import_root(chain.as_ref(), &NETWORK, &store, &file)
+            .await
+            .unwrap(),
+        0
+    );
+    let again = import_root(chain.as_ref(), &NETWORK, &store, &file)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("already holds epoch 0"));
+    // The worker goes on from the imported totals: epoch 1 distributes its
+    // emission plus what epoch 0 left (EMISSION - 800).
+    keep(&store, 1, &[(2, beacon(2, 1))]).await;
+    worker(&chain, &store).tick(now()).await.unwrap();
+    let result = store.epoch_result(1).await.unwrap().unwrap();
+    assert_eq!(result.amount, 2 * EMISSION - 800);
+    let expected = RewardTree::new([(mint(1), 500), (mint(2), 300 + 2 * EMISSION - 800)]).unwrap();
+    assert_eq!(result.root, expected.root());
 }

@@ -587,26 +587,26 @@ async fn registry_flow(chain: &Chain, world: &World) {
     assert_eq!(devices[0].0, world.device);
 }
 
-async fn pool_flow(chain: &Chain, world: &World) {
-    let rpc = &chain.rpc;
+/// A pool for `world`'s network whose epoch 0 starts now on the chain's
+/// clock, funded with 100,000; its start time.
+pub(crate) async fn create_funded_pool(chain: &Chain, world: &World) -> i64 {
     let keys = PoolKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
-    let start = accounts::chain_time(rpc).await.unwrap();
-    let args = CreatePoolArgs {
-        start_time: start,
-        epoch_length_secs: 3_600,
-        schedule: EmissionSchedule {
-            initial_per_epoch: 5_000,
-            decay_interval_epochs: 0,
-            retain_bps: 10_000,
-        },
-    };
+    let start = accounts::chain_time(&chain.rpc).await.unwrap();
     chain
         .send(
             &[pool::create_pool(
                 &world.authority.pubkey(),
                 &world.network,
                 &keys,
-                args,
+                CreatePoolArgs {
+                    start_time: start,
+                    epoch_length_secs: 3_600,
+                    schedule: EmissionSchedule {
+                        initial_per_epoch: 5_000,
+                        decay_interval_epochs: 0,
+                        retain_bps: 10_000,
+                    },
+                },
             )],
             &[&world.authority],
         )
@@ -628,6 +628,13 @@ async fn pool_flow(chain: &Chain, world: &World) {
         )
         .await
         .expect("fund pool");
+    start
+}
+
+async fn pool_flow(chain: &Chain, world: &World) {
+    let rpc = &chain.rpc;
+    let keys = PoolKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
+    let start = create_funded_pool(chain, world).await;
     // End epoch 0 by moving the clock, then two oracles agree.
     time_travel(rpc, start + 3_601).await.expect("time travel");
     assert!(accounts::chain_time(rpc).await.unwrap() >= start + 3_600);

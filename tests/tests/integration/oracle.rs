@@ -3,7 +3,7 @@
 //! HTTP, and two oracles (threshold 2) closing an epoch, voting the same root
 //! and serving the proof a device then claims with.
 
-use super::localnet_rpc::{Chain, SPL_TOKEN, World, on_localnet, world};
+use super::localnet_rpc::{Chain, SPL_TOKEN, World, create_funded_pool, on_localnet, world};
 use depinkit_localnet::time_travel;
 use depinkit_oracle::{
     chain::RpcChain,
@@ -20,10 +20,7 @@ use depinkit_sdk::{
     registry,
 };
 use device_registry::state::{Category, DeviceStatus};
-use reward_pool::{
-    instructions::CreatePoolArgs,
-    state::{EmissionSchedule, FundingKind, Pool},
-};
+use reward_pool::state::Pool;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::signature::{Keypair, Signer};
@@ -128,50 +125,6 @@ fn the_oracle_checks_its_config_and_follows_the_networks_devices() {
     });
 }
 
-/// A pool for `world`'s network whose epoch 0 starts now on the chain's
-/// clock, funded with 100,000; its start time.
-async fn create_pool(chain: &Chain, world: &World) -> i64 {
-    let keys = PoolKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
-    let start = accounts::chain_time(&chain.rpc).await.unwrap();
-    chain
-        .send(
-            &[pool::create_pool(
-                &world.authority.pubkey(),
-                &world.network,
-                &keys,
-                CreatePoolArgs {
-                    start_time: start,
-                    epoch_length_secs: 3_600,
-                    schedule: EmissionSchedule {
-                        initial_per_epoch: 5_000,
-                        decay_interval_epochs: 0,
-                        retain_bps: 10_000,
-                    },
-                },
-            )],
-            &[&world.authority],
-        )
-        .await
-        .expect("create pool");
-    let funder = chain
-        .fund_tokens(&chain.payer.pubkey(), &world.reward_mint, 100_000)
-        .await;
-    chain
-        .send(
-            &[pool::fund_pool(
-                &chain.payer.pubkey(),
-                &keys,
-                &funder,
-                100_000,
-                FundingKind::Emissions,
-            )],
-            &[],
-        )
-        .await
-        .expect("fund pool");
-    start
-}
-
 /// Starts `depin-oracle run` in-process for `oracle` of `world`'s network,
 /// on its own SQLite file under `dir`; its URL, and the sender that stops it.
 fn start_oracle(
@@ -247,7 +200,7 @@ fn receipt(
 fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
     on_localnet(Vec::new(), |chain, _| async move {
         let world = world(&chain).await;
-        let start = create_pool(&chain, &world).await;
+        let start = create_funded_pool(&chain, &world).await;
         let dir = std::env::temp_dir().join(format!("depinkit-oracle-quorum-{}", world.network));
         std::fs::create_dir_all(&dir).unwrap();
         let oracles: Vec<_> = world
@@ -357,7 +310,7 @@ fn free_port() -> u16 {
 fn the_oracle_daemon_takes_the_networks_device_reports_over_http() {
     on_localnet(Vec::new(), |chain, _| async move {
         let world = world(&chain).await;
-        create_pool(&chain, &world).await;
+        create_funded_pool(&chain, &world).await;
         let dir = std::env::temp_dir().join(format!("depinkit-oracle-run-{}", world.network));
         std::fs::create_dir_all(&dir).unwrap();
         let keypair = dir.join("oracle.json");
@@ -397,26 +350,8 @@ fn the_oracle_daemon_takes_the_networks_device_reports_over_http() {
         // A GPU receipt from the onboarded device (co-signed by its client),
         // and the same from a key the network never onboarded.
         let client = Keypair::new();
-        let receipt = |device: &Keypair| {
-            Report {
-                network: Key(world.network.to_bytes()),
-                device: Key(device.pubkey().to_bytes()),
-                timestamp_ms: now_ms(),
-                body: Body::GpuReceipt(GpuReceipt {
-                    order: Key([1; 32]),
-                    client: Key(client.pubkey().to_bytes()),
-                    gpu_class: "a100".into(),
-                    start_ms: now_ms() - 60_000,
-                    end_ms: now_ms(),
-                    gpu_seconds: 60,
-                    result_hash: Hash32::sha256(b"result"),
-                }),
-            }
-            .sign(&signing_key(device))
-            .cosign(&signing_key(&client))
-        };
-        let ours = receipt(&world.device_key);
-        let batch = serde_json::json!([ours, receipt(&Keypair::new())]);
+        let ours = receipt(&world, &world.device_key, &client, 60);
+        let batch = serde_json::json!([ours, receipt(&world, &Keypair::new(), &client, 60)]);
         let answer: BatchAnswer = http
             .post(format!("{url}/v1/reports"))
             .json(&batch)

@@ -9,6 +9,7 @@ mod errors;
 mod help;
 mod localnet;
 mod network;
+mod oracle_daemon;
 mod payments;
 mod rewards;
 mod wallet;

@@ -75,24 +75,29 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        let rule_set = serde_json::to_string(&result.rule_set)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        insert_result(&mut tx, result).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Keeps `result` as an epoch the chain finalized without this oracle
+    /// having scored it (taken from a proof file checked against the chain);
+    /// false if this oracle already holds a result for it.
+    pub async fn import_finalized(&self, result: &EpochResult) -> Result<bool, StoreError> {
+        if self.epoch_result(result.epoch).await?.is_some() {
+            return Ok(false);
+        }
+        let epoch = to_i64(result.epoch)?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO epoch_results (epoch, rule_set, report_count, amount, dust, root, total, \
-             leaf_count, rewards, leaves) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO epochs (epoch, state, updated_ms) VALUES ($1, 'finalized', $2) \
+             ON CONFLICT (epoch) DO UPDATE SET state = 'finalized', updated_ms = $2",
         )
         .bind(epoch)
-        .bind(rule_set)
-        .bind(result.report_count as i64)
-        .bind(result.amount as i64)
-        .bind(result.dust as i64)
-        .bind(result.root.to_vec())
-        .bind(result.total as i64)
-        .bind(result.leaf_count as i64)
-        .bind(borsh_bytes(&result.rewards))
-        .bind(borsh_bytes(&result.leaves))
+        .bind(now_ms())
         .execute(&mut *tx)
         .await?;
+        insert_result(&mut tx, result).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -177,6 +182,35 @@ impl Store {
                 .await?;
         Ok(epochs.into_iter().map(|e| e as u64).collect())
     }
+}
+
+/// Writes `result` (its vote signature left empty; its finalized root when
+/// it has one).
+async fn insert_result(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    result: &EpochResult,
+) -> Result<(), StoreError> {
+    let rule_set =
+        serde_json::to_string(&result.rule_set).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO epoch_results (epoch, rule_set, report_count, amount, dust, root, total, \
+         leaf_count, rewards, leaves, finalized_root) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(to_i64(result.epoch)?)
+    .bind(rule_set)
+    .bind(result.report_count as i64)
+    .bind(result.amount as i64)
+    .bind(result.dust as i64)
+    .bind(result.root.to_vec())
+    .bind(result.total as i64)
+    .bind(result.leaf_count as i64)
+    .bind(borsh_bytes(&result.rewards))
+    .bind(borsh_bytes(&result.leaves))
+    .bind(result.finalized_root.map(|root| root.to_vec()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn borsh_bytes<T: AnchorSerialize>(value: &T) -> Vec<u8> {

@@ -1,0 +1,249 @@
+//! The operator's walk through: `depin-oracle run` (the built binary, with
+//! the example settings and environment overrides) beside a network made with
+//! `depin`; devices report over HTTP; the epoch ends, the oracle closes it and
+//! votes its root; `depin rewards claim --oracle URL` pays every device.
+
+use crate::common::*;
+use depinkit_reports::{Beacon, Body, Hash32, Key, Report, SignedReport};
+use serde_json::Value;
+use solana_sdk::{
+    pubkey::Pubkey,
+    signature::{Keypair, Signer, read_keypair_file},
+};
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// `depin-oracle`, built beside `depin` by `cargo test --workspace`.
+fn oracle_binary() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_depin")).with_file_name("depin-oracle");
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p depinkit-oracle`",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the oracle with `oracles/oracle.example.toml` and the overrides an
+/// operator would set.
+fn start_oracle(f: &Fixture, network: &Pubkey, bind: &str) -> Child {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../oracles/oracle.example.toml");
+    Command::new(oracle_binary())
+        .args(["run", "--config"])
+        .arg(example)
+        .env("DEPIN_ORACLE__CHAIN__RPC_URL", &f.env.url)
+        .env("DEPIN_ORACLE__CHAIN__NETWORK", network.to_string())
+        .env("DEPIN_ORACLE__CHAIN__KEYPAIR", &f.oracle_path)
+        .env(
+            "DEPIN_ORACLE__STORE__DATABASE_URL",
+            format!("sqlite:{}", f.dir.join("oracle.db").display()),
+        )
+        .env("DEPIN_ORACLE__INGEST__BIND", bind)
+        .env("DEPIN_ORACLE__EPOCHS__GRACE_SECS", "1")
+        .env("DEPIN_ORACLE__EPOCHS__TICK_SECS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start depin-oracle")
+}
+
+/// A beacon signed with the device keypair file at `path`.
+fn beacon(network: &Pubkey, path: &Path, n: u8) -> SignedReport {
+    let keypair: Keypair = read_keypair_file(path).unwrap();
+    let signing =
+        ed25519_dalek::SigningKey::from_bytes(&keypair.to_bytes()[..32].try_into().unwrap());
+    Report {
+        network: Key(network.to_bytes()),
+        device: Key(keypair.pubkey().to_bytes()),
+        timestamp_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+        body: Body::Beacon(Beacon {
+            entropy: Hash32([7; 32]),
+            payload: vec![n; 16],
+            frequency_hz: 868_100_000,
+            tx_power_ddbm: 140,
+            antenna_gain_ddbi: 30,
+        }),
+    }
+    .sign(&signing)
+}
+
+/// Polls `url` until `done` holds of its JSON, or panics after a minute.
+fn wait_for(url: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    loop {
+        let got = runtime.block_on(async {
+            let response = reqwest::get(url).await.ok()?;
+            response.json::<Value>().await.ok()
+        });
+        if let Some(value) = got
+            && done(&value)
+        {
+            return value;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
+    let f = Fixture::start("oracle-daemon");
+    let network: Pubkey = f.network()["network"].as_str().unwrap().parse().unwrap();
+    let (maker_path, _) = f.maker();
+    let (_, device_a) = f.device(&maker_path, "device-a.json");
+    let (_, device_b) = f.device(&maker_path, "device-b.json");
+    f.mint_to_payer(50_000_000);
+    f.env.json(&[
+        "pool",
+        "create",
+        "--network",
+        "cli-net",
+        "--emission",
+        "1",
+        "--epoch-length",
+        "60",
+    ]);
+    f.env
+        .json(&["pool", "fund", "--network", "cli-net", "--amount", "5"]);
+
+    let bind = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{bind}");
+    let mut oracle = start_oracle(&f, &network, &bind);
+    wait_for(&format!("{url}/health"), "the oracle", |health| {
+        health["devices"] == 2
+    });
+
+    // Device A reports three beacons, device B one: a 3:1 split.
+    let batch: Vec<SignedReport> = vec![
+        beacon(&network, &device_a, 1),
+        beacon(&network, &device_a, 2),
+        beacon(&network, &device_a, 3),
+        beacon(&network, &device_b, 1),
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer: Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/v1/reports"))
+            .json(&batch)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(answer["accepted"], 4, "{answer}");
+
+    // Before any root: a clear refusal, exit 2.
+    f.env.fails(
+        &f.env.payer,
+        &[
+            "rewards",
+            "show",
+            "--network",
+            "cli-net",
+            "--all",
+            "--oracle",
+            &url,
+        ],
+        2,
+        "no epoch has been finalized",
+    );
+
+    f.time_travel(62);
+    let summary = wait_for(&format!("{url}/v1/epochs/0"), "epoch 0 final", |epoch| {
+        epoch["state"] == "finalized"
+    });
+    assert_eq!(summary["reports"], 4);
+    assert_eq!(summary["rewards_paid"], 1_000_000);
+
+    let due = f.env.json(&[
+        "rewards",
+        "show",
+        "--network",
+        "cli-net",
+        "--all",
+        "--oracle",
+        &url,
+    ]);
+    let mut claimable: Vec<u64> = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["claimable"].as_u64().unwrap())
+        .collect();
+    claimable.sort();
+    assert_eq!(claimable, vec![250_000, 750_000]);
+    let claimed = f.env.json(&[
+        "rewards",
+        "claim",
+        "--network",
+        "cli-net",
+        "--all",
+        "--oracle",
+        &url,
+    ]);
+    assert_eq!(claimed["paid"], 1_000_000);
+
+    // An oracle that does not answer: one line, exit 2.
+    f.env.fails(
+        &f.env.payer,
+        &[
+            "rewards",
+            "show",
+            "--network",
+            "cli-net",
+            "--all",
+            "--oracle",
+            "http://127.0.0.1:9",
+        ],
+        2,
+        "cannot reach the oracle",
+    );
+
+    // SIGTERM: the oracle stops cleanly.
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &oracle.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = oracle.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the oracle stops"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+}
