@@ -5,12 +5,15 @@
 //! finalized), and `GET /v1/proofs` (the whole proof file of that root, the
 //! `depinkit_sdk::proofs::ProofFile` that `depin rewards claim` reads).
 
-use crate::store::{EpochResult, Store, StoreError};
+use crate::{
+    exchange::{NEXT_AFTER_HEADER, PAGE_REPORTS},
+    store::{EpochResult, EpochState, Store, StoreError},
+};
 use anchor_lang::prelude::Pubkey;
 use axum::{
     Json,
-    extract::{Path, State},
-    http::StatusCode,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use depinkit_sdk::proofs::{ProofEntry, ProofFile};
@@ -203,4 +206,57 @@ fn no_root() -> Response {
         "no_finalized_root",
         "no epoch has been finalized with this oracle's root yet",
     )
+}
+
+/// The page asked for in `GET /v1/epochs/{n}/reports`.
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    /// Reports with ids above this (0: from the start).
+    #[serde(default)]
+    after: i64,
+    /// At most this many (capped at 10 x the exchange's page).
+    limit: Option<u32>,
+}
+
+/// `GET /v1/epochs/{n}/reports?after=ID&limit=N`: a page of the reports
+/// devices sent to this oracle for a closed epoch, in the binary batch
+/// encoding, with the id to continue after in `x-depinkit-next-after`.
+pub async fn epoch_reports(
+    State(store): State<Store>,
+    Path(epoch): Path<u64>,
+    Query(page): Query<PageQuery>,
+) -> Response {
+    match store.epoch_state(epoch).await {
+        Ok(Some(state)) if state >= EpochState::Closed => {}
+        Ok(_) => {
+            return error(
+                StatusCode::CONFLICT,
+                "epoch_open",
+                format!("epoch {epoch} is not closed here yet; ask again after it closes"),
+            );
+        }
+        Err(e) => return unavailable(e),
+    }
+    let limit = page
+        .limit
+        .unwrap_or(PAGE_REPORTS)
+        .clamp(1, 10 * PAGE_REPORTS);
+    let reports = match store.ingested_reports(epoch, page.after, limit).await {
+        Ok(reports) => reports,
+        Err(e) => return unavailable(e),
+    };
+    let next = reports.last().map(|r| r.id);
+    let signed: Vec<depinkit_reports::SignedReport> =
+        reports.into_iter().map(|r| r.report).collect();
+    let mut response = (
+        [(header::CONTENT_TYPE, depinkit_reports::BINARY_CONTENT_TYPE)],
+        depinkit_reports::encode_batch(&signed),
+    )
+        .into_response();
+    if let Some(next) = next {
+        response
+            .headers_mut()
+            .insert(NEXT_AFTER_HEADER, next.to_string().parse().expect("digits"));
+    }
+    response
 }

@@ -25,9 +25,32 @@ pub struct Config {
     /// When epochs stop taking reports.
     #[serde(default)]
     pub epochs: EpochsConfig,
+    /// The network's other oracles.
+    #[serde(default)]
+    pub quorum: QuorumConfig,
     /// How the daemon logs.
     #[serde(default)]
     pub log: LogConfig,
+}
+
+/// `[quorum]`: the exchange of reports with the network's other oracles.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuorumConfig {
+    /// API base URLs of the other oracles (`http://host:8780`).
+    pub peers: Vec<String>,
+    /// Seconds after an epoch closes that its exchange waits for peers that
+    /// cannot be reached; the epoch is then scored without them.
+    pub exchange_timeout_secs: i64,
+}
+
+impl Default for QuorumConfig {
+    fn default() -> Self {
+        QuorumConfig {
+            peers: Vec::new(),
+            exchange_timeout_secs: 120,
+        }
+    }
 }
 
 /// `[store]`: the database.
@@ -233,6 +256,14 @@ impl Config {
                     .into(),
             );
         }
+        for peer in &self.quorum.peers {
+            if !(peer.starts_with("http://") || peer.starts_with("https://")) {
+                return Err(format!("quorum.peers: {peer:?} is not an http(s) URL"));
+            }
+        }
+        if self.quorum.exchange_timeout_secs < 0 {
+            return Err("quorum.exchange_timeout_secs must not be negative".into());
+        }
         if self.epochs.grace_secs < 0 || self.epochs.tick_secs == 0 {
             return Err(
                 "epochs.grace_secs must not be negative and epochs.tick_secs at least 1".into(),
@@ -334,6 +365,7 @@ mod tests {
         assert_eq!(config.ingest, IngestConfig::default());
         assert_eq!(config.epochs, EpochsConfig::default());
         assert_eq!(config.log, LogConfig::default());
+        assert_eq!(config.quorum, QuorumConfig::default());
         for setting in [
             "rpc_url",
             "network",
@@ -348,6 +380,8 @@ mod tests {
             "device_burst",
             "grace_secs",
             "tick_secs",
+            "peers",
+            "exchange_timeout_secs",
             "format",
         ] {
             assert!(example.contains(setting), "{setting} is documented");

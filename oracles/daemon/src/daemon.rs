@@ -8,6 +8,7 @@ use crate::{
     chain::{Chain, RpcChain},
     config::Config,
     epoch::EpochWorker,
+    exchange::Exchange,
     ingest::{Ingest, Limits},
     registry::Registry,
     server::{AppState, router},
@@ -102,16 +103,24 @@ pub async fn run(
         ingest.clone(),
         Duration::from_secs(config.chain.registry_refresh_secs),
     ));
+    let mut worker = EpochWorker::new(
+        chain.clone(),
+        network,
+        store.clone(),
+        ReportCount {
+            max_per_device: MAX_REPORTS_SCORED,
+        },
+        config.epochs.grace_secs,
+    );
+    if !config.quorum.peers.is_empty() {
+        worker = worker.with_exchange(Exchange::new(
+            config.quorum.peers.clone(),
+            config.quorum.exchange_timeout_secs,
+            ingest.registry().clone(),
+        ));
+    }
     let worker = tokio::spawn(epoch_loop(
-        EpochWorker::new(
-            chain.clone(),
-            network,
-            store.clone(),
-            ReportCount {
-                max_per_device: MAX_REPORTS_SCORED,
-            },
-            config.epochs.grace_secs,
-        ),
+        worker,
         chain.clone(),
         network,
         store.clone(),

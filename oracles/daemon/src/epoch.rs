@@ -2,7 +2,9 @@
 //! persisted step at a time (DESIGN.md, "Epoch worker"):
 //!
 //! 1. **close** once the epoch has ended plus the grace period: no report of
-//!    it is taken any more ([`Store::close_epoch`]);
+//!    it is taken any more ([`Store::close_epoch`]); then, with peers
+//!    configured, **exchange**: pull the reports devices sent to the other
+//!    oracles ([`crate::exchange`]);
 //! 2. **score**: the epoch's reports, sorted by content hash, through the
 //!    verifier; the distributable amount (the epoch's emission plus the dust
 //!    carried in) split by score; added to the previous epoch's cumulative
@@ -19,6 +21,7 @@
 
 use crate::{
     chain::{Chain, ChainError},
+    exchange::Exchange,
     rewards::{RewardsError, cumulative_tree, split},
     store::{DeviceReward, EpochResult, EpochState, Leaf, Store, StoreError},
     verifier::{RuleSet, Verifier},
@@ -39,6 +42,14 @@ pub enum Progress {
         epoch: u64,
         /// When it may close.
         until: i64,
+    },
+    /// Closed here; waiting for peers to serve their reports of it (until
+    /// the exchange's timeout).
+    Exchanging {
+        /// The epoch.
+        epoch: u64,
+        /// The peers not yet pulled.
+        waiting_for: Vec<String>,
     },
     /// Our vote is on chain; the other oracles' votes are awaited.
     AwaitingQuorum {
@@ -93,6 +104,7 @@ pub struct EpochWorker<C, V> {
     store: Store,
     verifier: V,
     grace_secs: i64,
+    exchange: Option<Exchange<C>>,
 }
 
 impl<C: Chain, V: Verifier> EpochWorker<C, V> {
@@ -104,7 +116,15 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             store,
             verifier,
             grace_secs,
+            exchange: None,
         }
+    }
+
+    /// Pulls each closed epoch's reports from the network's other oracles
+    /// before scoring it.
+    pub fn with_exchange(mut self, exchange: Exchange<C>) -> Self {
+        self.exchange = Some(exchange);
+        self
     }
 
     /// Advances the pool's next epoch as far as it can go at unix time `now`,
@@ -147,6 +167,25 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
                     tracing::info!(epoch = number, "epoch closed to reports");
                 }
                 Some(EpochState::Closed) => {
+                    if let Some(exchange) = &self.exchange {
+                        let missing = exchange.pull(&self.store, &pool, number).await?;
+                        if !missing.is_empty() {
+                            if now < closes_at.saturating_add(exchange.timeout_secs) {
+                                return Ok(Progress::Exchanging {
+                                    epoch: number,
+                                    waiting_for: missing
+                                        .into_iter()
+                                        .map(|(peer, _)| peer)
+                                        .collect(),
+                                });
+                            }
+                            tracing::warn!(
+                                epoch = number,
+                                ?missing,
+                                "scoring without these peers' reports"
+                            );
+                        }
+                    }
                     if let Err(reason) = self.score(&pool).await? {
                         return Ok(Progress::Blocked {
                             epoch: number,

@@ -10,8 +10,8 @@
 //! totals and the tree whose root is voted; [`store`] keeps accepted reports
 //! and epoch progress (SQLite or PostgreSQL); [`ingest`] takes a batch from
 //! bytes to verdicts and [`server`] serves it over HTTP; [`epoch`] closes
-//! epochs, scores them with a [`verifier`] and votes their roots, and [`api`]
-//! serves what came of them; [`check`] tells an
+//! epochs, pulls peers' reports ([`exchange`]), scores them with a
+//! [`verifier`] and votes their roots, and [`api`] serves what came of them; [`check`] tells an
 //! operator whether a configuration can run; [`daemon`] runs it all.
 
 pub mod api;
@@ -20,6 +20,7 @@ pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod epoch;
+pub mod exchange;
 pub mod ingest;
 pub mod registry;
 pub mod rewards;

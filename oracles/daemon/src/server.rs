@@ -48,6 +48,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
     let proofs = Arc::new(Proofs::new(state.store.clone(), &state.network));
     let epochs = Router::new()
         .route("/v1/epochs/{epoch}", get(api::epoch))
+        .route("/v1/epochs/{epoch}/reports", get(api::epoch_reports))
         .with_state(state.store.clone());
     let rewards = Router::new()
         .route("/v1/devices/{mint}/rewards", get(api::device_rewards))

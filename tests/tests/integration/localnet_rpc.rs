@@ -44,7 +44,7 @@ use std::{sync::Arc, time::Duration};
 
 pub(crate) const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
 
-fn cell(lat: f64, lng: f64) -> u64 {
+pub(crate) fn cell(lat: f64, lng: f64) -> u64 {
     u64::from(LatLng::new(lat, lng).unwrap().to_cell(Resolution::Twelve))
 }
 
@@ -64,7 +64,7 @@ impl Chain {
     }
 
     /// Sends and returns the confirmed transaction's signature.
-    async fn send_signed(
+    pub(crate) async fn send_signed(
         &self,
         instructions: &[Instruction],
         signers: &[&Keypair],
@@ -346,12 +346,20 @@ pub(crate) struct World {
 /// A network (two oracles, fees), an approved maker and one onboarded device:
 /// the fixture every flow starts from.
 pub(crate) async fn world(chain: &Chain) -> World {
+    world_with_oracles(chain, 2).await
+}
+
+/// [`world`] with `count` oracles, a strict majority of them finalizing.
+pub(crate) async fn world_with_oracles(chain: &Chain, count: usize) -> World {
     let rpc = &chain.rpc;
     let authority = chain.wallet().await;
     let reward_mint = chain.create_mint(6).await;
     let treasury = Pubkey::new_unique();
     chain.fund_tokens(&treasury, &reward_mint, 0).await;
-    let oracles: Vec<Keypair> = vec![chain.wallet().await, chain.wallet().await];
+    let mut oracles: Vec<Keypair> = Vec::new();
+    for _ in 0..count {
+        oracles.push(chain.wallet().await);
+    }
     let fee = Fee {
         mint: reward_mint,
         amount: 1_000,
@@ -366,7 +374,7 @@ pub(crate) async fn world(chain: &Chain) -> World {
         location_fee: Fee { amount: 10, ..fee },
         location_resolution: 12,
         oracles: oracles.iter().map(|o| o.pubkey()).collect(),
-        threshold: 2,
+        threshold: (count / 2 + 1) as u8,
         oracle_change_delay_secs: 86_400,
         metadata_uri_base: "https://example.org/".into(),
     };

@@ -3,7 +3,9 @@
 //! HTTP, and two oracles (threshold 2) closing an epoch, voting the same root
 //! and serving the proof a device then claims with.
 
-use super::localnet_rpc::{Chain, SPL_TOKEN, World, create_funded_pool, on_localnet, world};
+use super::localnet_rpc::{
+    Chain, SPL_TOKEN, World, cell, create_funded_pool, on_localnet, world, world_with_oracles,
+};
 use depinkit_localnet::time_travel;
 use depinkit_oracle::{
     chain::RpcChain,
@@ -126,12 +128,15 @@ fn the_oracle_checks_its_config_and_follows_the_networks_devices() {
 }
 
 /// Starts `depin-oracle run` in-process for `oracle` of `world`'s network,
-/// on its own SQLite file under `dir`; its URL, and the sender that stops it.
+/// on its own SQLite file under `dir`, serving on `port` and exchanging with
+/// `peers`; its URL, the sender that stops it, and its task.
 fn start_oracle(
     chain: &Chain,
     world: &World,
     oracle: &Keypair,
     dir: &std::path::Path,
+    port: u16,
+    peers: &[String],
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
@@ -139,11 +144,12 @@ fn start_oracle(
 ) {
     let keypair = dir.join(format!("{}.json", oracle.pubkey()));
     solana_sdk::signature::write_keypair_file(oracle, &keypair).unwrap();
-    let bind = format!("127.0.0.1:{}", free_port());
+    let bind = format!("127.0.0.1:{port}");
     let text = format!(
         "[chain]\nrpc_url = \"{}\"\nnetwork = \"{}\"\nkeypair = \"{}\"\n\
          [store]\ndatabase_url = \"sqlite:{}\"\n[ingest]\nbind = \"{bind}\"\n\
-         [epochs]\ngrace_secs = 1\ntick_secs = 1\n",
+         [epochs]\ngrace_secs = 1\ntick_secs = 1\n\
+         [quorum]\npeers = {peers:?}\nexchange_timeout_secs = 3\n",
         chain.rpc.url(),
         world.network,
         keypair.display(),
@@ -206,7 +212,7 @@ fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
         let oracles: Vec<_> = world
             .oracles
             .iter()
-            .map(|oracle| start_oracle(&chain, &world, oracle, &dir))
+            .map(|oracle| start_oracle(&chain, &world, oracle, &dir, free_port(), &[]))
             .collect();
         let http = reqwest::Client::new();
         let client = Keypair::new();
@@ -389,4 +395,126 @@ fn the_oracle_daemon_takes_the_networks_device_reports_over_http() {
 /// The ed25519 signing key of a Solana keypair (its first 32 bytes are the seed).
 fn signing_key(keypair: &Keypair) -> ed25519_dalek::SigningKey {
     ed25519_dalek::SigningKey::from_bytes(&keypair.to_bytes()[..32].try_into().unwrap())
+}
+
+/// Fetches `url` until it answers 200 with JSON, for up to 30 s.
+async fn fetch_when_ready(http: &reqwest::Client, url: &str) -> serde_json::Value {
+    for _ in 0..300 {
+        if let Ok(response) = http.get(url).send().await
+            && response.status().is_success()
+        {
+            return response.json().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} never answered");
+}
+
+#[test]
+fn three_oracles_exchange_reports_and_finalize_with_one_down() {
+    on_localnet(Vec::new(), |chain, _| async move {
+        let world = world_with_oracles(&chain, 3).await;
+        // A second device, so that the root depends on which reports count.
+        let second = Keypair::new();
+        let expires_at = accounts::chain_time(&chain.rpc).await.unwrap() + 600;
+        let onboard = registry::onboard_device_signed(
+            &world.holder.pubkey(),
+            &world.issuing_key.pubkey(),
+            &world.network,
+            &second,
+            cell(51.5074, -0.1278),
+            expires_at,
+            1_010,
+            Some(world.fees),
+        );
+        chain
+            .send_signed(&onboard, &[&world.holder, &world.issuing_key])
+            .await
+            .expect("onboard a second device");
+        let start = create_funded_pool(&chain, &world).await;
+        let dir = std::env::temp_dir().join(format!("depinkit-oracle-exchange-{}", world.network));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let urls: Vec<String> = ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect();
+        let mut oracles: Vec<_> = world
+            .oracles
+            .iter()
+            .enumerate()
+            .map(|(i, oracle)| {
+                let peers: Vec<String> = (0..3)
+                    .filter(|&j| j != i)
+                    .map(|j| urls[j].clone())
+                    .collect();
+                start_oracle(&chain, &world, oracle, &dir, ports[i], &peers)
+            })
+            .collect();
+        let http = reqwest::Client::new();
+        let client = Keypair::new();
+        let first = |n| receipt(&world, &world.device_key, &client, n);
+        let other = |n| receipt(&world, &second, &client, n);
+        // Devices spread their reports over the three oracles.
+        let sent = [
+            (0, vec![first(1), other(1)]),
+            (1, vec![first(2)]),
+            (2, vec![first(3), other(2), other(3)]),
+        ];
+        for (i, batch) in &sent {
+            wait_until_up(&http, &urls[*i]).await;
+            let answer: BatchAnswer = http
+                .post(format!("{}/v1/reports", urls[*i]))
+                .json(batch)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(answer.accepted as usize, batch.len());
+        }
+        // The third oracle goes down before the epoch ends: its reports are
+        // out of reach during the exchange.
+        let (_, stop, daemon) = oracles.pop().unwrap();
+        stop.send(()).unwrap();
+        daemon.await.unwrap().unwrap();
+
+        time_travel(&chain.rpc, start + 3_600 + 2).await.unwrap();
+        // Each of the two pulls the other's reports, waits out the exchange
+        // timeout for the third, scores the union and votes; two votes of
+        // three finalize.
+        let mut files = Vec::new();
+        for url in &urls[..2] {
+            let file: ProofFile =
+                serde_json::from_value(fetch_when_ready(&http, &format!("{url}/v1/proofs")).await)
+                    .unwrap();
+            let summary = fetch_when_ready(&http, &format!("{url}/v1/epochs/0")).await;
+            assert_eq!(summary["reports"], 3, "{url}: the union of the two");
+            files.push(file);
+        }
+        assert_eq!(files[0], files[1]);
+        let keys = PoolKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
+        let pool_account: Pool = accounts::fetch(&chain.rpc, &keys.pool).await.unwrap();
+        assert_eq!(files[0].root_bytes(), Some(pool_account.root));
+        // What one oracle holding both sets would compute: 2 reports for the
+        // first device, 1 for the second, 5,000 to split.
+        let second_mint =
+            device_registry::pda::find_device_mint_address(&world.network, &second.pubkey()).0;
+        let expected = depinkit_oracle::rewards::split(
+            5_000,
+            &std::collections::BTreeMap::from([(world.device_mint, 2), (second_mint, 1)]),
+        );
+        for (mint, reward) in &expected.rewards {
+            assert_eq!(
+                files[0].claim_for(mint).map(|(amount, _)| amount),
+                Some(*reward)
+            );
+        }
+        for (_, stop, daemon) in oracles {
+            stop.send(()).unwrap();
+            daemon.await.unwrap().expect("stops cleanly");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    });
 }

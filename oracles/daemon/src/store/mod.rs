@@ -213,36 +213,12 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let lock = match self.backend {
-                Backend::Postgres => " FOR SHARE",
-                Backend::Sqlite => "",
-            };
-            let state: String =
-                sqlx::query_scalar(&format!("SELECT state FROM epochs WHERE epoch = $1{lock}"))
-                    .bind(epoch)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if EpochState::parse(&state)? != EpochState::Open {
+            if self.locked_epoch_state(&mut tx, epoch).await? != Some(EpochState::Open) {
                 continue;
             }
             for i in members {
-                let report = &reports[i];
-                let inserted = sqlx::query(
-                    "INSERT INTO reports \
-                     (content_hash, epoch, device_mint, kind, timestamp_ms, received_ms, signed) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (content_hash) DO NOTHING",
-                )
-                .bind(report.content_hash.0.to_vec())
-                .bind(epoch)
-                .bind(report.device_mint.to_bytes().to_vec())
-                .bind(i64::from(report.report.report.kind() as u8))
-                .bind(report.report.report.timestamp_ms)
-                .bind(report.received_ms)
-                .bind(report.report.to_bytes())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                outcomes[i] = if inserted == 1 {
+                let inserted = insert_report(&mut tx, epoch, &reports[i], "ingest").await?;
+                outcomes[i] = if inserted {
                     Stored::Accepted
                 } else {
                     Stored::Duplicate
@@ -270,6 +246,49 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(stored_report).collect()
+    }
+
+    /// Up to `limit` reports of `epoch` that devices sent to this oracle
+    /// (not those pulled from peers), ids above `after_id`, by id: what
+    /// peers pull in the exchange.
+    pub async fn ingested_reports(
+        &self,
+        epoch: u64,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredReport>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, epoch, device_mint, content_hash, received_ms, signed FROM reports \
+             WHERE epoch = $1 AND id > $2 AND origin = 'ingest' ORDER BY id LIMIT $3",
+        )
+        .bind(to_i64(epoch)?)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_report).collect()
+    }
+
+    /// Keeps reports of a closed (not yet scored) epoch pulled from the peer
+    /// `origin`, each once; how many were new, or `None` if the epoch is not
+    /// closed (still open, or already scored: its set is final).
+    pub async fn store_exchanged(
+        &self,
+        epoch: u64,
+        reports: &[NewReport<'_>],
+        origin: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let epoch = to_i64(epoch)?;
+        let mut tx = self.pool.begin().await?;
+        if self.locked_epoch_state(&mut tx, epoch).await? != Some(EpochState::Closed) {
+            return Ok(None);
+        }
+        let mut inserted = 0;
+        for report in reports {
+            inserted += u64::from(insert_report(&mut tx, epoch, report, origin).await?);
+        }
+        tx.commit().await?;
+        Ok(Some(inserted))
     }
 
     /// How many reports of `epoch` are kept.
@@ -372,6 +391,55 @@ impl Store {
             connection: Some(connection),
         }))
     }
+}
+
+impl Store {
+    /// The state of `epoch` inside `tx`, its row locked for share on
+    /// PostgreSQL so that a close waits for this transaction (SQLite has one
+    /// writer at a time).
+    async fn locked_epoch_state(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        epoch: i64,
+    ) -> Result<Option<EpochState>, StoreError> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR SHARE",
+            Backend::Sqlite => "",
+        };
+        let state: Option<String> =
+            sqlx::query_scalar(&format!("SELECT state FROM epochs WHERE epoch = $1{lock}"))
+                .bind(epoch)
+                .fetch_optional(&mut **tx)
+                .await?;
+        state.as_deref().map(EpochState::parse).transpose()
+    }
+}
+
+/// Inserts `report` into `epoch` unless its content is kept already;
+/// whether it was new.
+async fn insert_report(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    epoch: i64,
+    report: &NewReport<'_>,
+    origin: &str,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO reports (content_hash, epoch, device_mint, kind, timestamp_ms, \
+         received_ms, signed, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (content_hash) DO NOTHING",
+    )
+    .bind(report.content_hash.0.to_vec())
+    .bind(epoch)
+    .bind(report.device_mint.to_bytes().to_vec())
+    .bind(i64::from(report.report.report.kind() as u8))
+    .bind(report.report.report.timestamp_ms)
+    .bind(report.received_ms)
+    .bind(report.report.to_bytes())
+    .bind(origin)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
 fn stored_report(row: &sqlx::any::AnyRow) -> Result<StoredReport, StoreError> {
