@@ -6,6 +6,7 @@
 //! `depinkit_sdk::proofs::ProofFile` that `depin rewards claim` reads).
 
 use crate::{
+    bundle::{Bundles, hex},
     exchange::{NEXT_AFTER_HEADER, PAGE_REPORTS},
     store::{EpochResult, EpochState, Store, StoreError},
 };
@@ -98,10 +99,6 @@ impl FinalizedTree {
             proof: self.tree.proof(i).iter().map(hex).collect(),
         }
     }
-}
-
-fn hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn error(status: StatusCode, code: &str, message: impl ToString) -> Response {
@@ -259,4 +256,27 @@ pub async fn epoch_reports(
             .insert(NEXT_AFTER_HEADER, next.to_string().parse().expect("digits"));
     }
     response
+}
+
+/// `GET /v1/epochs/{n}/bundle`: the epoch's bundle as published.
+pub async fn epoch_bundle(
+    State(bundles): State<Option<Bundles>>,
+    Path(epoch): Path<u64>,
+) -> Response {
+    let Some(bundles) = bundles else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "no_bundles",
+            "this oracle does not publish bundles",
+        );
+    };
+    match bundles.get(epoch).await {
+        Ok(Some(bytes)) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            "no_bundle",
+            format!("no bundle of epoch {epoch} is published here (it is written before the vote)"),
+        ),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "bundle_storage", e),
+    }
 }

@@ -28,9 +28,28 @@ pub struct Config {
     /// The network's other oracles.
     #[serde(default)]
     pub quorum: QuorumConfig,
+    /// Where epoch bundles are published.
+    #[serde(default)]
+    pub bundles: BundlesConfig,
     /// How the daemon logs.
     #[serde(default)]
     pub log: LogConfig,
+}
+
+/// `[bundles]`: where each epoch's bundle is published.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BundlesConfig {
+    /// A directory, or `s3://bucket/prefix` / `gs://bucket/prefix`.
+    pub location: String,
+}
+
+impl Default for BundlesConfig {
+    fn default() -> Self {
+        BundlesConfig {
+            location: "depin-oracle-bundles".into(),
+        }
+    }
 }
 
 /// `[quorum]`: the exchange of reports with the network's other oracles.
@@ -366,6 +385,7 @@ mod tests {
         assert_eq!(config.epochs, EpochsConfig::default());
         assert_eq!(config.log, LogConfig::default());
         assert_eq!(config.quorum, QuorumConfig::default());
+        assert_eq!(config.bundles, BundlesConfig::default());
         for setting in [
             "rpc_url",
             "network",
@@ -382,6 +402,7 @@ mod tests {
             "tick_secs",
             "peers",
             "exchange_timeout_secs",
+            "location",
             "format",
         ] {
             assert!(example.contains(setting), "{setting} is documented");

@@ -5,6 +5,7 @@
 //! never half-taken) and returns.
 
 use crate::{
+    bundle::{BundleError, Bundles},
     chain::{Chain, RpcChain},
     config::Config,
     epoch::EpochWorker,
@@ -30,6 +31,9 @@ pub enum RunError {
     /// The store cannot be opened.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The bundle location cannot be used.
+    #[error("{0}")]
+    Bundles(#[from] BundleError),
     /// The API address cannot be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
@@ -61,6 +65,7 @@ pub async fn run(
     })?;
     let store = Store::open(&config.store.database_url).await?;
     tracing::info!(backend = ?store.backend(), "store open");
+    let bundles = Bundles::open(&config.bundles.location)?;
     let rpc =
         RpcClient::new_with_commitment(config.chain.rpc_url.clone(), CommitmentConfig::confirmed());
     let chain = Arc::new(RpcChain::signing(rpc, keypair));
@@ -112,6 +117,7 @@ pub async fn run(
         },
         config.epochs.grace_secs,
     );
+    worker = worker.with_bundles(bundles.clone());
     if !config.quorum.peers.is_empty() {
         worker = worker.with_exchange(Exchange::new(
             config.quorum.peers.clone(),
@@ -131,6 +137,7 @@ pub async fn run(
             ingest,
             store: store.clone(),
             network,
+            bundles: Some(bundles),
         }),
         config.ingest.max_body_bytes,
     );

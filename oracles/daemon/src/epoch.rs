@@ -11,7 +11,7 @@
 //!    totals (those the chain finalized); the tree built; all of it persisted
 //!    with the move to `scored`, so the root is computed once;
 //! 3. **vote** the persisted root (a restart re-sends that same root, never
-//!    another);
+//!    another), after publishing the epoch's bundle ([`crate::bundle`]);
 //! 4. **finalized** once the pool moves past the epoch, recording the root the
 //!    chain finalized.
 //!
@@ -20,6 +20,7 @@
 //! holds the store's leadership.
 
 use crate::{
+    bundle::{self, BundleError, Bundles},
     chain::{Chain, ChainError},
     exchange::Exchange,
     rewards::{RewardsError, cumulative_tree, split},
@@ -77,6 +78,9 @@ pub enum WorkerError {
     /// The store failed.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The bundle could not be published.
+    #[error("{0}")]
+    Bundle(#[from] BundleError),
 }
 
 /// What epoch `pool.next_epoch` distributes: everything scheduled through it
@@ -94,9 +98,6 @@ pub fn distributable(pool: &Pool) -> u64 {
 /// epochs that ended while it was down).
 const MAX_EPOCHS_PER_TICK: usize = 16;
 
-/// Reports read from the store per page while scoring.
-const PAGE: u32 = 10_000;
-
 /// The epoch worker of one network.
 pub struct EpochWorker<C, V> {
     chain: Arc<C>,
@@ -105,6 +106,7 @@ pub struct EpochWorker<C, V> {
     verifier: V,
     grace_secs: i64,
     exchange: Option<Exchange<C>>,
+    bundles: Option<Bundles>,
 }
 
 impl<C: Chain, V: Verifier> EpochWorker<C, V> {
@@ -117,7 +119,14 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             verifier,
             grace_secs,
             exchange: None,
+            bundles: None,
         }
+    }
+
+    /// Publishes each scored epoch's bundle to `bundles` before voting.
+    pub fn with_bundles(mut self, bundles: Bundles) -> Self {
+        self.bundles = Some(bundles);
+        self
     }
 
     /// Pulls each closed epoch's reports from the network's other oracles
@@ -197,6 +206,18 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
                     let result = self.store.epoch_result(number).await?.ok_or_else(|| {
                         StoreError::Corrupt(format!("epoch {number} scored without a result"))
                     })?;
+                    if let Some(bundles) = &self.bundles {
+                        let start = pool.epoch_end(epoch).unwrap_or(0) - pool.epoch_length_secs;
+                        let bundle = bundle::gather(
+                            &self.store,
+                            &self.network,
+                            start,
+                            pool.epoch_length_secs,
+                            &result,
+                        )
+                        .await?;
+                        bundles.put(&bundle).await?;
+                    }
                     let vote = VoteEpochRootArgs {
                         epoch,
                         root: result.root,
@@ -273,15 +294,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             },
         };
 
-        let mut reports = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self.store.epoch_reports(epoch, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            reports.extend(page);
-        }
-        reports.sort_by_key(|r| r.content_hash);
+        let reports = self.store.all_epoch_reports(epoch).await?;
         let scores = self.verifier.score(epoch, &reports);
 
         let amount = distributable(pool);

@@ -12,9 +12,11 @@
 //! bytes to verdicts and [`server`] serves it over HTTP; [`epoch`] closes
 //! epochs, pulls peers' reports ([`exchange`]), scores them with a
 //! [`verifier`] and votes their roots, and [`api`] serves what came of them; [`check`] tells an
-//! operator whether a configuration can run; [`daemon`] runs it all.
+//! operator whether a configuration can run; [`daemon`] runs it all. Each
+//! epoch's [`bundle`] lets anyone recompute its root ([`verify_epoch`]).
 
 pub mod api;
+pub mod bundle;
 pub mod chain;
 pub mod check;
 pub mod config;
@@ -28,3 +30,4 @@ pub mod screen;
 pub mod server;
 pub mod store;
 pub mod verifier;
+pub mod verify_epoch;

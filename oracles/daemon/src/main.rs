@@ -1,7 +1,9 @@
 //! `depin-oracle`: the depinkit oracle daemon's command line.
 
 use clap::{Parser, Subcommand};
-use depinkit_oracle::{chain::RpcChain, check, config::Config, daemon, epoch, store::Store};
+use depinkit_oracle::{
+    chain::RpcChain, check, config::Config, daemon, epoch, store::Store, verify_epoch,
+};
 use depinkit_sdk::proofs::ProofFile;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,20 @@ enum Command {
         /// The proof file of the latest finalized root.
         #[arg(long, value_name = "FILE")]
         proofs: PathBuf,
+    },
+    /// Recompute an epoch's root from its bundle (every signature checked
+    /// again, the rule set re-run) and compare it with the root the pool
+    /// finalized. Exits 0 only when they are equal.
+    VerifyEpoch {
+        /// The epoch.
+        epoch: u64,
+        /// The bundle: a file, or an oracle's URL for it
+        /// (`http://HOST:8780/v1/epochs/N/bundle`).
+        #[arg(long, value_name = "URL|FILE")]
+        bundle: String,
+        /// JSON-RPC URL of the cluster.
+        #[arg(long, default_value = "http://127.0.0.1:8899")]
+        rpc_url: String,
     },
     /// Check a configuration: keypair, cluster, network, this oracle's place
     /// in it, devices, database. Exits non-zero with the reason when one fails.
@@ -111,6 +127,27 @@ async fn main() {
                     file.total
                 ),
                 Err(e) => fail(e.to_string()),
+            }
+        }
+        Command::VerifyEpoch {
+            epoch,
+            bundle,
+            rpc_url,
+        } => {
+            let bundle = match verify_epoch::read_bundle(&bundle).await {
+                Ok(bundle) => bundle,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(2);
+                }
+            };
+            let chain = RpcChain::new(RpcClient::new(rpc_url));
+            match verify_epoch::verify_epoch(&chain, epoch, &bundle).await {
+                Ok(agreed) => println!("ok: {agreed}"),
+                Err(why) => {
+                    eprintln!("error: {why}");
+                    std::process::exit(1);
+                }
             }
         }
         Command::Check { config } => {

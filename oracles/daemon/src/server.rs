@@ -39,6 +39,8 @@ pub struct AppState<C> {
     pub store: Store,
     /// The network served.
     pub network: anchor_lang::prelude::Pubkey,
+    /// Where epoch bundles are published, if they are.
+    pub bundles: Option<crate::bundle::Bundles>,
 }
 
 /// The routes, with `max_body_bytes` as the request body limit.
@@ -50,6 +52,9 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .route("/v1/epochs/{epoch}", get(api::epoch))
         .route("/v1/epochs/{epoch}/reports", get(api::epoch_reports))
         .with_state(state.store.clone());
+    let bundles = Router::new()
+        .route("/v1/epochs/{epoch}/bundle", get(api::epoch_bundle))
+        .with_state(state.bundles.clone());
     let rewards = Router::new()
         .route("/v1/devices/{mint}/rewards", get(api::device_rewards))
         .route("/v1/proofs", get(api::all_proofs))
@@ -61,6 +66,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
         .merge(epochs)
+        .merge(bundles)
         .merge(rewards)
 }
 

@@ -149,11 +149,13 @@ fn start_oracle(
         "[chain]\nrpc_url = \"{}\"\nnetwork = \"{}\"\nkeypair = \"{}\"\n\
          [store]\ndatabase_url = \"sqlite:{}\"\n[ingest]\nbind = \"{bind}\"\n\
          [epochs]\ngrace_secs = 1\ntick_secs = 1\n\
-         [quorum]\npeers = {peers:?}\nexchange_timeout_secs = 3\n",
+         [quorum]\npeers = {peers:?}\nexchange_timeout_secs = 3\n\
+         [bundles]\nlocation = \"{}\"\n",
         chain.rpc.url(),
         world.network,
         keypair.display(),
-        dir.join(format!("{}.db", oracle.pubkey())).display()
+        dir.join(format!("{}.db", oracle.pubkey())).display(),
+        dir.join(format!("{}-bundles", oracle.pubkey())).display()
     );
     let config = Config::parse(&text, "test", Vec::new()).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -271,6 +273,20 @@ fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
         assert_eq!(summary["state"], "finalized");
         assert_eq!(summary["reports"], 3);
         assert_eq!(summary["rewards_paid"], 5_000, "the epoch's whole emission");
+        // Anyone recomputes the root from either oracle's bundle and finds
+        // the one the pool finalized.
+        let rpc_chain = RpcChain::new(RpcClient::new_with_commitment(
+            chain.rpc.url(),
+            CommitmentConfig::confirmed(),
+        ));
+        for (url, _, _) in &oracles {
+            let bundle =
+                depinkit_oracle::verify_epoch::read_bundle(&format!("{url}/v1/epochs/0/bundle"))
+                    .await
+                    .unwrap();
+            let verdict = depinkit_oracle::verify_epoch::verify_epoch(&rpc_chain, 0, &bundle).await;
+            assert!(verdict.is_ok(), "{url}: {verdict:?}");
+        }
 
         // The device's holder claims with the oracle's proof.
         let (cumulative, proof) = files[0].claim_for(&mint).unwrap();
@@ -325,11 +341,13 @@ fn the_oracle_daemon_takes_the_networks_device_reports_over_http() {
         let bind = format!("127.0.0.1:{}", free_port());
         let text = format!(
             "[chain]\nrpc_url = \"{}\"\nnetwork = \"{}\"\nkeypair = \"{}\"\n\
-             [store]\ndatabase_url = \"sqlite:{}\"\n[ingest]\nbind = \"{bind}\"\n",
+             [store]\ndatabase_url = \"sqlite:{}\"\n[ingest]\nbind = \"{bind}\"\n\
+             [bundles]\nlocation = \"{}\"\n",
             chain.rpc.url(),
             world.network,
             keypair.display(),
-            database.display()
+            database.display(),
+            dir.join("bundles").display()
         );
         let config = Config::parse(&text, "test", Vec::new()).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

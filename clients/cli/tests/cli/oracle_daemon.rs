@@ -50,6 +50,10 @@ fn start_oracle(f: &Fixture, network: &Pubkey, bind: &str) -> Child {
             format!("sqlite:{}", f.dir.join("oracle.db").display()),
         )
         .env("DEPIN_ORACLE__INGEST__BIND", bind)
+        .env(
+            "DEPIN_ORACLE__BUNDLES__LOCATION",
+            f.dir.join("bundles").display().to_string(),
+        )
         .env("DEPIN_ORACLE__EPOCHS__GRACE_SECS", "1")
         .env("DEPIN_ORACLE__EPOCHS__TICK_SECS", "1")
         .env("RUST_LOG", "warn")
@@ -181,6 +185,21 @@ fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
     });
     assert_eq!(summary["reports"], 4);
     assert_eq!(summary["rewards_paid"], 1_000_000);
+
+    // Anyone recomputes the root from the published bundle.
+    let verified = Command::new(oracle_binary())
+        .args(["verify-epoch", "0", "--bundle"])
+        .arg(format!("{url}/v1/epochs/0/bundle"))
+        .args(["--rpc-url", &f.env.url])
+        .output()
+        .unwrap();
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verified.stdout).starts_with("ok: epoch 0: 4 reports"));
 
     let due = f.env.json(&[
         "rewards",

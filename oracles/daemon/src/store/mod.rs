@@ -248,6 +248,22 @@ impl Store {
         rows.iter().map(stored_report).collect()
     }
 
+    /// Every report of `epoch`, sorted by content hash: the order every
+    /// oracle scores them in, whatever order they arrived in.
+    pub async fn all_epoch_reports(&self, epoch: u64) -> Result<Vec<StoredReport>, StoreError> {
+        const PAGE: u32 = 10_000;
+        let mut reports = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.epoch_reports(epoch, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            reports.extend(page);
+        }
+        reports.sort_by_key(|r| r.content_hash);
+        Ok(reports)
+    }
+
     /// Up to `limit` reports of `epoch` that devices sent to this oracle
     /// (not those pulled from peers), ids above `after_id`, by id: what
     /// peers pull in the exchange.

@@ -81,6 +81,7 @@ pub async fn serve(chain: Arc<ChainDouble>, store: Store, limits: Limits) -> Str
             ingest,
             store,
             network: NETWORK,
+            bundles: None,
         }),
         64 * 1024,
     );

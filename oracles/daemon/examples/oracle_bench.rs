@@ -1,0 +1,403 @@
+//! The oracle's benchmark: ingest over HTTP against raw signature
+//! verification of the same reports, and an epoch close at scale.
+//!
+//! ```sh
+//! cargo run --profile benchmark -p depinkit-oracle --example oracle_bench
+//! cargo run --profile benchmark -p depinkit-oracle --example oracle_bench -- \
+//!   --ingest-reports 20000 --devices 10000 --reports-per-device 10   # a quick look
+//! ```
+//!
+//! Ingest: signed beacons from `--ingest-devices` devices, pre-encoded as
+//! binary batches of `--batch` reports, posted by `--connections` concurrent
+//! clients to the daemon's router on loopback, stored in SQLite (WAL,
+//! synchronous commits), every verdict checked. The same reports' signatures
+//! are verified raw (batch verification) first, on one core and on every
+//! core, in the same process.
+//!
+//! Epoch close: `--devices` x `--reports-per-device` reports stored directly
+//! (the close trusts its store: ingest verified them), then one worker tick
+//! (read, sort, score, split, cumulative tree, persist, vote) timed, with the
+//! process's peak resident memory during it.
+//!
+//! The chain is an in-memory stand-in here (a wireless network, its devices
+//! and pool): the benchmark measures the oracle, not an RPC node.
+
+use anchor_lang::prelude::Pubkey;
+use clap::Parser;
+use depinkit_oracle::{
+    chain::{Chain, ChainError, NetworkInfo},
+    epoch::EpochWorker,
+    ingest::{Ingest, Limits},
+    registry::{RegisteredDevice, Registry},
+    server::{AppState, router},
+    store::{NewReport, Store, now_ms},
+    verifier::ReportCount,
+};
+use depinkit_reports::{
+    BINARY_CONTENT_TYPE, BatchAnswer, Beacon, Body, Hash32, Key, Report, Sig, SignedReport,
+    encode_batch, verify_signatures,
+};
+use device_registry::state::Category;
+use reward_pool::{
+    instructions::VoteEpochRootArgs,
+    state::{EmissionSchedule, Pool},
+};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// Benchmark settings.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Reports sent over HTTP.
+    #[arg(long, default_value_t = 60_000)]
+    ingest_reports: usize,
+    /// Devices sending them.
+    #[arg(long, default_value_t = 1_000)]
+    ingest_devices: usize,
+    /// Reports per batch.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Devices in the epoch close.
+    #[arg(long, default_value_t = 100_000)]
+    devices: usize,
+    /// Reports per device in the epoch close.
+    #[arg(long, default_value_t = 10)]
+    reports_per_device: usize,
+}
+
+const NETWORK: Pubkey = Pubkey::new_from_array([9; 32]);
+const EPOCH_SECS: i64 = 3_600;
+
+/// The chain as a wireless network with `devices`, its pool started so
+/// that `start` is in epoch 0.
+struct InMemoryChain {
+    devices: Vec<(Key, RegisteredDevice)>,
+    pool: Mutex<Pool>,
+}
+
+impl Chain for InMemoryChain {
+    async fn network(&self, _: &Pubkey) -> Result<NetworkInfo, ChainError> {
+        Ok(NetworkInfo {
+            category: Category::Wireless,
+            oracles: vec![Pubkey::new_from_array([5; 32])],
+            threshold: 1,
+        })
+    }
+    async fn now(&self) -> Result<i64, ChainError> {
+        Ok(now_ms() / 1000)
+    }
+    async fn pool(&self, _: &Pubkey) -> Result<Pool, ChainError> {
+        Ok(self.pool.lock().unwrap().clone())
+    }
+    async fn devices(&self, _: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {
+        Ok(self.devices.clone())
+    }
+    async fn vote_epoch_root(
+        &self,
+        _: &Pubkey,
+        vote: VoteEpochRootArgs,
+    ) -> Result<String, ChainError> {
+        let mut pool = self.pool.lock().unwrap();
+        pool.root = vote.root;
+        pool.root_total = vote.total;
+        pool.scheduled_to_date += u128::from(pool.next_epoch_emission);
+        pool.next_epoch += 1;
+        Ok("in-memory".into())
+    }
+}
+
+fn pool(start_time: i64) -> Pool {
+    Pool {
+        version: 1,
+        bump: 255,
+        network: NETWORK,
+        reward_mint: Pubkey::new_unique(),
+        reward_token_program: Pubkey::new_unique(),
+        vault: Pubkey::new_unique(),
+        start_time,
+        epoch_length_secs: EPOCH_SECS,
+        schedule: EmissionSchedule {
+            initial_per_epoch: 1_000_000_000,
+            decay_interval_epochs: 0,
+            retain_bps: 10_000,
+        },
+        next_epoch: 0,
+        next_epoch_emission: 1_000_000_000,
+        scheduled_to_date: 0,
+        total_inflow: u64::MAX / 2,
+        revenue_inflow: 0,
+        total_claimed: 0,
+        root: [0; 32],
+        root_total: 0,
+        root_leaf_count: 0,
+        root_finalized_at: 0,
+        claim_lookup_table: Pubkey::default(),
+        votes: vec![],
+    }
+}
+
+fn beacon(device: Key, timestamp_ms: i64, n: u64) -> Report {
+    Report {
+        network: Key(NETWORK.to_bytes()),
+        device,
+        timestamp_ms,
+        body: Body::Beacon(Beacon {
+            entropy: Hash32([1; 32]),
+            payload: n.to_le_bytes().to_vec(),
+            frequency_hz: 868_100_000,
+            tx_power_ddbm: 140,
+            antenna_gain_ddbi: 30,
+        }),
+    }
+}
+
+/// Peak resident memory of the process since the last reset, KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Starts the peak over (Linux: `clear_refs` 5).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("depin-oracle benchmark ({cores} cores)\n");
+    ingest(&args, cores).await;
+    epoch_close(&args).await;
+}
+
+async fn ingest(args: &Args, cores: usize) {
+    let start = now_ms() / 1000 - 60;
+    let keys: Vec<ed25519_dalek::SigningKey> = (0..args.ingest_devices)
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            ed25519_dalek::SigningKey::from_bytes(&seed)
+        })
+        .collect();
+    let devices: Vec<(Key, RegisteredDevice)> = keys
+        .iter()
+        .map(|k| {
+            let key = Key(k.verifying_key().to_bytes());
+            let device = RegisteredDevice {
+                mint: Pubkey::new_from_array(key.0),
+                location: 0,
+                active: true,
+            };
+            (key, device)
+        })
+        .collect();
+    let timestamp = now_ms();
+    let reports: Vec<SignedReport> = (0..args.ingest_reports)
+        .map(|n| {
+            let key = &keys[n % keys.len()];
+            beacon(Key(key.verifying_key().to_bytes()), timestamp, n as u64).sign(key)
+        })
+        .collect();
+    let batches: Vec<&[SignedReport]> = reports.chunks(args.batch).collect();
+
+    // Raw batch verification of the same reports: one core, then all.
+    let began = Instant::now();
+    for batch in &batches {
+        assert!(verify_signatures(batch).iter().all(Result::is_ok));
+    }
+    let raw_one = reports.len() as f64 / began.elapsed().as_secs_f64();
+    let began = Instant::now();
+    std::thread::scope(|scope| {
+        for part in batches.chunks(batches.len().div_ceil(cores)) {
+            scope.spawn(move || {
+                for batch in part {
+                    assert!(verify_signatures(batch).iter().all(Result::is_ok));
+                }
+            });
+        }
+    });
+    let raw_all = reports.len() as f64 / began.elapsed().as_secs_f64();
+
+    // End to end: the daemon's router on loopback, SQLite in a fresh file.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("bench.db").display()))
+        .await
+        .unwrap();
+    let chain = Arc::new(InMemoryChain {
+        devices,
+        pool: Mutex::new(pool(start)),
+    });
+    let registry = Arc::new(
+        Registry::load(chain.clone(), NETWORK, Duration::from_secs(60))
+            .await
+            .unwrap(),
+    );
+    let limits = Limits {
+        max_batch_reports: args.batch,
+        device_reports_per_minute: u32::MAX / 2,
+        device_burst: u32::MAX / 2,
+        grace_secs: 60,
+    };
+    let ingest = Arc::new(
+        Ingest::new(chain.clone(), NETWORK, registry, store.clone(), limits)
+            .await
+            .unwrap(),
+    );
+    let app = router(
+        Arc::new(AppState {
+            ingest,
+            store: store.clone(),
+            network: NETWORK,
+            bundles: None,
+        }),
+        16 * 1024 * 1024,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/reports", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let bodies: Vec<Vec<u8>> = batches.iter().map(|b| encode_batch(b)).collect();
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let began = Instant::now();
+    let clients: Vec<_> = (0..args.connections)
+        .map(|_| {
+            let (bodies, next, url) = (bodies.clone(), next.clone(), url.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut accepted = 0u64;
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(body) = bodies.get(i) else { break };
+                    let answer: BatchAnswer = http
+                        .post(&url)
+                        .header("content-type", BINARY_CONTENT_TYPE)
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    accepted += u64::from(answer.accepted);
+                }
+                accepted
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for client in clients {
+        accepted += client.await.unwrap();
+    }
+    let end_to_end = reports.len() as f64 / began.elapsed().as_secs_f64();
+    assert_eq!(accepted as usize, reports.len(), "every report accepted");
+    assert_eq!(
+        store.epoch_report_count(0).await.unwrap() as usize,
+        reports.len()
+    );
+
+    println!(
+        "ingest: {} beacons, {} devices, batches of {}, {} connections, SQLite",
+        reports.len(),
+        args.ingest_devices,
+        args.batch,
+        args.connections
+    );
+    println!("  raw batch verification, 1 core      {raw_one:>10.0} reports/s");
+    println!("  raw batch verification, {cores} cores     {raw_all:>10.0} reports/s");
+    println!("  end to end over HTTP, stored        {end_to_end:>10.0} reports/s");
+    println!(
+        "  end to end / raw (1 core): {:.0}%   end to end / raw ({cores} cores): {:.0}%\n",
+        100.0 * end_to_end / raw_one,
+        100.0 * end_to_end / raw_all
+    );
+}
+
+async fn epoch_close(args: &Args) {
+    let start = now_ms() / 1000 - EPOCH_SECS - 120;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("epoch.db").display()))
+        .await
+        .unwrap();
+    let chain = Arc::new(InMemoryChain {
+        devices: Vec::new(),
+        pool: Mutex::new(pool(start)),
+    });
+    let total = args.devices * args.reports_per_device;
+    let began = Instant::now();
+    let chunk = 5_000;
+    let mut n = 0u64;
+    while (n as usize) < total {
+        let reports: Vec<(Pubkey, SignedReport)> = (0..chunk.min(total - n as usize))
+            .map(|i| {
+                let k = n + i as u64;
+                let mut device = [0u8; 32];
+                device[..8].copy_from_slice(&(k % args.devices as u64).to_le_bytes());
+                let report = SignedReport {
+                    report: beacon(Key(device), (start + 10) * 1000, k),
+                    signature: Sig([0; 64]),
+                    cosignature: None,
+                };
+                (Pubkey::new_from_array(device), report)
+            })
+            .collect();
+        let batch: Vec<NewReport> = reports
+            .iter()
+            .map(|(mint, report)| NewReport {
+                epoch: 0,
+                content_hash: report.report.content_hash(),
+                device_mint: *mint,
+                report,
+                received_ms: now_ms(),
+            })
+            .collect();
+        store.store_reports(&batch).await.unwrap();
+        n += chunk as u64;
+    }
+    let loading = began.elapsed();
+    let worker = EpochWorker::new(
+        chain.clone(),
+        NETWORK,
+        store.clone(),
+        ReportCount {
+            max_per_device: u64::MAX,
+        },
+        60,
+    );
+    reset_peak_rss();
+    let before = peak_rss_kib();
+    let began = Instant::now();
+    worker.tick(now_ms() / 1000).await.unwrap();
+    let close = began.elapsed();
+    let peak = peak_rss_kib();
+    let result = store
+        .epoch_result(0)
+        .await
+        .unwrap()
+        .expect("epoch 0 scored");
+    assert_eq!(result.report_count as usize, total);
+    assert_eq!(result.leaf_count as usize, args.devices);
+    println!(
+        "epoch close: {} devices x {} reports = {total} reports (stored in {:.1} s)",
+        args.devices,
+        args.reports_per_device,
+        loading.as_secs_f64()
+    );
+    println!(
+        "  close, score, tree, persist, vote    {:>10.2} s",
+        close.as_secs_f64()
+    );
+    if let (Some(before), Some(peak)) = (before, peak) {
+        println!(
+            "  peak resident memory during it       {:>10.0} MiB (from {:.0} MiB before)",
+            peak as f64 / 1024.0,
+            before as f64 / 1024.0
+        );
+    }
+}
