@@ -97,6 +97,16 @@ impl Chain for InMemoryChain {
     async fn devices(&self, _: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {
         Ok(self.devices.clone())
     }
+    async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
+        Err(ChainError(format!("{address}: no accounts here")))
+    }
+    async fn vote_price(
+        &self,
+        _: &Pubkey,
+        _: service_payments::instructions::VotePriceArgs,
+    ) -> Result<String, ChainError> {
+        Ok("in-memory".into())
+    }
     async fn vote_epoch_root(
         &self,
         _: &Pubkey,

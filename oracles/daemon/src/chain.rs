@@ -9,6 +9,7 @@ use depinkit_sdk::accounts;
 use depinkit_sdk::sender::{SenderConfig, TransactionSender};
 use device_registry::state::{Category, Network};
 use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
+use service_payments::instructions::VotePriceArgs;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::signature::{Keypair, Signer};
 use std::{future::Future, sync::Arc};
@@ -70,6 +71,20 @@ pub trait Chain: Send + Sync {
         address: &Pubkey,
     ) -> impl Future<Output = Result<Vec<(Key, RegisteredDevice)>, ChainError>> + Send;
 
+    /// The data of the account at `address` (a price feed's).
+    fn account_data(
+        &self,
+        address: &Pubkey,
+    ) -> impl Future<Output = Result<Vec<u8>, ChainError>> + Send;
+
+    /// Votes the network token's price for `network`'s payments as this
+    /// oracle; the landed transaction's signature.
+    fn vote_price(
+        &self,
+        network: &Pubkey,
+        vote: VotePriceArgs,
+    ) -> impl Future<Output = Result<String, ChainError>> + Send;
+
     /// Votes `vote` for the pool of `network` as this oracle; the landed
     /// transaction's signature. Sending the same vote again is harmless (a
     /// vote replaces the oracle's previous one).
@@ -95,6 +110,13 @@ impl RpcChain {
             rpc: Arc::new(rpc),
             signer: None,
         }
+    }
+
+    fn signer(&self) -> Result<(&TransactionSender, &Keypair), ChainError> {
+        self.signer
+            .as_ref()
+            .map(|(sender, oracle)| (sender, oracle))
+            .ok_or_else(|| ChainError("this chain client has no oracle key".into()))
     }
 
     /// Reads through `rpc` and votes as `oracle` (which pays the fees).
@@ -137,15 +159,40 @@ impl Chain for RpcChain {
             .collect())
     }
 
+    async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
+        self.rpc
+            .get_account_data(address)
+            .await
+            .map_err(|e| ChainError(format!("{address}: {e}")))
+    }
+
+    async fn vote_price(
+        &self,
+        network: &Pubkey,
+        vote: VotePriceArgs,
+    ) -> Result<String, ChainError> {
+        let (sender, oracle) = self.signer()?;
+        let record: Network = accounts::fetch(&self.rpc, network).await?;
+        let mint = self
+            .rpc
+            .get_account(&record.reward_mint)
+            .await
+            .map_err(|e| ChainError(format!("reward mint {}: {e}", record.reward_mint)))?;
+        let keys =
+            depinkit_sdk::payments::PaymentsKeys::new(network, &record.reward_mint, &mint.owner);
+        let instruction = depinkit_sdk::payments::vote_price(&oracle.pubkey(), &keys, vote);
+        let sent = sender
+            .send(&[instruction], &oracle.pubkey(), &[oracle])
+            .await?;
+        Ok(sent.signature.to_string())
+    }
+
     async fn vote_epoch_root(
         &self,
         network: &Pubkey,
         vote: VoteEpochRootArgs,
     ) -> Result<String, ChainError> {
-        let (sender, oracle) = self
-            .signer
-            .as_ref()
-            .ok_or_else(|| ChainError("this chain client has no oracle key".into()))?;
+        let (sender, oracle) = self.signer()?;
         let (pool, _) = reward_pool::pda::find_pool_address(network);
         let instruction =
             depinkit_sdk::pool::vote_epoch_root(&oracle.pubkey(), network, &pool, vote);

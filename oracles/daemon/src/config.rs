@@ -31,9 +31,69 @@ pub struct Config {
     /// Where epoch bundles are published.
     #[serde(default)]
     pub bundles: BundlesConfig,
+    /// The price feed for credits.
+    #[serde(default)]
+    pub price: PriceConfig,
     /// How the daemon logs.
     #[serde(default)]
     pub log: LogConfig,
+}
+
+/// `[price]`: the token price this oracle votes for credits.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PriceConfig {
+    /// `none` (no price votes), `fixed` (`usd`) or `pyth` (`pyth_account`).
+    pub source: String,
+    /// The fixed USD price of one whole token (`"0.50"`).
+    pub usd: String,
+    /// A Pyth `PriceUpdateV2` account of the token's USD feed.
+    pub pyth_account: String,
+    /// Oldest Pyth price voted, seconds.
+    pub max_age_secs: i64,
+    /// Seconds between price votes.
+    pub interval_secs: u64,
+}
+
+impl Default for PriceConfig {
+    fn default() -> Self {
+        PriceConfig {
+            source: "none".into(),
+            usd: String::new(),
+            pyth_account: String::new(),
+            max_age_secs: 60,
+            interval_secs: 300,
+        }
+    }
+}
+
+impl PriceConfig {
+    /// The source configured, if any.
+    pub fn source(&self) -> Result<Option<crate::price::PriceSource>, String> {
+        use crate::price::PriceSource;
+        match self.source.as_str() {
+            "none" => Ok(None),
+            "fixed" => {
+                crate::price::fixed_vote(&self.usd, 0, 1).map_err(|e| e.to_string())?;
+                Ok(Some(PriceSource::Fixed(self.usd.clone())))
+            }
+            "pyth" => {
+                let account = self.pyth_account.parse().map_err(|_| {
+                    format!(
+                        "price.pyth_account {:?} is not an address",
+                        self.pyth_account
+                    )
+                })?;
+                Ok(Some(PriceSource::Pyth {
+                    account,
+                    max_age_secs: self.max_age_secs,
+                }))
+            }
+            other => Err(format!(
+                "price.source {other:?} is none of \"none\", \"fixed\", \"pyth\""
+            )),
+        }
+    }
 }
 
 /// `[bundles]`: where each epoch's bundle is published.
@@ -275,6 +335,10 @@ impl Config {
                     .into(),
             );
         }
+        self.price.source()?;
+        if self.price.interval_secs == 0 {
+            return Err("price.interval_secs must be at least 1".into());
+        }
         for peer in &self.quorum.peers {
             if !(peer.starts_with("http://") || peer.starts_with("https://")) {
                 return Err(format!("quorum.peers: {peer:?} is not an http(s) URL"));
@@ -386,6 +450,7 @@ mod tests {
         assert_eq!(config.log, LogConfig::default());
         assert_eq!(config.quorum, QuorumConfig::default());
         assert_eq!(config.bundles, BundlesConfig::default());
+        assert_eq!(config.price, PriceConfig::default());
         for setting in [
             "rpc_url",
             "network",
@@ -403,6 +468,11 @@ mod tests {
             "peers",
             "exchange_timeout_secs",
             "location",
+            "source",
+            "usd",
+            "pyth_account",
+            "max_age_secs",
+            "interval_secs",
             "format",
         ] {
             assert!(example.contains(setting), "{setting} is documented");
@@ -465,6 +535,16 @@ mod tests {
             (
                 format!("[chain]\nnetwork = \"{NETWORK}\"\n[log]\nformat = \"xml\"\n"),
                 "format",
+            ),
+            (
+                format!(
+                    "[chain]\nnetwork = \"{NETWORK}\"\n[price]\nsource = \"fixed\"\nusd = \"-1\"\n"
+                ),
+                "price.usd",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[price]\nsource = \"pyth\"\n"),
+                "price.pyth_account",
             ),
         ];
         for (text, named) in cases {

@@ -11,6 +11,7 @@ use crate::{
     epoch::EpochWorker,
     exchange::Exchange,
     ingest::{Ingest, Limits},
+    price::price_loop,
     registry::Registry,
     server::{AppState, router},
     store::{Store, StoreError},
@@ -56,6 +57,7 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let network = config.network().map_err(RunError::Config)?;
     let bind = config.bind_address().map_err(RunError::Config)?;
+    let price_source = config.price.source().map_err(RunError::Config)?;
     let keypair_path = config.keypair_path();
     let keypair = solana_sdk::signature::read_keypair_file(&keypair_path).map_err(|e| {
         RunError::Config(format!(
@@ -132,6 +134,14 @@ pub async fn run(
         store.clone(),
         Duration::from_secs(config.epochs.tick_secs),
     ));
+    let price = price_source.map(|source| {
+        tokio::spawn(price_loop(
+            chain.clone(),
+            network,
+            source,
+            Duration::from_secs(config.price.interval_secs),
+        ))
+    });
     let app = router(
         Arc::new(AppState {
             ingest,
@@ -151,6 +161,9 @@ pub async fn run(
     // A step cut short is a transaction rolled back; a vote sent but not
     // recorded is re-sent, the same root, at the next start.
     worker.abort();
+    if let Some(price) = price {
+        price.abort();
+    }
     served.map_err(RunError::Serve)?;
     tracing::info!("stopped");
     Ok(())

@@ -13,7 +13,8 @@
 //! epochs, pulls peers' reports ([`exchange`]), scores them with a
 //! [`verifier`] and votes their roots, and [`api`] serves what came of them; [`check`] tells an
 //! operator whether a configuration can run; [`daemon`] runs it all. Each
-//! epoch's [`bundle`] lets anyone recompute its root ([`verify_epoch`]).
+//! epoch's [`bundle`] lets anyone recompute its root ([`verify_epoch`]);
+//! [`price`] votes the token's price for credits.
 
 pub mod api;
 pub mod bundle;
@@ -24,6 +25,7 @@ pub mod daemon;
 pub mod epoch;
 pub mod exchange;
 pub mod ingest;
+pub mod price;
 pub mod registry;
 pub mod rewards;
 pub mod screen;

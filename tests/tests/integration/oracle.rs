@@ -17,12 +17,14 @@ use depinkit_oracle::{
 use depinkit_reports::{BatchAnswer, Body, GpuReceipt, Hash32, Key, Rejection, Report, Verdict};
 use depinkit_sdk::{
     accounts,
+    payments::{self, PaymentsKeys},
     pool::{self, ClaimAccounts, ClaimSetup, PoolKeys},
     proofs::ProofFile,
     registry,
 };
 use device_registry::state::{Category, DeviceStatus};
 use reward_pool::state::Pool;
+use service_payments::{instructions::InitPaymentsArgs, state::PaymentsConfig};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::signature::{Keypair, Signer};
@@ -137,6 +139,7 @@ fn start_oracle(
     dir: &std::path::Path,
     port: u16,
     peers: &[String],
+    fixed_price: Option<&str>,
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
@@ -157,6 +160,13 @@ fn start_oracle(
         dir.join(format!("{}.db", oracle.pubkey())).display(),
         dir.join(format!("{}-bundles", oracle.pubkey())).display()
     );
+    let text = match fixed_price {
+        // An hour's interval: oracles started together stamp the same time.
+        Some(usd) => {
+            format!("{text}[price]\nsource = \"fixed\"\nusd = \"{usd}\"\ninterval_secs = 3600\n")
+        }
+        None => text,
+    };
     let config = Config::parse(&text, "test", Vec::new()).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let daemon = tokio::spawn(async move {
@@ -209,12 +219,31 @@ fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
     on_localnet(Vec::new(), |chain, _| async move {
         let world = world(&chain).await;
         let start = create_funded_pool(&chain, &world).await;
+        let payments_keys = PaymentsKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
+        chain
+            .send(
+                &[payments::init_payments(
+                    &world.authority.pubkey(),
+                    &payments_keys,
+                    InitPaymentsArgs {
+                        credits_decimals: 0,
+                        credit_usd_micros: 10,
+                        max_price_age_secs: 3_600,
+                        order_fee_bps: 500,
+                        pool_share_bps: 0,
+                        withdrawal_notice_secs: 3_600,
+                    },
+                )],
+                &[&world.authority],
+            )
+            .await
+            .expect("init payments");
         let dir = std::env::temp_dir().join(format!("depinkit-oracle-quorum-{}", world.network));
         std::fs::create_dir_all(&dir).unwrap();
         let oracles: Vec<_> = world
             .oracles
             .iter()
-            .map(|oracle| start_oracle(&chain, &world, oracle, &dir, free_port(), &[]))
+            .map(|oracle| start_oracle(&chain, &world, oracle, &dir, free_port(), &[], Some("0.5")))
             .collect();
         let http = reqwest::Client::new();
         let client = Keypair::new();
@@ -287,6 +316,21 @@ fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
             let verdict = depinkit_oracle::verify_epoch::verify_epoch(&rpc_chain, 0, &bundle).await;
             assert!(verdict.is_ok(), "{url}: {verdict:?}");
         }
+
+        // Both oracles voted the same fixed price for credits: it is final.
+        let mut price = None;
+        for _ in 0..100 {
+            let config: PaymentsConfig = accounts::fetch(&chain.rpc, &payments_keys.config)
+                .await
+                .unwrap();
+            if let Some(final_price) = config.price {
+                price = Some(final_price);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let price = price.expect("the price is finalized");
+        assert_eq!((price.price, price.expo), (5, -1));
 
         // The device's holder claims with the oracle's proof.
         let (cumulative, proof) = files[0].claim_for(&mint).unwrap();
@@ -466,7 +510,7 @@ fn three_oracles_exchange_reports_and_finalize_with_one_down() {
                     .filter(|&j| j != i)
                     .map(|j| urls[j].clone())
                     .collect();
-                start_oracle(&chain, &world, oracle, &dir, ports[i], &peers)
+                start_oracle(&chain, &world, oracle, &dir, ports[i], &peers, None)
             })
             .collect();
         let http = reqwest::Client::new();

@@ -20,6 +20,7 @@ use reward_pool::{
     instructions::VoteEpochRootArgs,
     state::{EmissionSchedule, Pool},
 };
+use service_payments::instructions::VotePriceArgs;
 use std::sync::{
     Arc, Mutex,
     atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -40,6 +41,10 @@ pub struct ChainDouble {
     pub votes: Mutex<Vec<VoteEpochRootArgs>>,
     /// Votes fail (the RPC node goes away at vote time) while set.
     pub votes_fail: AtomicBool,
+    /// Price votes sent, in order.
+    pub price_votes: Mutex<Vec<VotePriceArgs>>,
+    /// Accounts the chain holds (a price feed's).
+    pub accounts: Mutex<std::collections::HashMap<Pubkey, Vec<u8>>>,
 }
 
 impl ChainDouble {
@@ -59,6 +64,8 @@ impl ChainDouble {
             down: AtomicBool::new(false),
             votes: Mutex::new(Vec::new()),
             votes_fail: AtomicBool::new(false),
+            price_votes: Mutex::new(Vec::new()),
+            accounts: Mutex::new(std::collections::HashMap::new()),
         }
     }
 }
@@ -151,6 +158,23 @@ impl Chain for ChainDouble {
             return Err(ChainError("connection refused".into()));
         }
         Ok(self.devices.lock().unwrap().clone())
+    }
+
+    async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
+        self.accounts
+            .lock()
+            .unwrap()
+            .get(address)
+            .cloned()
+            .ok_or_else(|| ChainError(format!("{address}: no such account")))
+    }
+
+    async fn vote_price(&self, _: &Pubkey, vote: VotePriceArgs) -> Result<String, ChainError> {
+        if self.down.load(Ordering::SeqCst) || self.votes_fail.load(Ordering::SeqCst) {
+            return Err(ChainError("connection refused".into()));
+        }
+        self.price_votes.lock().unwrap().push(vote);
+        Ok(format!("price-{}", vote.publish_time))
     }
 
     /// A one-oracle quorum: a vote for the next, ended epoch finalizes it
