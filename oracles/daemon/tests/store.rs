@@ -63,8 +63,17 @@ async fn reports_are_kept_once_and_read_back_in_pages() {
             store.store_reports(&again).await.unwrap(),
             vec![Stored::Duplicate; 2]
         );
+        // The same content twice in one call: the first is kept.
+        let twin = beacon(3, 99);
+        assert_eq!(
+            store
+                .store_reports(&[new_report(&twin, 8), new_report(&twin, 8)])
+                .await
+                .unwrap(),
+            vec![Stored::Accepted, Stored::Duplicate]
+        );
         assert_eq!(store.epoch_report_count(7).await.unwrap(), 4);
-        assert_eq!(store.epoch_report_count(8).await.unwrap(), 1);
+        assert_eq!(store.epoch_report_count(8).await.unwrap(), 2);
         assert_eq!(store.epoch_state(7).await.unwrap(), Some(EpochState::Open));
         assert_eq!(store.epoch_state(9).await.unwrap(), None);
 

@@ -129,36 +129,56 @@ fn the_oracle_checks_its_config_and_follows_the_networks_devices() {
     });
 }
 
-/// Starts `depin-oracle run` in-process for `oracle` of `world`'s network,
-/// on its own SQLite file under `dir`, serving on `port` and exchanging with
-/// `peers`; its URL, the sender that stops it, and its task.
+/// How a test oracle runs: its API port, its peers, a fixed price to vote,
+/// and its database (its own SQLite file when `None`).
+#[derive(Default)]
+struct Setup<'a> {
+    port: u16,
+    peers: &'a [String],
+    fixed_price: Option<&'a str>,
+    database_url: Option<String>,
+}
+
+/// Starts `depin-oracle run` in-process for `oracle` of `world`'s network as
+/// `setup` says, its files under `dir`; its URL, the sender that stops it,
+/// and its task.
 fn start_oracle(
     chain: &Chain,
     world: &World,
     oracle: &Keypair,
     dir: &std::path::Path,
-    port: u16,
-    peers: &[String],
-    fixed_price: Option<&str>,
+    setup: Setup,
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<Result<(), depinkit_oracle::daemon::RunError>>,
 ) {
+    let Setup {
+        port,
+        peers,
+        fixed_price,
+        database_url,
+    } = setup;
+    let database_url = database_url.unwrap_or_else(|| {
+        format!(
+            "sqlite:{}",
+            dir.join(format!("{}.db", oracle.pubkey())).display()
+        )
+    });
     let keypair = dir.join(format!("{}.json", oracle.pubkey()));
     solana_sdk::signature::write_keypair_file(oracle, &keypair).unwrap();
     let bind = format!("127.0.0.1:{port}");
     let text = format!(
         "[chain]\nrpc_url = \"{}\"\nnetwork = \"{}\"\nkeypair = \"{}\"\n\
-         [store]\ndatabase_url = \"sqlite:{}\"\n[ingest]\nbind = \"{bind}\"\n\
+         [store]\ndatabase_url = \"{database_url}\"\n[ingest]\nbind = \"{bind}\"\n\
          [epochs]\ngrace_secs = 1\ntick_secs = 1\n\
          [quorum]\npeers = {peers:?}\nexchange_timeout_secs = 3\n\
          [bundles]\nlocation = \"{}\"\n",
         chain.rpc.url(),
         world.network,
         keypair.display(),
-        dir.join(format!("{}.db", oracle.pubkey())).display(),
-        dir.join(format!("{}-bundles", oracle.pubkey())).display()
+        dir.join(format!("{}-{port}-bundles", oracle.pubkey()))
+            .display()
     );
     let text = match fixed_price {
         // An hour's interval: oracles started together stamp the same time.
@@ -243,7 +263,19 @@ fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
         let oracles: Vec<_> = world
             .oracles
             .iter()
-            .map(|oracle| start_oracle(&chain, &world, oracle, &dir, free_port(), &[], Some("0.5")))
+            .map(|oracle| {
+                start_oracle(
+                    &chain,
+                    &world,
+                    oracle,
+                    &dir,
+                    Setup {
+                        port: free_port(),
+                        fixed_price: Some("0.5"),
+                        ..Setup::default()
+                    },
+                )
+            })
             .collect();
         let http = reqwest::Client::new();
         let client = Keypair::new();
@@ -510,7 +542,17 @@ fn three_oracles_exchange_reports_and_finalize_with_one_down() {
                     .filter(|&j| j != i)
                     .map(|j| urls[j].clone())
                     .collect();
-                start_oracle(&chain, &world, oracle, &dir, ports[i], &peers, None)
+                start_oracle(
+                    &chain,
+                    &world,
+                    oracle,
+                    &dir,
+                    Setup {
+                        port: ports[i],
+                        peers: &peers,
+                        ..Setup::default()
+                    },
+                )
             })
             .collect();
         let http = reqwest::Client::new();
@@ -577,6 +619,90 @@ fn three_oracles_exchange_reports_and_finalize_with_one_down() {
             stop.send(()).unwrap();
             daemon.await.unwrap().expect("stops cleanly");
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
+
+/// A fresh database on the PostgreSQL server `DEPIN_TEST_POSTGRES_URL` names
+/// (`.ci/run` starts one), or `None` without one.
+async fn postgres_database() -> Option<String> {
+    let Ok(admin) = std::env::var("DEPIN_TEST_POSTGRES_URL") else {
+        eprintln!("DEPIN_TEST_POSTGRES_URL is not set: skipping the replicas test");
+        return None;
+    };
+    use sqlx::Connection;
+    let name = format!("depin_replicas_{}_{}", std::process::id(), now_ms());
+    let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    Some(format!("{base}/{name}"))
+}
+
+/// Two replicas of one oracle on one PostgreSQL database: both take reports,
+/// one runs the epoch worker; stopped, the other takes over and the epoch,
+/// with the reports of both, is voted and finalized.
+#[test]
+fn replicas_on_one_postgres_share_ingest_and_hand_over_the_epoch_worker() {
+    on_localnet(Vec::new(), |chain, _| async move {
+        let Some(database_url) = postgres_database().await else {
+            return;
+        };
+        let world = world_with_oracles(&chain, 1).await;
+        let start = create_funded_pool(&chain, &world).await;
+        let dir = std::env::temp_dir().join(format!("depinkit-oracle-replicas-{}", world.network));
+        std::fs::create_dir_all(&dir).unwrap();
+        let replica = |port| {
+            start_oracle(
+                &chain,
+                &world,
+                &world.oracles[0],
+                &dir,
+                Setup {
+                    port,
+                    database_url: Some(database_url.clone()),
+                    ..Setup::default()
+                },
+            )
+        };
+        let http = reqwest::Client::new();
+        let first = replica(free_port());
+        wait_until_up(&http, &first.0).await;
+        // The first replica's worker holds the lock before the second starts.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let second = replica(free_port());
+        wait_until_up(&http, &second.0).await;
+        let client = Keypair::new();
+        for (n, url) in [(1, &first.0), (2, &second.0), (3, &second.0)] {
+            let answer: BatchAnswer = http
+                .post(format!("{url}/v1/reports"))
+                .json(&[receipt(&world, &world.device_key, &client, n)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(answer.accepted, 1, "{url}");
+        }
+        // The worker's replica stops (its lock goes with its connection).
+        let (_, stop, daemon) = first;
+        stop.send(()).unwrap();
+        daemon.await.unwrap().unwrap();
+
+        time_travel(&chain.rpc, start + 3_600 + 2).await.unwrap();
+        let summary = fetch_when_ready(&http, &format!("{}/v1/proofs", second.0)).await;
+        let file: ProofFile = serde_json::from_value(summary).unwrap();
+        let keys = PoolKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
+        let pool_account: Pool = accounts::fetch(&chain.rpc, &keys.pool).await.unwrap();
+        assert_eq!(file.root_bytes(), Some(pool_account.root));
+        let epoch = fetch_when_ready(&http, &format!("{}/v1/epochs/0", second.0)).await;
+        assert_eq!(epoch["reports"], 3, "the reports both replicas took");
+        let (_, stop, daemon) = second;
+        stop.send(()).unwrap();
+        daemon.await.unwrap().unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     });
 }

@@ -266,3 +266,109 @@ fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+/// The oracle process is killed (SIGKILL) after it scored an epoch but before
+/// its vote could land (its key has no SOL for the fee); restarted, it votes
+/// the root it persisted, and that root is the one finalized.
+#[test]
+fn killed_between_scoring_and_voting_it_votes_the_persisted_root() {
+    let f = Fixture::start("oracle-kill");
+    let network: Pubkey = f.network()["network"].as_str().unwrap().parse().unwrap();
+    let (maker_path, _) = f.maker();
+    let (_, device_a) = f.device(&maker_path, "device-a.json");
+    let (_, device_b) = f.device(&maker_path, "device-b.json");
+    f.mint_to_payer(50_000_000);
+    f.env.json(&[
+        "pool",
+        "create",
+        "--network",
+        "cli-net",
+        "--emission",
+        "1",
+        "--epoch-length",
+        "60",
+    ]);
+    f.env
+        .json(&["pool", "fund", "--network", "cli-net", "--amount", "5"]);
+    // The oracle's key cannot pay for a vote.
+    let lamports = f.rpc.get_balance(&f.oracle.pubkey()).unwrap();
+    send(
+        &f.rpc,
+        &f.payer,
+        &[anchor_lang::solana_program::system_instruction::transfer(
+            &f.oracle.pubkey(),
+            &f.payer.pubkey(),
+            lamports,
+        )],
+        &[&f.oracle],
+    );
+
+    let bind = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{bind}");
+    let mut oracle = start_oracle(&f, &network, &bind);
+    wait_for(&format!("{url}/health"), "the oracle", |h| {
+        h["devices"] == 2
+    });
+    let batch = vec![
+        beacon(&network, &device_a, 1),
+        beacon(&network, &device_b, 1),
+        beacon(&network, &device_b, 2),
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer: Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/v1/reports"))
+            .json(&batch)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(answer["accepted"], 3, "{answer}");
+    f.time_travel(62);
+    let scored = wait_for(&format!("{url}/v1/epochs/0"), "epoch 0 scored", |e| {
+        e["state"] == "scored"
+    });
+    let persisted = scored["root"].as_str().unwrap().to_string();
+    // Give it a few failed attempts at the vote, then kill it outright.
+    std::thread::sleep(Duration::from_secs(2));
+    oracle.kill().unwrap(); // SIGKILL
+    oracle.wait().unwrap();
+
+    // Funded again and restarted on the same database: it votes, once, the
+    // root it persisted before dying.
+    send(
+        &f.rpc,
+        &f.payer,
+        &[anchor_lang::solana_program::system_instruction::transfer(
+            &f.payer.pubkey(),
+            &f.oracle.pubkey(),
+            1_000_000_000,
+        )],
+        &[],
+    );
+    let mut oracle = start_oracle(&f, &network, &bind);
+    let finalized = wait_for(&format!("{url}/v1/epochs/0"), "epoch 0 final", |e| {
+        e["state"] == "finalized"
+    });
+    assert_eq!(finalized["root"].as_str(), Some(persisted.as_str()));
+    assert_eq!(
+        finalized["finalized_root"].as_str(),
+        Some(persisted.as_str())
+    );
+    let pool = f.env.json(&["pool", "show", "--network", "cli-net"]);
+    assert_eq!(pool["next_epoch"], 1);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &oracle.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(oracle.wait().unwrap().code(), Some(0));
+}
