@@ -6,7 +6,7 @@ mod common;
 
 use anchor_lang::prelude::Pubkey;
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
-use common::{ChainDouble, NETWORK};
+use common::{ChainDouble, NETWORK, beacon, key};
 use depinkit_oracle::{
     bundle::{Bundle, Bundles, verify},
     epoch::EpochWorker,
@@ -15,39 +15,16 @@ use depinkit_oracle::{
     verifier::ReportCount,
     verify_epoch::verify_epoch,
 };
-use depinkit_reports::{
-    Beacon, Body, Hash32, Key, Report, SignedReport, decode_batch, encode_batch,
-};
+use depinkit_reports::{Key, SignedReport, decode_batch, encode_batch};
 use device_registry::state::Category;
-use ed25519_dalek::SigningKey;
 use std::sync::Arc;
 
 const HOUR: i64 = 3600;
-
-fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
-}
 
 /// The mint the registry derives from device `seed`'s key.
 fn mint(seed: u8) -> Pubkey {
     let device = Pubkey::new_from_array(key(seed).verifying_key().to_bytes());
     device_registry::pda::find_device_mint_address(&NETWORK, &device).0
-}
-
-fn beacon(seed: u8, n: u8, timestamp_ms: i64) -> SignedReport {
-    Report {
-        network: Key(NETWORK.to_bytes()),
-        device: Key(key(seed).verifying_key().to_bytes()),
-        timestamp_ms,
-        body: Body::Beacon(Beacon {
-            entropy: Hash32([1; 32]),
-            payload: vec![n],
-            frequency_hz: 868_100_000,
-            tx_power_ddbm: 140,
-            antenna_gain_ddbi: 30,
-        }),
-    }
-    .sign(&key(seed))
 }
 
 async fn keep(store: &Store, epoch: u64, reports: &[(u8, SignedReport)]) {

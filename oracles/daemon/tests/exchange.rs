@@ -6,7 +6,7 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use common::{ChainDouble, NETWORK};
+use common::{ChainDouble, NETWORK, beacon, key};
 use depinkit_oracle::{
     epoch::{EpochWorker, Progress},
     exchange::Exchange,
@@ -15,16 +15,11 @@ use depinkit_oracle::{
     store::{NewReport, Store, now_ms},
     verifier::ReportCount,
 };
-use depinkit_reports::{Beacon, Body, Hash32, Key, Report, Sig, SignedReport};
+use depinkit_reports::{Key, Sig, SignedReport};
 use device_registry::state::Category;
-use ed25519_dalek::SigningKey;
 use std::{sync::Arc, time::Duration};
 
 const HOUR: i64 = 3600;
-
-fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
-}
 
 fn registered(seed: u8) -> (Key, RegisteredDevice) {
     (
@@ -40,22 +35,6 @@ fn registered(seed: u8) -> (Key, RegisteredDevice) {
 /// Device `seed`'s mint (its key's bytes, so reports name it too).
 fn mint(seed: u8) -> Pubkey {
     Pubkey::new_from_array(key(seed).verifying_key().to_bytes())
-}
-
-fn beacon(seed: u8, n: u8, timestamp_ms: i64) -> SignedReport {
-    Report {
-        network: Key(NETWORK.to_bytes()),
-        device: Key(key(seed).verifying_key().to_bytes()),
-        timestamp_ms,
-        body: Body::Beacon(Beacon {
-            entropy: Hash32([1; 32]),
-            payload: vec![n],
-            frequency_hz: 868_100_000,
-            tx_power_ddbm: 140,
-            antenna_gain_ddbi: 30,
-        }),
-    }
-    .sign(&key(seed))
 }
 
 async fn keep(store: &Store, epoch: u64, reports: &[SignedReport]) {

@@ -5,26 +5,20 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use common::{ChainDouble, NETWORK};
+use common::{ChainDouble, beacon, key};
 use depinkit_oracle::{
     ingest::Limits,
     registry::RegisteredDevice,
     store::{Store, now_ms},
 };
 use depinkit_reports::{
-    BINARY_CONTENT_TYPE, BatchAnswer, Beacon, Body, Hash32, Key, Rejection, Report, Sig,
-    SignedReport, Verdict, encode_batch,
+    BINARY_CONTENT_TYPE, BatchAnswer, Key, Rejection, Sig, SignedReport, Verdict, encode_batch,
 };
 use device_registry::state::Category;
-use ed25519_dalek::SigningKey;
 use std::sync::Arc;
 
 const HOUR: i64 = 3600;
 const GRACE_SECS: i64 = 60;
-
-fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
-}
 
 fn registered(seed: u8, active: bool) -> (Key, RegisteredDevice) {
     (
@@ -35,22 +29,6 @@ fn registered(seed: u8, active: bool) -> (Key, RegisteredDevice) {
             active,
         },
     )
-}
-
-fn beacon(seed: u8, n: u8, timestamp_ms: i64) -> SignedReport {
-    Report {
-        network: Key(NETWORK.to_bytes()),
-        device: Key(key(seed).verifying_key().to_bytes()),
-        timestamp_ms,
-        body: Body::Beacon(Beacon {
-            entropy: Hash32([3; 32]),
-            payload: vec![n; 8],
-            frequency_hz: 868_100_000,
-            tx_power_ddbm: 140,
-            antenna_gain_ddbi: 30,
-        }),
-    }
-    .sign(&key(seed))
 }
 
 fn limits(device_burst: u32) -> Limits {

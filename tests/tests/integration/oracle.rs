@@ -198,6 +198,18 @@ fn start_oracle(
     (format!("http://{bind}"), stop, daemon)
 }
 
+/// Posts `batch` (JSON) to `url` (a `/v1/reports` URL); the answer.
+async fn post_reports(http: &reqwest::Client, url: &str, batch: serde_json::Value) -> BatchAnswer {
+    http.post(url)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Waits until the daemon at `url` answers `/health`.
 async fn wait_until_up(http: &reqwest::Client, url: &str) {
     for _ in 0..100 {
@@ -286,15 +298,12 @@ fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
         // comes with the quorum step).
         for (url, _, _) in &oracles {
             wait_until_up(&http, url).await;
-            let answer: BatchAnswer = http
-                .post(format!("{url}/v1/reports"))
-                .json(&reports)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let answer: BatchAnswer = post_reports(
+                &http,
+                &format!("{url}/v1/reports"),
+                serde_json::json!(reports),
+            )
+            .await;
             assert_eq!(answer.accepted, 3, "{url}: {answer:?}");
         }
         // The epoch ends on the chain's clock; each worker closes it,
@@ -452,15 +461,7 @@ fn the_oracle_daemon_takes_the_networks_device_reports_over_http() {
         let client = Keypair::new();
         let ours = receipt(&world, &world.device_key, &client, 60);
         let batch = serde_json::json!([ours, receipt(&world, &Keypair::new(), &client, 60)]);
-        let answer: BatchAnswer = http
-            .post(format!("{url}/v1/reports"))
-            .json(&batch)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer: BatchAnswer = post_reports(&http, &format!("{url}/v1/reports"), batch).await;
         assert_eq!(
             answer.results,
             vec![
@@ -567,15 +568,12 @@ fn three_oracles_exchange_reports_and_finalize_with_one_down() {
         ];
         for (i, batch) in &sent {
             wait_until_up(&http, &urls[*i]).await;
-            let answer: BatchAnswer = http
-                .post(format!("{}/v1/reports", urls[*i]))
-                .json(batch)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let answer: BatchAnswer = post_reports(
+                &http,
+                &format!("{}/v1/reports", urls[*i]),
+                serde_json::json!(batch),
+            )
+            .await;
             assert_eq!(answer.accepted as usize, batch.len());
         }
         // The third oracle goes down before the epoch ends: its reports are
@@ -676,15 +674,12 @@ fn replicas_on_one_postgres_share_ingest_and_hand_over_the_epoch_worker() {
         wait_until_up(&http, &second.0).await;
         let client = Keypair::new();
         for (n, url) in [(1, &first.0), (2, &second.0), (3, &second.0)] {
-            let answer: BatchAnswer = http
-                .post(format!("{url}/v1/reports"))
-                .json(&[receipt(&world, &world.device_key, &client, n)])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let answer: BatchAnswer = post_reports(
+                &http,
+                &format!("{url}/v1/reports"),
+                serde_json::json!([receipt(&world, &world.device_key, &client, n)]),
+            )
+            .await;
             assert_eq!(answer.accepted, 1, "{url}");
         }
         // The worker's replica stops (its lock goes with its connection).

@@ -111,9 +111,9 @@ fn wait_for(url: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     }
 }
 
-#[test]
-fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
-    let f = Fixture::start("oracle-daemon");
+/// The network `cli-net` with two onboarded devices and a funded pool of 60 s
+/// epochs emitting one token each: its address and the devices' keypair files.
+fn network_with_pool(f: &Fixture) -> (Pubkey, PathBuf, PathBuf) {
     let network: Pubkey = f.network()["network"].as_str().unwrap().parse().unwrap();
     let (maker_path, _) = f.maker();
     let (_, device_a) = f.device(&maker_path, "device-a.json");
@@ -131,6 +131,41 @@ fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
     ]);
     f.env
         .json(&["pool", "fund", "--network", "cli-net", "--amount", "5"]);
+    (network, device_a, device_b)
+}
+
+/// Posts `batch` (JSON) to the oracle at `url`; its answer.
+fn post_reports(url: &str, batch: &[SignedReport]) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/v1/reports"))
+            .json(batch)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+/// Sends SIGTERM to `oracle`.
+fn terminate(oracle: &Child) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &oracle.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+#[test]
+fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
+    let f = Fixture::start("oracle-daemon");
+    let (network, device_a, device_b) = network_with_pool(&f);
 
     let bind = format!("127.0.0.1:{}", free_port());
     let url = format!("http://{bind}");
@@ -146,21 +181,7 @@ fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
         beacon(&network, &device_a, 3),
         beacon(&network, &device_b, 1),
     ];
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let answer: Value = runtime.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{url}/v1/reports"))
-            .json(&batch)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let answer = post_reports(&url, &batch);
     assert_eq!(answer["accepted"], 4, "{answer}");
 
     // Before any root: a clear refusal, exit 2.
@@ -246,13 +267,7 @@ fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
     );
 
     // SIGTERM: the oracle stops cleanly.
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &oracle.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    terminate(&oracle);
     let started = Instant::now();
     let status = loop {
         if let Some(status) = oracle.try_wait().unwrap() {
@@ -273,23 +288,7 @@ fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
 #[test]
 fn killed_between_scoring_and_voting_it_votes_the_persisted_root() {
     let f = Fixture::start("oracle-kill");
-    let network: Pubkey = f.network()["network"].as_str().unwrap().parse().unwrap();
-    let (maker_path, _) = f.maker();
-    let (_, device_a) = f.device(&maker_path, "device-a.json");
-    let (_, device_b) = f.device(&maker_path, "device-b.json");
-    f.mint_to_payer(50_000_000);
-    f.env.json(&[
-        "pool",
-        "create",
-        "--network",
-        "cli-net",
-        "--emission",
-        "1",
-        "--epoch-length",
-        "60",
-    ]);
-    f.env
-        .json(&["pool", "fund", "--network", "cli-net", "--amount", "5"]);
+    let (network, device_a, device_b) = network_with_pool(&f);
     // The oracle's key cannot pay for a vote.
     let lamports = f.rpc.get_balance(&f.oracle.pubkey()).unwrap();
     send(
@@ -314,21 +313,7 @@ fn killed_between_scoring_and_voting_it_votes_the_persisted_root() {
         beacon(&network, &device_b, 1),
         beacon(&network, &device_b, 2),
     ];
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let answer: Value = runtime.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{url}/v1/reports"))
-            .json(&batch)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let answer = post_reports(&url, &batch);
     assert_eq!(answer["accepted"], 3, "{answer}");
     f.time_travel(62);
     let scored = wait_for(&format!("{url}/v1/epochs/0"), "epoch 0 scored", |e| {
@@ -363,12 +348,6 @@ fn killed_between_scoring_and_voting_it_votes_the_persisted_root() {
     );
     let pool = f.env.json(&["pool", "show", "--network", "cli-net"]);
     assert_eq!(pool["next_epoch"], 1);
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &oracle.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    terminate(&oracle);
     assert_eq!(oracle.wait().unwrap().code(), Some(0));
 }

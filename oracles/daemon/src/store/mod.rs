@@ -217,14 +217,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for (epoch, members) in by_epoch {
             let epoch = to_i64(epoch)?;
-            sqlx::query(
-                "INSERT INTO epochs (epoch, state, updated_ms) VALUES ($1, 'open', $2) \
-                 ON CONFLICT (epoch) DO NOTHING",
-            )
-            .bind(epoch)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            ensure_epoch_row(&mut tx, epoch, now).await?;
             if self.locked_epoch_state(&mut tx, epoch).await? != Some(EpochState::Open) {
                 continue;
             }
@@ -346,14 +339,7 @@ impl Store {
         let epoch = to_i64(epoch)?;
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO epochs (epoch, state, updated_ms) VALUES ($1, 'open', $2) \
-             ON CONFLICT (epoch) DO NOTHING",
-        )
-        .bind(epoch)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        ensure_epoch_row(&mut tx, epoch, now).await?;
         let closed = sqlx::query(
             "UPDATE epochs SET state = 'closed', updated_ms = $2 WHERE epoch = $1 AND state = 'open'",
         )
@@ -444,6 +430,23 @@ impl Store {
                 .await?;
         state.as_deref().map(EpochState::parse).transpose()
     }
+}
+
+/// Creates `epoch`'s row, open, unless it exists.
+async fn ensure_epoch_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    epoch: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO epochs (epoch, state, updated_ms) VALUES ($1, 'open', $2) \
+         ON CONFLICT (epoch) DO NOTHING",
+    )
+    .bind(epoch)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Rows per INSERT statement: 8 parameters each, within SQLite's and

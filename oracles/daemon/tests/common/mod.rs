@@ -26,6 +26,30 @@ use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
+/// Device `seed`'s key.
+pub fn key(seed: u8) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+}
+
+/// A beacon for [`NETWORK`] from device `seed` at `timestamp_ms`; `n` makes
+/// it unique.
+pub fn beacon(seed: u8, n: u8, timestamp_ms: i64) -> depinkit_reports::SignedReport {
+    use depinkit_reports::{Beacon, Body, Hash32, Report};
+    Report {
+        network: Key(NETWORK.to_bytes()),
+        device: Key(key(seed).verifying_key().to_bytes()),
+        timestamp_ms,
+        body: Body::Beacon(Beacon {
+            entropy: Hash32([1; 32]),
+            payload: vec![n],
+            frequency_hz: 868_100_000,
+            tx_power_ddbm: 140,
+            antenna_gain_ddbi: 30,
+        }),
+    }
+    .sign(&key(seed))
+}
+
 /// The network every test double serves.
 pub const NETWORK: Pubkey = Pubkey::new_from_array([9; 32]);
 
