@@ -115,31 +115,34 @@ fn unavailable(e: StoreError) -> Response {
 
 /// `GET /v1/epochs/{n}`.
 pub async fn epoch(State(store): State<Store>, Path(epoch): Path<u64>) -> Response {
-    let state = match store.epoch_state(epoch).await {
-        Ok(Some(state)) => state,
-        Ok(None) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "unknown_epoch",
-                format!("epoch {epoch} has no reports here yet"),
-            );
-        }
-        Err(e) => return unavailable(e),
+    match epoch_summary(&store, epoch).await {
+        Ok(Some(summary)) => Json(summary).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            "unknown_epoch",
+            format!("epoch {epoch} has no reports here yet"),
+        ),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// What this oracle holds of `epoch` (the API's and `depin-oracle epoch
+/// show`'s answer): its state and reports, and once scored its rule set,
+/// amount, rewards, dust, root, vote and the finalized root.
+pub async fn epoch_summary(
+    store: &Store,
+    epoch: u64,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let Some(state) = store.epoch_state(epoch).await? else {
+        return Ok(None);
     };
-    let reports = match store.epoch_report_count(epoch).await {
-        Ok(count) => count,
-        Err(e) => return unavailable(e),
-    };
-    let result = match store.epoch_result(epoch).await {
-        Ok(result) => result,
-        Err(e) => return unavailable(e),
-    };
+    let reports = store.epoch_report_count(epoch).await?;
     let mut summary = json!({
         "epoch": epoch,
         "state": format!("{state:?}").to_lowercase(),
         "reports": reports,
     });
-    if let Some(result) = result {
+    if let Some(result) = store.epoch_result(epoch).await? {
         let paid: u64 = result.rewards.iter().map(|r| r.reward).sum();
         summary["rule_set"] = json!(result.rule_set);
         summary["amount"] = json!(result.amount);
@@ -152,7 +155,7 @@ pub async fn epoch(State(store): State<Store>, Path(epoch): Path<u64>) -> Respon
         summary["vote_signature"] = json!(result.vote_signature);
         summary["finalized_root"] = json!(result.finalized_root.as_ref().map(hex));
     }
-    Json(summary).into_response()
+    Ok(Some(summary))
 }
 
 /// `GET /v1/devices/{mint}/rewards`: a proof file with the one device's entry.

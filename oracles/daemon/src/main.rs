@@ -2,7 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use depinkit_oracle::{
-    chain::RpcChain, check, config::Config, daemon, epoch, store::Store, verify_epoch,
+    api, bundle::Bundles, chain::RpcChain, check, config::Config, daemon, epoch, store::Store,
+    verify_epoch,
 };
 use depinkit_sdk::proofs::ProofFile;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -51,6 +52,27 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8899")]
         rpc_url: String,
     },
+    /// What this oracle's store holds of an epoch (the API's
+    /// `GET /v1/epochs/{n}`, read from the database directly), as JSON.
+    EpochShow {
+        /// The epoch.
+        epoch: u64,
+        /// The settings file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Write an epoch's published bundle to a file (or stdout), for
+    /// `verify-epoch` or an archive.
+    BundleExport {
+        /// The epoch.
+        epoch: u64,
+        /// The settings file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Where to write it (stdout when absent).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Check a configuration: keypair, cluster, network, this oracle's place
     /// in it, devices, database. Exits non-zero with the reason when one fails.
     Check {
@@ -68,6 +90,12 @@ fn load(path: &Path) -> Config {
             std::process::exit(2);
         }
     }
+}
+
+/// Prints `message` as the one-line error and exits 2.
+fn fail(message: String) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
 }
 
 /// Completes on SIGTERM or Ctrl-C.
@@ -107,10 +135,6 @@ async fn main() {
         }
         Command::ImportRoot { config, proofs } => {
             let config = load(&config);
-            let fail = |message: String| -> ! {
-                eprintln!("error: {message}");
-                std::process::exit(2)
-            };
             let text = std::fs::read_to_string(&proofs)
                 .unwrap_or_else(|e| fail(format!("cannot read {}: {e}", proofs.display())));
             let file: ProofFile = serde_json::from_str(&text)
@@ -147,6 +171,40 @@ async fn main() {
                 Err(why) => {
                     eprintln!("error: {why}");
                     std::process::exit(1);
+                }
+            }
+        }
+        Command::EpochShow { epoch, config } => {
+            let config = load(&config);
+            let store = Store::open(&config.store.database_url)
+                .await
+                .unwrap_or_else(|e| fail(e.to_string()));
+            match api::epoch_summary(&store, epoch).await {
+                Ok(Some(summary)) => println!("{summary:#}"),
+                Ok(None) => fail(format!("epoch {epoch} has no reports here yet")),
+                Err(e) => fail(e.to_string()),
+            }
+        }
+        Command::BundleExport { epoch, config, out } => {
+            let config = load(&config);
+            let bundles =
+                Bundles::open(&config.bundles.location).unwrap_or_else(|e| fail(e.to_string()));
+            let bytes = match bundles.get(epoch).await {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => fail(format!(
+                    "no bundle of epoch {epoch} under {} (it is published before the vote)",
+                    config.bundles.location
+                )),
+                Err(e) => fail(e.to_string()),
+            };
+            match out {
+                Some(path) => std::fs::write(&path, &bytes)
+                    .unwrap_or_else(|e| fail(format!("cannot write {}: {e}", path.display()))),
+                None => {
+                    use std::io::Write;
+                    std::io::stdout()
+                        .write_all(&bytes)
+                        .unwrap_or_else(|e| fail(e.to_string()));
                 }
             }
         }

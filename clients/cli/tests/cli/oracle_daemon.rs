@@ -35,12 +35,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts the oracle with `oracles/oracle.example.toml` and the overrides an
-/// operator would set.
-fn start_oracle(f: &Fixture, network: &Pubkey, bind: &str) -> Child {
+/// `depin-oracle SUBCOMMAND --config oracles/oracle.example.toml` with the
+/// overrides an operator would set for this fixture's network.
+fn oracle_command(f: &Fixture, network: &Pubkey, bind: &str, subcommand: &[&str]) -> Command {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../oracles/oracle.example.toml");
-    Command::new(oracle_binary())
-        .args(["run", "--config"])
+    let mut command = Command::new(oracle_binary());
+    command
+        .args(subcommand)
+        .arg("--config")
         .arg(example)
         .env("DEPIN_ORACLE__CHAIN__RPC_URL", &f.env.url)
         .env("DEPIN_ORACLE__CHAIN__NETWORK", network.to_string())
@@ -56,7 +58,13 @@ fn start_oracle(f: &Fixture, network: &Pubkey, bind: &str) -> Child {
         )
         .env("DEPIN_ORACLE__EPOCHS__GRACE_SECS", "1")
         .env("DEPIN_ORACLE__EPOCHS__TICK_SECS", "1")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Starts the oracle daemon for this fixture's network.
+fn start_oracle(f: &Fixture, network: &Pubkey, bind: &str) -> Child {
+    oracle_command(f, network, bind, &["run"])
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -221,6 +229,37 @@ fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
         String::from_utf8_lossy(&verified.stderr)
     );
     assert!(String::from_utf8_lossy(&verified.stdout).starts_with("ok: epoch 0: 4 reports"));
+
+    // The operator's maintenance commands read the same store and bundles.
+    let shown = oracle_command(&f, &network, &bind, &["epoch-show", "0"])
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(
+        (shown["state"].as_str(), shown["reports"].as_u64()),
+        (Some("finalized"), Some(4))
+    );
+    let missing = oracle_command(&f, &network, &bind, &["epoch-show", "7"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("epoch 7 has no reports"));
+    let exported = f.dir.join("bundle-0.json");
+    let export = oracle_command(
+        &f,
+        &network,
+        &bind,
+        &["bundle-export", "0", "--out", exported.to_str().unwrap()],
+    )
+    .status()
+    .unwrap();
+    assert!(export.success());
+    let verified_file = Command::new(oracle_binary())
+        .args(["verify-epoch", "0", "--rpc-url", &f.env.url, "--bundle"])
+        .arg(&exported)
+        .status()
+        .unwrap();
+    assert!(verified_file.success());
 
     let due = f.env.json(&[
         "rewards",
