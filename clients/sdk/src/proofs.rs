@@ -33,7 +33,9 @@ pub struct ProofFile {
     pub claims: Vec<ProofEntry>,
 }
 
-fn hex(hash: &Hash32) -> String {
+/// A 32-byte hash as lower-case hex, as proof files (and oracle bundles)
+/// write hashes.
+pub fn hex(hash: &Hash32) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 

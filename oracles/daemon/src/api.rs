@@ -6,7 +6,7 @@
 //! `depinkit_sdk::proofs::ProofFile` that `depin rewards claim` reads).
 
 use crate::{
-    bundle::{Bundles, hex},
+    bundle::Bundles,
     exchange::{NEXT_AFTER_HEADER, PAGE_REPORTS},
     store::{EpochResult, EpochState, Store, StoreError},
 };
@@ -17,7 +17,7 @@ use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use depinkit_sdk::proofs::{ProofEntry, ProofFile};
+use depinkit_sdk::proofs::{ProofEntry, ProofFile, hex};
 use reward_pool::merkle::RewardTree;
 use serde_json::json;
 use std::{collections::HashMap, str::FromStr, sync::Arc};

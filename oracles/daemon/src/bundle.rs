@@ -15,6 +15,7 @@ use crate::{
 use anchor_lang::prelude::Pubkey;
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use depinkit_reports::{Key, SignedReport, decode_batch, encode_batch, verify_signatures};
+use depinkit_sdk::proofs::hex;
 use object_store::{ObjectStore, PutPayload, path::Path as ObjectPath};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, sync::Arc};
@@ -59,11 +60,6 @@ pub struct Bundle {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
 pub struct BundleMismatch(pub String);
-
-/// 32 bytes as lower-case hex, as bundles and proof files write hashes.
-pub fn hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 impl Bundle {
     /// The bundle of `result`, scored from `reports` (sorted by content

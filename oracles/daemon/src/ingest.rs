@@ -130,7 +130,7 @@ impl<C: Chain> Ingest<C> {
             });
         }
         let screened = screen(&self.registry, decoded, now_ms).await;
-        let pool = self.pool.read().await.clone();
+        let pool = self.pool.read().await;
         let mut outcomes: Vec<Result<(u32, Screened), Rejection>> = Vec::new();
         {
             let mut rates = self.rates.lock().await;
@@ -156,6 +156,7 @@ impl<C: Chain> Ingest<C> {
                 rates.retain(|_, bucket| !bucket.is_full(&self.limits, now));
             }
         }
+        drop(pool);
 
         let to_store: Vec<NewReport> = outcomes
             .iter()

@@ -6,10 +6,11 @@
 //! on its own and said to be so.
 
 use crate::{
-    bundle::{Bundle, hex, verify},
+    bundle::{Bundle, verify},
     chain::Chain,
 };
 use anchor_lang::prelude::Pubkey;
+use depinkit_sdk::proofs::hex;
 
 /// What the check found: `Ok` with what agrees, `Err` with why not.
 pub type Verdict = Result<String, String>;
