@@ -35,6 +35,48 @@ pub async fn fetch_optional<T: AccountDeserialize>(
     }
 }
 
+/// Most accounts one `getMultipleAccounts` call may ask for.
+pub const MAX_MULTIPLE_ACCOUNTS: usize = 100;
+
+/// The raw accounts at `addresses`, in order, `None` where one does not
+/// exist: one `getMultipleAccounts` call per 100 addresses instead of one
+/// call each (a crank reading thousands of claim records).
+pub async fn raw_many(
+    rpc: &RpcClient,
+    addresses: &[Pubkey],
+) -> Result<Vec<Option<solana_sdk::account::Account>>, SdkError> {
+    let mut found = Vec::with_capacity(addresses.len());
+    for chunk in addresses.chunks(MAX_MULTIPLE_ACCOUNTS) {
+        found.extend(
+            rpc.get_multiple_accounts_with_commitment(chunk, rpc.commitment())
+                .await?
+                .value,
+        );
+    }
+    Ok(found)
+}
+
+/// [`raw_many`] decoded as Anchor accounts of type `T` (discriminator checked).
+pub async fn fetch_many<T: AccountDeserialize>(
+    rpc: &RpcClient,
+    addresses: &[Pubkey],
+) -> Result<Vec<Option<T>>, SdkError> {
+    raw_many(rpc, addresses)
+        .await?
+        .into_iter()
+        .zip(addresses)
+        .map(|(account, address)| {
+            account
+                .map(|account| {
+                    T::try_deserialize(&mut account.data.as_slice()).map_err(|e| {
+                        SdkError::Decode(*address, std::any::type_name::<T>(), e.to_string())
+                    })
+                })
+                .transpose()
+        })
+        .collect()
+}
+
 /// The cluster's unix time from the clock sysvar, which device messages and
 /// order deadlines are measured against (not the local clock).
 pub async fn chain_time(rpc: &RpcClient) -> Result<i64, SdkError> {

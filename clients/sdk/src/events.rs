@@ -33,7 +33,7 @@ use device_registry::events as registry;
 use reward_pool::events as pool;
 use service_payments::events as payments;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
-use solana_rpc_client_api::config::RpcTransactionConfig;
+use solana_rpc_client_api::{config::RpcTransactionConfig, request::RpcRequest};
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
 use solana_transaction_status_client_types::{
     EncodedConfirmedTransactionWithStatusMeta, UiInstruction, UiTransactionEncoding,
@@ -164,16 +164,25 @@ pub fn events_in(transaction: &EncodedConfirmedTransactionWithStatusMeta) -> Vec
     events
 }
 
-/// Fetches a confirmed transaction and returns its depinkit events.
+/// Fetches a confirmed transaction and returns its depinkit events; `None`
+/// when the node does not have it (not confirmed yet, or unknown: a
+/// websocket notification can arrive a moment before the transaction is
+/// readable).
 pub async fn events_of_transaction(
     rpc: &RpcClient,
     signature: &Signature,
-) -> Result<Vec<DepinEvent>, SdkError> {
+) -> Result<Option<Vec<DepinEvent>>, SdkError> {
     let config = RpcTransactionConfig {
         encoding: Some(UiTransactionEncoding::Base64),
         commitment: Some(rpc.commitment()),
         max_supported_transaction_version: Some(0),
     };
-    let transaction = rpc.get_transaction_with_config(signature, config).await?;
-    Ok(events_in(&transaction))
+    // `getTransaction` answers null for a transaction it does not have.
+    let transaction: Option<EncodedConfirmedTransactionWithStatusMeta> = rpc
+        .send(
+            RpcRequest::GetTransaction,
+            serde_json::json!([signature.to_string(), config]),
+        )
+        .await?;
+    Ok(transaction.as_ref().map(events_in))
 }

@@ -275,6 +275,30 @@ impl TransactionSender {
     }
 }
 
+/// Largest transaction a packet carries: the IPv6 minimum MTU (1,280) less
+/// the IPv6 (40) and UDP (8) headers.
+pub const PACKET_DATA_SIZE: usize = 1280 - 40 - 8;
+
+/// Bytes `instructions` take on the wire when [`TransactionSender`] sends
+/// them paid by `payer` (its two compute-budget instructions included, every
+/// signature counted), so a caller can pack several into one transaction and
+/// stay within [`PACKET_DATA_SIZE`].
+pub fn transaction_size(
+    instructions: &[Instruction],
+    payer: &Pubkey,
+    tables: &[AddressLookupTableAccount],
+) -> Result<usize, SdkError> {
+    let mut full = vec![
+        ComputeBudgetInstruction::set_compute_unit_limit(MAX_COMPUTE_UNITS),
+        ComputeBudgetInstruction::set_compute_unit_price(u64::MAX),
+    ];
+    full.extend_from_slice(instructions);
+    let message = compile(&full, payer, tables, Hash::default())?;
+    let signatures = usize::from(message.header().num_required_signatures);
+    // A compact-u16 count (one byte below 128 signatures), the signatures, the message.
+    Ok(1 + 64 * signatures + message.serialize().len())
+}
+
 /// The configured percentile of `fees`, within the floor and the cap.
 pub fn pick_priority_fee(mut fees: Vec<u64>, config: &SenderConfig) -> u64 {
     fees.sort_unstable();

@@ -153,6 +153,22 @@ pub async fn balance(rpc: &RpcClient, account: &Pubkey) -> Result<Option<u64>, S
 
 /// The wallet holding the one token of the NFT `mint` now, if any.
 pub async fn nft_holder(rpc: &RpcClient, mint: &Pubkey) -> Result<Option<Pubkey>, SdkError> {
+    Ok(nft_holding(rpc, mint).await?.map(|holding| holding.owner))
+}
+
+/// Where the one token of an NFT is: the token account holding it (which a
+/// claim names) and that account's owner (who the claim pays).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NftHolding {
+    /// The token account with the token.
+    pub account: Pubkey,
+    /// Its owner.
+    pub owner: Pubkey,
+}
+
+/// The token account holding the one token of the NFT `mint` now, and its
+/// owner; `None` when no account holds it (burned).
+pub async fn nft_holding(rpc: &RpcClient, mint: &Pubkey) -> Result<Option<NftHolding>, SdkError> {
     let largest = rpc.get_token_largest_accounts(mint).await?;
     let Some(holding) = largest.iter().find(|a| a.amount.amount == "1") else {
         return Ok(None);
@@ -163,7 +179,10 @@ pub async fn nft_holder(rpc: &RpcClient, mint: &Pubkey) -> Result<Option<Pubkey>
     let account = rpc.get_account(&address).await?;
     Ok(StateWithExtensions::<TokenAccount>::unpack(&account.data)
         .ok()
-        .map(|s| s.base.owner))
+        .map(|s| NftHolding {
+            account: address,
+            owner: s.base.owner,
+        }))
 }
 
 /// The mints of which `owner` holds exactly one token in a Token-2022 account

@@ -97,6 +97,22 @@ impl Chain for InMemoryChain {
     async fn devices(&self, _: &Pubkey) -> Result<Vec<(Key, RegisteredDevice)>, ChainError> {
         Ok(self.devices.clone())
     }
+    async fn device(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<(Key, RegisteredDevice)>, ChainError> {
+        Err(ChainError(format!(
+            "{address}: the benchmark reads devices all at once"
+        )))
+    }
+    async fn transaction_events(
+        &self,
+        signature: &str,
+    ) -> Result<Option<Vec<depinkit_sdk::events::DepinEvent>>, ChainError> {
+        Err(ChainError(format!(
+            "{signature}: the benchmark follows no events"
+        )))
+    }
     async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
         Err(ChainError(format!("{address}: no accounts here")))
     }

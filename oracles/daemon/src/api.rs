@@ -75,6 +75,16 @@ impl Proofs {
 }
 
 impl FinalizedTree {
+    /// The epoch whose root this is.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The tree of cumulative totals (its entries sorted as the leaves are).
+    pub fn tree(&self) -> &RewardTree {
+        &self.tree
+    }
+
     fn from_result(result: &EpochResult) -> Result<Self, StoreError> {
         let tree = RewardTree::new(result.leaves.iter().map(|l| (l.mint, l.cumulative)))
             .map_err(|e| StoreError::Corrupt(format!("epoch {}: {e}", result.epoch)))?;

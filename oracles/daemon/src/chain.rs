@@ -6,12 +6,13 @@ use crate::registry::RegisteredDevice;
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::Key;
 use depinkit_sdk::accounts;
+use depinkit_sdk::events::DepinEvent;
 use depinkit_sdk::sender::{SenderConfig, TransactionSender};
-use device_registry::state::{Category, Network};
+use device_registry::state::{Category, Device, Network};
 use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
 use service_payments::instructions::VotePriceArgs;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
-use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::signature::{Keypair, Signature, Signer};
 use std::{future::Future, sync::Arc};
 
 /// A chain read or transaction that failed: the oracle retries later, it
@@ -70,6 +71,20 @@ pub trait Chain: Send + Sync {
         &self,
         address: &Pubkey,
     ) -> impl Future<Output = Result<Vec<(Key, RegisteredDevice)>, ChainError>> + Send;
+
+    /// The device account at `address`, if it exists: its key and what the
+    /// registry keeps of it.
+    fn device(
+        &self,
+        address: &Pubkey,
+    ) -> impl Future<Output = Result<Option<(Key, RegisteredDevice)>, ChainError>> + Send;
+
+    /// The depinkit events of the confirmed transaction `signature`, in
+    /// order; `None` while the node cannot serve it yet.
+    fn transaction_events(
+        &self,
+        signature: &str,
+    ) -> impl Future<Output = Result<Option<Vec<DepinEvent>>, ChainError>> + Send;
 
     /// The data of the account at `address` (a price feed's).
     fn account_data(
@@ -157,6 +172,29 @@ impl Chain for RpcChain {
                 )
             })
             .collect())
+    }
+
+    async fn device(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<(Key, RegisteredDevice)>, ChainError> {
+        let device: Option<Device> = accounts::fetch_optional(&self.rpc, address).await?;
+        Ok(device.map(|device| {
+            (
+                Key(device.device_key.to_bytes()),
+                RegisteredDevice::from(&device),
+            )
+        }))
+    }
+
+    async fn transaction_events(
+        &self,
+        signature: &str,
+    ) -> Result<Option<Vec<DepinEvent>>, ChainError> {
+        let signature: Signature = signature
+            .parse()
+            .map_err(|_| ChainError(format!("{signature:?} is not a signature")))?;
+        Ok(depinkit_sdk::events::events_of_transaction(&self.rpc, &signature).await?)
     }
 
     async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {

@@ -34,6 +34,9 @@ pub struct Config {
     /// The price feed for credits.
     #[serde(default)]
     pub price: PriceConfig,
+    /// Claims sent for devices by this oracle.
+    #[serde(default)]
+    pub crank: CrankConfig,
     /// How the daemon logs.
     #[serde(default)]
     pub log: LogConfig,
@@ -92,6 +95,31 @@ impl PriceConfig {
             other => Err(format!(
                 "price.source {other:?} is none of \"none\", \"fixed\", \"pyth\""
             )),
+        }
+    }
+}
+
+/// `[crank]`: claims this oracle sends for devices, paying the fees.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrankConfig {
+    /// Whether to claim for devices at all.
+    pub enabled: bool,
+    /// Least unclaimed amount worth a claim, in base units of the reward token.
+    pub min_unclaimed: u64,
+    /// Most claims sent in one round.
+    pub max_claims_per_round: usize,
+    /// Seconds between rounds (a round also follows each finalized epoch).
+    pub interval_secs: u64,
+}
+
+impl Default for CrankConfig {
+    fn default() -> Self {
+        CrankConfig {
+            enabled: false,
+            min_unclaimed: 1,
+            max_claims_per_round: 1000,
+            interval_secs: 600,
         }
     }
 }
@@ -222,6 +250,15 @@ pub struct ChainConfig {
     /// JSON-RPC URL of the cluster.
     #[serde(default = "default_rpc_url")]
     pub rpc_url: String,
+    /// Websocket URL of the cluster; empty: derived from `rpc_url` (`ws`,
+    /// the next port), as Solana's tools do.
+    #[serde(default)]
+    pub ws_url: String,
+    /// Follow the programs' events over the websocket (devices onboarded
+    /// or suspended, pools funded, epochs finalized) between the periodic
+    /// reads.
+    #[serde(default = "default_follow_events")]
+    pub follow_events: bool,
     /// Address of the network this oracle serves (`depin network show`).
     pub network: String,
     /// The oracle's keypair file: one of the network's oracle keys.
@@ -238,6 +275,10 @@ pub struct ChainConfig {
 
 fn default_rpc_url() -> String {
     "http://127.0.0.1:8899".into()
+}
+
+fn default_follow_events() -> bool {
+    true
 }
 
 fn default_keypair() -> PathBuf {
@@ -309,6 +350,7 @@ impl Config {
             ));
         }
         self.network()?;
+        self.websocket_url()?;
         if chain.registry_refresh_secs == 0 {
             return Err("chain.registry_refresh_secs must be at least 1".into());
         }
@@ -344,6 +386,11 @@ impl Config {
                 return Err(format!("quorum.peers: {peer:?} is not an http(s) URL"));
             }
         }
+        if self.crank.max_claims_per_round == 0 || self.crank.interval_secs == 0 {
+            return Err(
+                "crank.max_claims_per_round and crank.interval_secs must be at least 1".into(),
+            );
+        }
         if self.quorum.exchange_timeout_secs < 0 {
             return Err("quorum.exchange_timeout_secs must not be negative".into());
         }
@@ -364,6 +411,19 @@ impl Config {
                 .join(rest),
             Err(_) => self.chain.keypair.clone(),
         }
+    }
+
+    /// The websocket URL events are followed on.
+    pub fn websocket_url(&self) -> Result<String, String> {
+        let ws = &self.chain.ws_url;
+        if ws.is_empty() {
+            return crate::events::websocket_url(&self.chain.rpc_url)
+                .map_err(|e| format!("chain.rpc_url: no websocket URL follows from it: {e}"));
+        }
+        if !(ws.starts_with("ws://") || ws.starts_with("wss://")) {
+            return Err(format!("chain.ws_url {ws:?} is not a ws(s) URL"));
+        }
+        Ok(ws.clone())
     }
 
     /// The address the API listens on.
@@ -451,8 +511,21 @@ mod tests {
         assert_eq!(config.quorum, QuorumConfig::default());
         assert_eq!(config.bundles, BundlesConfig::default());
         assert_eq!(config.price, PriceConfig::default());
+        assert_eq!(config.crank, CrankConfig::default());
+        assert_eq!(config.chain.ws_url, "");
+        assert!(config.chain.follow_events);
+        assert_eq!(
+            config.websocket_url().unwrap(),
+            "ws://127.0.0.1:8900/",
+            "the localnet's websocket"
+        );
         for setting in [
             "rpc_url",
+            "ws_url",
+            "follow_events",
+            "enabled",
+            "min_unclaimed",
+            "max_claims_per_round",
             "network",
             "keypair",
             "registry_refresh_secs",
@@ -545,6 +618,14 @@ mod tests {
             (
                 format!("[chain]\nnetwork = \"{NETWORK}\"\n[price]\nsource = \"pyth\"\n"),
                 "price.pyth_account",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\nws_url = \"http://x:8900\"\n"),
+                "chain.ws_url",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[crank]\nmax_claims_per_round = 0\n"),
+                "crank.max_claims_per_round",
             ),
         ];
         for (text, named) in cases {

@@ -5,23 +5,30 @@
 //! never half-taken) and returns.
 
 use crate::{
+    api::Proofs,
     bundle::{BundleError, Bundles},
     chain::{Chain, RpcChain},
     config::Config,
+    crank::{ClaimCrank, CrankSettings},
     epoch::EpochWorker,
+    events::{Follower, follow},
     exchange::Exchange,
     ingest::{Ingest, Limits},
     price::price_loop,
     registry::Registry,
     server::{AppState, router},
-    store::{Store, StoreError},
+    store::{Role, Store, StoreError},
     verifier::ReportCount,
 };
 use anchor_lang::prelude::Pubkey;
+use depinkit_sdk::sender::{SenderConfig, TransactionSender};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use std::{future::Future, sync::Arc};
-use tokio::time::{Duration, sleep};
+use tokio::{
+    sync::Notify,
+    time::{Duration, sleep},
+};
 
 /// Why the daemon could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +72,7 @@ pub async fn run(
             keypair_path.display()
         ))
     })?;
+    let crank_keypair = keypair.insecure_clone();
     let store = Store::open(&config.store.database_url).await?;
     tracing::info!(backend = ?store.backend(), "store open");
     let bundles = Bundles::open(&config.bundles.location)?;
@@ -110,6 +118,21 @@ pub async fn run(
         ingest.clone(),
         Duration::from_secs(config.chain.registry_refresh_secs),
     ));
+    // Pool events (funded, voted, finalized) wake the epoch worker and the
+    // claim crank between their ticks.
+    let pool_changed = Arc::new(Notify::new());
+    let follower = if config.chain.follow_events {
+        let ws_url = config.websocket_url().map_err(RunError::Config)?;
+        let follower = Arc::new(Follower::new(
+            chain.clone(),
+            network,
+            ingest.clone(),
+            pool_changed.clone(),
+        ));
+        Some(tokio::spawn(follow(follower, ws_url)))
+    } else {
+        None
+    };
     let mut worker = EpochWorker::new(
         chain.clone(),
         network,
@@ -127,13 +150,42 @@ pub async fn run(
             ingest.registry().clone(),
         ));
     }
+    let tick = Duration::from_secs(config.epochs.tick_secs);
     let worker = tokio::spawn(epoch_loop(
         worker,
         chain.clone(),
         network,
         store.clone(),
-        Duration::from_secs(config.epochs.tick_secs),
+        tick,
+        pool_changed.clone(),
     ));
+    let crank = if config.crank.enabled {
+        let rpc = Arc::new(RpcClient::new_with_commitment(
+            config.chain.rpc_url.clone(),
+            CommitmentConfig::confirmed(),
+        ));
+        let crank = ClaimCrank::new(
+            rpc.clone(),
+            TransactionSender::new(rpc, SenderConfig::default()),
+            crank_keypair,
+            network,
+            Proofs::new(store.clone(), &network),
+            CrankSettings {
+                min_unclaimed: config.crank.min_unclaimed,
+                max_claims_per_round: config.crank.max_claims_per_round,
+            },
+        );
+        Some(tokio::spawn(crank_loop(
+            crank,
+            store.clone(),
+            network,
+            Duration::from_secs(config.crank.interval_secs),
+            tick,
+            pool_changed.clone(),
+        )))
+    } else {
+        None
+    };
     let price = price_source.map(|source| {
         tokio::spawn(price_loop(
             chain.clone(),
@@ -161,8 +213,8 @@ pub async fn run(
     // A step cut short is a transaction rolled back; a vote sent but not
     // recorded is re-sent, the same root, at the next start.
     worker.abort();
-    if let Some(price) = price {
-        price.abort();
+    for task in [price, follower, crank].into_iter().flatten() {
+        task.abort();
     }
     served.map_err(RunError::Serve)?;
     tracing::info!("stopped");
@@ -218,9 +270,10 @@ async fn epoch_loop<C: Chain, V: crate::verifier::Verifier>(
     network: Pubkey,
     store: Store,
     interval: Duration,
+    pool_changed: Arc<Notify>,
 ) {
     loop {
-        let mut leadership = match store.try_lead(&network).await {
+        let mut leadership = match store.try_lead(&network, Role::EpochWorker).await {
             Ok(Some(leadership)) => leadership,
             Ok(None) => {
                 sleep(interval).await;
@@ -251,9 +304,54 @@ async fn epoch_loop<C: Chain, V: crate::verifier::Verifier>(
                     tracing::warn!(error = %e, "epoch worker step failed; retrying");
                 }
             }
-            sleep(interval).await;
+            tokio::select! {
+                () = sleep(interval) => {}
+                () = pool_changed.notified() => {}
+            }
         }
         tracing::warn!("lost the epoch worker's lock; another replica may take over");
+    }
+}
+
+/// Runs claim rounds whenever this replica holds the crank's lock: every
+/// `interval`, and after each pool change (an epoch finalized); a round that
+/// finds a root final before the epoch worker recorded it tries again one
+/// `tick` later.
+async fn crank_loop(
+    crank: ClaimCrank,
+    store: Store,
+    network: Pubkey,
+    interval: Duration,
+    tick: Duration,
+    pool_changed: Arc<Notify>,
+) {
+    loop {
+        let mut leadership = match store.try_lead(&network, Role::ClaimCrank).await {
+            Ok(Some(leadership)) => leadership,
+            Ok(None) | Err(_) => {
+                sleep(interval.min(Duration::from_secs(60))).await;
+                continue;
+            }
+        };
+        while leadership.still_held().await {
+            let wait = match crank.round().await {
+                Ok(round) => {
+                    if round.claimed > 0 || round.failed > 0 {
+                        tracing::info!(?round, "claim round");
+                    }
+                    if round.pending { tick } else { interval }
+                }
+                Err(e) => {
+                    metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
+                    tracing::warn!(error = %e, "claim round failed; retrying");
+                    tick
+                }
+            };
+            tokio::select! {
+                () = sleep(wait) => {}
+                () = pool_changed.notified() => {}
+            }
+        }
     }
 }
 

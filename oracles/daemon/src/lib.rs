@@ -14,15 +14,19 @@
 //! [`verifier`] and votes their roots, and [`api`] serves what came of them; [`check`] tells an
 //! operator whether a configuration can run; [`daemon`] runs it all. Each
 //! epoch's [`bundle`] lets anyone recompute its root ([`verify_epoch`]);
-//! [`price`] votes the token's price for credits.
+//! [`price`] votes the token's price for credits; [`events`] follows the
+//! programs' events so the oracle's views change when the chain does; the
+//! [`crank`] claims for devices.
 
 pub mod api;
 pub mod bundle;
 pub mod chain;
 pub mod check;
 pub mod config;
+pub mod crank;
 pub mod daemon;
 pub mod epoch;
+pub mod events;
 pub mod exchange;
 pub mod ingest;
 pub mod price;

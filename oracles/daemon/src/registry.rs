@@ -113,6 +113,18 @@ impl<C: Chain> Registry<C> {
         Ok(count)
     }
 
+    /// Re-reads the one device account at `address` (an event named it) and
+    /// keeps what it says; whether the account exists.
+    pub async fn refresh_device(&self, address: &Pubkey) -> Result<bool, ChainError> {
+        match self.chain.device(address).await? {
+            Some((key, device)) => {
+                self.devices.write().await.insert(key, device);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Reads again if a read may start now (at most once per
     /// `min_refresh_interval`); whether it read.
     async fn refresh_if_due(&self) -> bool {

@@ -10,7 +10,7 @@ use anchor_lang::prelude::Pubkey;
 use common::{ChainDouble, NETWORK};
 use depinkit_oracle::{
     epoch::{EpochWorker, Progress},
-    store::{EpochState, NewReport, Store, now_ms},
+    store::{EpochState, NewReport, Role, Store, now_ms},
     verifier::ReportCount,
 };
 use depinkit_reports::{Beacon, Body, Hash32, Key, Report, SignedReport};
@@ -322,19 +322,41 @@ async fn one_replica_leads_the_epoch_worker_on_postgres() {
     let first = db.open().await;
     let second = db.open().await;
     let mut leader = first
-        .try_lead(&NETWORK)
+        .try_lead(&NETWORK, Role::EpochWorker)
         .await
         .unwrap()
         .expect("first leads");
-    assert!(second.try_lead(&NETWORK).await.unwrap().is_none());
-    // Another network's worker is independent.
-    assert!(second.try_lead(&mint(77)).await.unwrap().is_some());
+    assert!(
+        second
+            .try_lead(&NETWORK, Role::EpochWorker)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Another network's worker, and this network's claim crank, are
+    // independent of it.
+    assert!(
+        second
+            .try_lead(&mint(77), Role::EpochWorker)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let crank = second.try_lead(&NETWORK, Role::ClaimCrank).await.unwrap();
+    assert!(crank.is_some());
+    assert!(
+        first
+            .try_lead(&NETWORK, Role::ClaimCrank)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(leader.still_held().await);
     drop(leader);
     // The lock goes with its connection: the other replica takes over.
     let mut taken = None;
     for _ in 0..50 {
-        taken = second.try_lead(&NETWORK).await.unwrap();
+        taken = second.try_lead(&NETWORK, Role::EpochWorker).await.unwrap();
         if taken.is_some() {
             break;
         }
@@ -343,7 +365,13 @@ async fn one_replica_leads_the_epoch_worker_on_postgres() {
     assert!(taken.is_some(), "the second replica takes over");
     // SQLite serves one daemon: always its own leader.
     let sqlite = common::sqlite().open().await;
-    assert!(sqlite.try_lead(&NETWORK).await.unwrap().is_some());
+    assert!(
+        sqlite
+            .try_lead(&NETWORK, Role::EpochWorker)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 /// A worker that was down catches up in one tick; an epoch nobody earned in

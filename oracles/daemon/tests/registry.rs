@@ -3,40 +3,12 @@
 
 mod common;
 
-use anchor_lang::prelude::Pubkey;
-use common::{ChainDouble as Double, NETWORK};
+use common::{ChainDouble as Double, NETWORK, device, proof_from};
 use depinkit_oracle::registry::{RegisteredDevice, Registry};
-use depinkit_reports::{Body, Hash32, Key, Rejection, Report, StorageProof, Witness};
+use depinkit_reports::{Body, Hash32, Key, Rejection, Witness};
 use device_registry::state::Category;
 use std::sync::{Arc, atomic::Ordering};
 use tokio::time::Duration;
-
-fn device(n: u8, active: bool) -> (Key, RegisteredDevice) {
-    (
-        Key([n; 32]),
-        RegisteredDevice {
-            mint: Pubkey::new_from_array([n + 100; 32]),
-            location: 0,
-            active,
-        },
-    )
-}
-
-fn proof_from(device: u8) -> Report {
-    Report {
-        network: Key(NETWORK.to_bytes()),
-        device: Key([device; 32]),
-        timestamp_ms: 1,
-        body: Body::StorageProof(StorageProof {
-            deal: Key([1; 32]),
-            epoch: 0,
-            challenge: 0,
-            leaf_index: 0,
-            leaf: vec![1],
-            path: vec![],
-        }),
-    }
-}
 
 async fn registry(devices: Vec<(Key, RegisteredDevice)>) -> (Arc<Double>, Registry<Double>) {
     let chain = Arc::new(Double::new(Category::Storage, devices, 0, 3600));

@@ -249,7 +249,8 @@ fn events_read_back_from_a_transaction_over_rpc() {
         let world = world(&chain).await;
         let events = depinkit_sdk::events::events_of_transaction(&chain.rpc, &world.onboarded)
             .await
-            .expect("getTransaction");
+            .expect("getTransaction")
+            .expect("the node has the confirmed transaction");
         match events.as_slice() {
             [depinkit_sdk::events::DepinEvent::DeviceOnboarded(onboarded)] => {
                 assert_eq!(onboarded.device, world.device);
@@ -258,6 +259,13 @@ fn events_read_back_from_a_transaction_over_rpc() {
             }
             other => panic!("expected DeviceOnboarded, got {other:?}"),
         }
+        let unknown = solana_sdk::signature::Signature::from([7; 64]);
+        assert_eq!(
+            depinkit_sdk::events::events_of_transaction(&chain.rpc, &unknown)
+                .await
+                .expect("getTransaction answers null"),
+            None
+        );
     });
 }
 

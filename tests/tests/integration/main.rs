@@ -14,5 +14,6 @@ mod location;
 mod network;
 mod onboarding;
 mod oracle;
+mod oracle_follow;
 mod orders;
 mod reward_pool;

@@ -130,19 +130,21 @@ fn the_oracle_checks_its_config_and_follows_the_networks_devices() {
 }
 
 /// How a test oracle runs: its API port, its peers, a fixed price to vote,
-/// and its database (its own SQLite file when `None`).
+/// its database (its own SQLite file when `None`), and settings given as
+/// `DEPIN_ORACLE__...` variables.
 #[derive(Default)]
-struct Setup<'a> {
-    port: u16,
-    peers: &'a [String],
-    fixed_price: Option<&'a str>,
-    database_url: Option<String>,
+pub(crate) struct Setup<'a> {
+    pub(crate) port: u16,
+    pub(crate) peers: &'a [String],
+    pub(crate) fixed_price: Option<&'a str>,
+    pub(crate) database_url: Option<String>,
+    pub(crate) overrides: Vec<(String, String)>,
 }
 
 /// Starts `depin-oracle run` in-process for `oracle` of `world`'s network as
 /// `setup` says, its files under `dir`; its URL, the sender that stops it,
 /// and its task.
-fn start_oracle(
+pub(crate) fn start_oracle(
     chain: &Chain,
     world: &World,
     oracle: &Keypair,
@@ -158,6 +160,7 @@ fn start_oracle(
         peers,
         fixed_price,
         database_url,
+        overrides,
     } = setup;
     let database_url = database_url.unwrap_or_else(|| {
         format!(
@@ -187,7 +190,7 @@ fn start_oracle(
         }
         None => text,
     };
-    let config = Config::parse(&text, "test", Vec::new()).unwrap();
+    let config = Config::parse(&text, "test", overrides).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let daemon = tokio::spawn(async move {
         depinkit_oracle::daemon::run(&config, async {
@@ -199,7 +202,11 @@ fn start_oracle(
 }
 
 /// Posts `batch` (JSON) to `url` (a `/v1/reports` URL); the answer.
-async fn post_reports(http: &reqwest::Client, url: &str, batch: serde_json::Value) -> BatchAnswer {
+pub(crate) async fn post_reports(
+    http: &reqwest::Client,
+    url: &str,
+    batch: serde_json::Value,
+) -> BatchAnswer {
     http.post(url)
         .json(&batch)
         .send()
@@ -211,7 +218,7 @@ async fn post_reports(http: &reqwest::Client, url: &str, batch: serde_json::Valu
 }
 
 /// Waits until the daemon at `url` answers `/health`.
-async fn wait_until_up(http: &reqwest::Client, url: &str) {
+pub(crate) async fn wait_until_up(http: &reqwest::Client, url: &str) {
     for _ in 0..100 {
         if http.get(format!("{url}/health")).send().await.is_ok() {
             return;
@@ -222,7 +229,7 @@ async fn wait_until_up(http: &reqwest::Client, url: &str) {
 }
 
 /// A GPU receipt from `device`, co-signed by its client.
-fn receipt(
+pub(crate) fn receipt(
     world: &World,
     device: &Keypair,
     client: &Keypair,
@@ -405,7 +412,7 @@ fn two_oracles_close_an_epoch_vote_one_root_and_the_device_claims_it() {
 }
 
 /// A free loopback port for the daemon's API.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -488,12 +495,12 @@ fn the_oracle_daemon_takes_the_networks_device_reports_over_http() {
 }
 
 /// The ed25519 signing key of a Solana keypair (its first 32 bytes are the seed).
-fn signing_key(keypair: &Keypair) -> ed25519_dalek::SigningKey {
+pub(crate) fn signing_key(keypair: &Keypair) -> ed25519_dalek::SigningKey {
     ed25519_dalek::SigningKey::from_bytes(&keypair.to_bytes()[..32].try_into().unwrap())
 }
 
 /// Fetches `url` until it answers 200 with JSON, for up to 30 s.
-async fn fetch_when_ready(http: &reqwest::Client, url: &str) -> serde_json::Value {
+pub(crate) async fn fetch_when_ready(http: &reqwest::Client, url: &str) -> serde_json::Value {
     for _ in 0..300 {
         if let Ok(response) = http.get(url).send().await
             && response.status().is_success()

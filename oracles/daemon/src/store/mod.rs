@@ -374,7 +374,7 @@ impl Store {
     }
 }
 
-/// The right to run the epoch worker: on PostgreSQL a session advisory lock
+/// The right to run one [`Role`]: on PostgreSQL a session advisory lock
 /// held by a connection of its own (released when this is dropped or the
 /// process dies, so another replica takes over); on SQLite, which serves one
 /// daemon, always granted.
@@ -392,14 +392,33 @@ impl Leadership {
     }
 }
 
+/// A job one replica of an oracle runs at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Closes, scores and votes epochs.
+    EpochWorker,
+    /// Sends claims for devices ([`crate::crank`]).
+    ClaimCrank,
+}
+
 impl Store {
-    /// Becomes the epoch worker for `network` if no other replica is.
-    pub async fn try_lead(&self, network: &Pubkey) -> Result<Option<Leadership>, StoreError> {
+    /// Takes `role` for `network` if no other replica holds it.
+    pub async fn try_lead(
+        &self,
+        network: &Pubkey,
+        role: Role,
+    ) -> Result<Option<Leadership>, StoreError> {
         if self.backend == Backend::Sqlite {
             return Ok(Some(Leadership { connection: None }));
         }
         let mut connection = self.pool.acquire().await?.detach();
-        let key = i64::from_le_bytes(network.to_bytes()[..8].try_into().expect("8 bytes"));
+        // One lock key per network and role.
+        let tag: &[u8] = match role {
+            Role::EpochWorker => b"epoch-worker",
+            Role::ClaimCrank => b"claim-crank",
+        };
+        let digest = solana_sha256_hasher::hashv(&[b"depin-oracle", tag, network.as_ref()]);
+        let key = i64::from_le_bytes(digest.to_bytes()[..8].try_into().expect("8 bytes"));
         let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(key)
             .fetch_one(&mut connection)

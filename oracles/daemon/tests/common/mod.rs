@@ -15,6 +15,7 @@ use depinkit_oracle::{
     store::Store,
 };
 use depinkit_reports::Key;
+use depinkit_sdk::events::DepinEvent;
 use device_registry::state::Category;
 use reward_pool::{
     instructions::VoteEpochRootArgs,
@@ -50,6 +51,36 @@ pub fn beacon(seed: u8, n: u8, timestamp_ms: i64) -> depinkit_reports::SignedRep
     .sign(&key(seed))
 }
 
+/// Device `n` as the registry has it: key `[n; 32]`, mint `[n + 100; 32]`.
+pub fn device(n: u8, active: bool) -> (Key, RegisteredDevice) {
+    (
+        Key([n; 32]),
+        RegisteredDevice {
+            mint: Pubkey::new_from_array([n + 100; 32]),
+            location: 0,
+            active,
+        },
+    )
+}
+
+/// An unsigned storage proof from device `n`'s key (registry checks only).
+pub fn proof_from(device: u8) -> depinkit_reports::Report {
+    use depinkit_reports::{Body, Report, StorageProof};
+    Report {
+        network: Key(NETWORK.to_bytes()),
+        device: Key([device; 32]),
+        timestamp_ms: 1,
+        body: Body::StorageProof(StorageProof {
+            deal: Key([1; 32]),
+            epoch: 0,
+            challenge: 0,
+            leaf_index: 0,
+            leaf: vec![1],
+            path: vec![],
+        }),
+    }
+}
+
 /// The network every test double serves.
 pub const NETWORK: Pubkey = Pubkey::new_from_array([9; 32]);
 
@@ -69,6 +100,12 @@ pub struct ChainDouble {
     pub price_votes: Mutex<Vec<VotePriceArgs>>,
     /// Accounts the chain holds (a price feed's).
     pub accounts: Mutex<std::collections::HashMap<Pubkey, Vec<u8>>>,
+    /// Device accounts by address, for reads of one device.
+    pub device_accounts: Mutex<std::collections::HashMap<Pubkey, (Key, RegisteredDevice)>>,
+    /// Confirmed transactions' events by signature.
+    pub transactions: Mutex<std::collections::HashMap<String, Vec<DepinEvent>>>,
+    /// Transactions fetched, in order.
+    pub fetched: Mutex<Vec<String>>,
 }
 
 impl ChainDouble {
@@ -90,6 +127,9 @@ impl ChainDouble {
             votes_fail: AtomicBool::new(false),
             price_votes: Mutex::new(Vec::new()),
             accounts: Mutex::new(std::collections::HashMap::new()),
+            device_accounts: Mutex::new(std::collections::HashMap::new()),
+            transactions: Mutex::new(std::collections::HashMap::new()),
+            fetched: Mutex::new(Vec::new()),
         }
     }
 }
@@ -182,6 +222,24 @@ impl Chain for ChainDouble {
             return Err(ChainError("connection refused".into()));
         }
         Ok(self.devices.lock().unwrap().clone())
+    }
+
+    async fn device(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<(Key, RegisteredDevice)>, ChainError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ChainError("connection refused".into()));
+        }
+        Ok(self.device_accounts.lock().unwrap().get(address).copied())
+    }
+
+    async fn transaction_events(
+        &self,
+        signature: &str,
+    ) -> Result<Option<Vec<DepinEvent>>, ChainError> {
+        self.fetched.lock().unwrap().push(signature.to_string());
+        Ok(self.transactions.lock().unwrap().get(signature).cloned())
     }
 
     async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
