@@ -196,3 +196,54 @@ async fn unsupported_urls_are_named() {
     let error = Store::open("mysql://localhost/x").await.err().unwrap();
     assert!(error.to_string().contains("mysql://localhost/x"));
 }
+
+/// Concurrent batches share group commits: each request still gets its own
+/// answers, a report sent by several requests at once is accepted for
+/// exactly one of them, and everything accepted is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_each_get_their_own_answers() {
+    for db in common::databases().await {
+        let store = db.open().await;
+        // 16 requests of 40 reports; each shares 10 reports with the next.
+        let reports: Vec<SignedReport> = (0..16 * 30 + 10).map(|n| beacon(4, n)).collect();
+        let requests: Vec<Vec<SignedReport>> = (0..16)
+            .map(|r| reports[r * 30..r * 30 + 40].to_vec())
+            .collect();
+        let tasks: Vec<_> = requests
+            .into_iter()
+            .map(|batch| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let new: Vec<NewReport> = batch.iter().map(|r| new_report(r, 3)).collect();
+                    let outcomes = store.store_reports(&new).await.unwrap();
+                    batch
+                        .iter()
+                        .map(|r| r.report.content_hash())
+                        .zip(outcomes)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut accepted = std::collections::HashMap::new();
+        for task in tasks {
+            let answers = task.await.unwrap();
+            assert_eq!(answers.len(), 40, "{}: one answer per report", db.name);
+            for (hash, outcome) in answers {
+                assert_ne!(outcome, Stored::EpochClosed);
+                *accepted.entry(hash).or_insert(0) += usize::from(outcome == Stored::Accepted);
+            }
+        }
+        assert_eq!(accepted.len(), reports.len());
+        assert!(
+            accepted.values().all(|&n| n == 1),
+            "{}: each report accepted exactly once",
+            db.name
+        );
+        assert_eq!(
+            store.epoch_report_count(3).await.unwrap(),
+            reports.len() as u64,
+            "{}",
+            db.name
+        );
+    }
+}

@@ -10,12 +10,13 @@
 //! complete set.
 
 mod results;
+mod writer;
 
 pub use results::{DeviceReward, EpochResult, Leaf};
 
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{Hash32, SignedReport};
-use sqlx::{AnyConnection, AnyPool, Connection, Row, any::AnyPoolOptions, migrate::Migrator};
+use sqlx::{AnyConnection, AnyPool, Connection, Row as _, any::AnyPoolOptions, migrate::Migrator};
 use std::collections::BTreeMap;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -37,6 +38,10 @@ pub enum StoreError {
     /// A stored row does not decode (written by another version?).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The task that writes ingested reports has stopped (its runtime is
+    /// shutting down).
+    #[error("the report writer has stopped")]
+    WriterStopped,
 }
 
 /// Which database a [`Store`] is on.
@@ -61,6 +66,32 @@ pub struct NewReport<'a> {
     pub report: &'a SignedReport,
     /// When the oracle received it, unix milliseconds.
     pub received_ms: i64,
+}
+
+/// A report as a row of the `reports` table (owned: it crosses to the writer).
+#[derive(Clone, Debug)]
+struct ReportRow {
+    epoch: u64,
+    content_hash: Hash32,
+    device_mint: Pubkey,
+    kind: i64,
+    timestamp_ms: i64,
+    received_ms: i64,
+    signed: Vec<u8>,
+}
+
+impl From<&NewReport<'_>> for ReportRow {
+    fn from(report: &NewReport<'_>) -> Self {
+        ReportRow {
+            epoch: report.epoch,
+            content_hash: report.content_hash,
+            device_mint: report.device_mint,
+            kind: i64::from(report.report.report.kind() as u8),
+            timestamp_ms: report.report.report.timestamp_ms,
+            received_ms: report.received_ms,
+            signed: report.report.to_bytes(),
+        }
+    }
 }
 
 /// What became of one report handed to [`Store::store_reports`].
@@ -135,6 +166,7 @@ impl EpochState {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    writer: writer::Writer,
 }
 
 impl Store {
@@ -187,7 +219,12 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrations.run(&pool).await?;
-        Ok(Store { pool, backend })
+        let writer = writer::Writer::start(pool.clone(), backend);
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     /// Which database this is.
@@ -202,39 +239,17 @@ impl Store {
     }
 
     /// Keeps each report unless its content is kept already or its epoch no
-    /// longer takes reports; one answer per report, in order. Everything
-    /// accepted is committed before this returns.
+    /// longer takes reports; one answer per report, in order (the first of
+    /// equal reports is the one kept). Everything accepted is committed
+    /// before this returns, in one transaction with the other batches
+    /// waiting to be stored ([`writer`]).
     pub async fn store_reports(
         &self,
         reports: &[NewReport<'_>],
     ) -> Result<Vec<Stored>, StoreError> {
-        let mut by_epoch: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-        for (i, report) in reports.iter().enumerate() {
-            by_epoch.entry(report.epoch).or_default().push(i);
-        }
-        let now = now_ms();
-        let mut outcomes = vec![Stored::EpochClosed; reports.len()];
-        let mut tx = self.pool.begin().await?;
-        for (epoch, members) in by_epoch {
-            let epoch = to_i64(epoch)?;
-            ensure_epoch_row(&mut tx, epoch, now).await?;
-            if self.locked_epoch_state(&mut tx, epoch).await? != Some(EpochState::Open) {
-                continue;
-            }
-            let batch: Vec<&NewReport> = members.iter().map(|&i| &reports[i]).collect();
-            let mut inserted =
-                insert_reports(&mut tx, self.backend, epoch, &batch, "ingest").await?;
-            for i in members {
-                // The first of equal reports in one call is the one kept.
-                outcomes[i] = if inserted.remove(&reports[i].content_hash) {
-                    Stored::Accepted
-                } else {
-                    Stored::Duplicate
-                };
-            }
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        self.writer
+            .store(reports.iter().map(ReportRow::from).collect())
+            .await
     }
 
     /// Up to `limit` reports of `epoch` with ids above `after_id`, by id.
@@ -304,10 +319,11 @@ impl Store {
     ) -> Result<Option<u64>, StoreError> {
         let epoch = to_i64(epoch)?;
         let mut tx = self.pool.begin().await?;
-        if self.locked_epoch_state(&mut tx, epoch).await? != Some(EpochState::Closed) {
+        if locked_epoch_state(&mut tx, self.backend, epoch).await? != Some(EpochState::Closed) {
             return Ok(None);
         }
-        let batch: Vec<&NewReport> = reports.iter().collect();
+        let rows: Vec<ReportRow> = reports.iter().map(ReportRow::from).collect();
+        let batch: Vec<&ReportRow> = rows.iter().collect();
         let inserted = insert_reports(&mut tx, self.backend, epoch, &batch, origin)
             .await?
             .len() as u64;
@@ -429,26 +445,59 @@ impl Store {
     }
 }
 
-impl Store {
-    /// The state of `epoch` inside `tx`, its row locked for share on
-    /// PostgreSQL so that a close waits for this transaction (SQLite has one
-    /// writer at a time).
-    async fn locked_epoch_state(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        epoch: i64,
-    ) -> Result<Option<EpochState>, StoreError> {
-        let lock = match self.backend {
-            Backend::Postgres => " FOR SHARE",
-            Backend::Sqlite => "",
-        };
-        let state: Option<String> =
-            sqlx::query_scalar(&format!("SELECT state FROM epochs WHERE epoch = $1{lock}"))
-                .bind(epoch)
-                .fetch_optional(&mut **tx)
-                .await?;
-        state.as_deref().map(EpochState::parse).transpose()
+/// Keeps each row unless its content is kept already or its epoch no longer
+/// takes reports, in one transaction; one answer per row, in order.
+async fn store_rows(
+    pool: &AnyPool,
+    backend: Backend,
+    rows: &[ReportRow],
+) -> Result<Vec<Stored>, StoreError> {
+    let mut by_epoch: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        by_epoch.entry(row.epoch).or_default().push(i);
     }
+    let now = now_ms();
+    let mut outcomes = vec![Stored::EpochClosed; rows.len()];
+    let mut tx = pool.begin().await?;
+    for (epoch, members) in by_epoch {
+        let epoch = to_i64(epoch)?;
+        ensure_epoch_row(&mut tx, epoch, now).await?;
+        if locked_epoch_state(&mut tx, backend, epoch).await? != Some(EpochState::Open) {
+            continue;
+        }
+        let batch: Vec<&ReportRow> = members.iter().map(|&i| &rows[i]).collect();
+        let mut inserted = insert_reports(&mut tx, backend, epoch, &batch, "ingest").await?;
+        for i in members {
+            // The first of equal reports is the one kept.
+            outcomes[i] = if inserted.remove(&rows[i].content_hash) {
+                Stored::Accepted
+            } else {
+                Stored::Duplicate
+            };
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// The state of `epoch` inside `tx`, its row locked for share on PostgreSQL
+/// so that a close waits for this transaction (SQLite has one writer at a
+/// time).
+async fn locked_epoch_state(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    epoch: i64,
+) -> Result<Option<EpochState>, StoreError> {
+    let lock = match backend {
+        Backend::Postgres => " FOR SHARE",
+        Backend::Sqlite => "",
+    };
+    let state: Option<String> =
+        sqlx::query_scalar(&format!("SELECT state FROM epochs WHERE epoch = $1{lock}"))
+            .bind(epoch)
+            .fetch_optional(&mut **tx)
+            .await?;
+    state.as_deref().map(EpochState::parse).transpose()
 }
 
 /// Creates `epoch`'s row, open, unless it exists.
@@ -481,7 +530,7 @@ async fn insert_reports(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     epoch: i64,
-    reports: &[&NewReport<'_>],
+    reports: &[&ReportRow],
     origin: &str,
 ) -> Result<std::collections::HashSet<Hash32>, StoreError> {
     use std::fmt::Write;
@@ -512,10 +561,10 @@ async fn insert_reports(
                 .bind(report.content_hash.0.to_vec())
                 .bind(epoch)
                 .bind(report.device_mint.to_bytes().to_vec())
-                .bind(i64::from(report.report.report.kind() as u8))
-                .bind(report.report.report.timestamp_ms)
+                .bind(report.kind)
+                .bind(report.timestamp_ms)
                 .bind(report.received_ms)
-                .bind(report.report.to_bytes())
+                .bind(report.signed.clone())
                 .bind(origin);
         }
         for hash in query.fetch_all(&mut **tx).await? {
