@@ -8,6 +8,9 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_TRANSACTION: i32 = 3;
 /// Exit code for a failure to reach or read from the cluster.
 pub const EXIT_RPC: i32 = 4;
+/// Exit code for a check that ran and found a difference (an epoch bundle
+/// that does not reproduce the finalized root).
+pub const EXIT_MISMATCH: i32 = 1;
 
 /// What went wrong, worded for the person at the terminal.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +24,9 @@ pub enum CliError {
     /// The cluster could not be reached or answered an error.
     #[error("{0}")]
     Rpc(String),
+    /// A check ran and found a difference.
+    #[error("{0}")]
+    Mismatch(String),
 }
 
 impl CliError {
@@ -30,6 +36,7 @@ impl CliError {
             CliError::Input(_) => EXIT_USAGE,
             CliError::Transaction(_) => EXIT_TRANSACTION,
             CliError::Rpc(_) => EXIT_RPC,
+            CliError::Mismatch(_) => EXIT_MISMATCH,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `depin oracle tree|vote-root|vote-price|burn-usage|close-usage|vote-settlement`:
 //! an oracle operator's manual tools, for networks run by hand and for trying
-//! a network before the daemon runs. The keypair is the oracle.
+//! a network before the daemon runs (the keypair is the oracle); and
+//! `depin oracle verify-epoch`, anyone's check of an oracle's epoch bundle.
 
 use crate::{config::pubkey, context::Context, error::CliError, output::local_time};
 use clap::Subcommand;
@@ -103,6 +104,68 @@ pub enum OracleCommand {
         #[arg(long)]
         complete: bool,
     },
+    /// Recompute an epoch's root from an oracle's bundle (every signature
+    /// checked again, the rule set re-run) and compare it with the root the
+    /// pool finalized, on this CLI's cluster. Runs `depin-oracle
+    /// verify-epoch`, found beside `depin` or on the PATH. Exits 0 only when
+    /// they agree, 1 when they do not.
+    VerifyEpoch {
+        /// The epoch.
+        epoch: u64,
+        /// The bundle: a file, or an oracle's URL for it
+        /// (`http://HOST:8780/v1/epochs/N/bundle`).
+        #[arg(long, value_name = "URL|FILE")]
+        bundle: String,
+    },
+}
+
+/// The `depin-oracle` program: beside this one (a cargo build or install
+/// puts both in one directory), else the first on the PATH.
+fn oracle_program() -> Result<PathBuf, CliError> {
+    let beside = std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name(format!("depin-oracle{}", std::env::consts::EXE_SUFFIX)));
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(format!("depin-oracle{}", std::env::consts::EXE_SUFFIX)))
+            .collect::<Vec<_>>()
+    });
+    beside
+        .into_iter()
+        .chain(on_path)
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            CliError::Input(
+                "depin-oracle is not installed: `cargo install --path oracles/daemon` (or \
+                 `cargo build -p depinkit-oracle`, which puts it beside depin)"
+                    .into(),
+            )
+        })
+}
+
+/// `depin oracle verify-epoch`: the oracle's verifier on this CLI's cluster.
+/// Its report is printed as it is; its refusal becomes this command's one
+/// error line.
+fn verify_epoch(ctx: &Context, epoch: u64, bundle: &str) -> Result<(), CliError> {
+    let out = std::process::Command::new(oracle_program()?)
+        .args(["verify-epoch", &epoch.to_string(), "--bundle", bundle])
+        .args(["--rpc-url", &ctx.rpc.url()])
+        .output()
+        .map_err(|e| CliError::Input(format!("cannot run depin-oracle: {e}")))?;
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let why = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("error: "))
+        .unwrap_or("depin-oracle gave no reason")
+        .to_string();
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(CliError::Mismatch(format!(
+            "epoch {epoch}: the bundle does not reproduce the root the pool finalized: {why}"
+        ))),
+        _ => Err(CliError::Input(format!("epoch {epoch}: {why}"))),
+    }
 }
 
 fn hash_arg(text: &str, flag: &str) -> Result<[u8; 32], CliError> {
@@ -124,6 +187,7 @@ pub async fn run(ctx: &Context, command: OracleCommand) -> Result<(), CliError> 
             outfile,
         } => tree(ctx, &amounts, epoch, &outfile).await,
         OracleCommand::VoteRoot { proofs } => vote_root(ctx, &proofs).await,
+        OracleCommand::VerifyEpoch { epoch, bundle } => verify_epoch(ctx, epoch, &bundle),
         OracleCommand::VotePrice {
             price,
             confidence,

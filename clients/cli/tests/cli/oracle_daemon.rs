@@ -260,6 +260,33 @@ fn devices_report_the_oracle_votes_and_owners_claim_with_its_proofs() {
         .status()
         .unwrap();
     assert!(verified_file.success());
+    // The same check through depin, on its configured cluster.
+    let bundle_url = format!("{url}/v1/epochs/0/bundle");
+    let via_depin = f.env.ok(
+        &f.env.payer,
+        &["oracle", "verify-epoch", "0", "--bundle", &bundle_url],
+    );
+    assert!(
+        via_depin.starts_with("ok: epoch 0: 4 reports"),
+        "{via_depin}"
+    );
+    // One changed field and the bundle no longer reproduces the root: exit 1.
+    let mut tampered: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+    tampered["amount"] = Value::from(tampered["amount"].as_u64().unwrap() + 1);
+    let tampered_path = f.dir.join("bundle-0-tampered.json");
+    std::fs::write(&tampered_path, tampered.to_string()).unwrap();
+    f.env.fails(
+        &f.env.payer,
+        &[
+            "oracle",
+            "verify-epoch",
+            "0",
+            "--bundle",
+            tampered_path.to_str().unwrap(),
+        ],
+        1,
+        "does not reproduce the root",
+    );
 
     let due = f.env.json(&[
         "rewards",
