@@ -119,6 +119,17 @@ fn error(status: StatusCode, code: &str, message: impl ToString) -> Response {
         .into_response()
 }
 
+/// A device mint from the path, or the 400 that says it is not one.
+fn parse_mint(text: &str) -> Result<Pubkey, Response> {
+    Pubkey::from_str(text).map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalid_mint",
+            format!("{text:?} is not an address"),
+        )
+    })
+}
+
 fn unavailable(e: StoreError) -> Response {
     error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e)
 }
@@ -173,12 +184,9 @@ pub async fn device_rewards(
     State(proofs): State<Arc<Proofs>>,
     Path(mint): Path<String>,
 ) -> Response {
-    let Ok(mint) = Pubkey::from_str(&mint) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_mint",
-            format!("{mint:?} is not an address"),
-        );
+    let mint = match parse_mint(&mint) {
+        Ok(mint) => mint,
+        Err(refused) => return refused,
     };
     let tree = match proofs.latest().await {
         Ok(Some(tree)) => tree,
@@ -195,6 +203,56 @@ pub async fn device_rewards(
                 tree.epoch
             ),
         ),
+    }
+}
+
+/// The epoch asked for in `GET /v1/devices/{mint}/reports`.
+#[derive(serde::Deserialize)]
+pub struct EpochQuery {
+    /// The epoch.
+    epoch: u64,
+}
+
+/// `GET /v1/devices/{mint}/reports?epoch=N`: the device's reports this
+/// oracle keeps for epoch `N`, oldest first, each with where it stands
+/// (`pending` until the epoch is scored, then `counted`, or `refused` with
+/// the rule and why): how an owner learns why a device earned nothing.
+pub async fn device_reports(
+    State(store): State<Store>,
+    Path(mint): Path<String>,
+    Query(query): Query<EpochQuery>,
+) -> Response {
+    let mint = match parse_mint(&mint) {
+        Ok(mint) => mint,
+        Err(refused) => return refused,
+    };
+    match store.device_reports(&mint, query.epoch).await {
+        Ok(reports) => {
+            let reports: Vec<serde_json::Value> = reports
+                .into_iter()
+                .map(|(report, status)| {
+                    let mut entry = json!({
+                        "content_hash": hex(&report.content_hash.0),
+                        "kind": report.report.report.kind(),
+                        "timestamp_ms": report.report.report.timestamp_ms,
+                        "received_ms": report.received_ms,
+                    });
+                    if let (Some(entry), serde_json::Value::Object(status)) =
+                        (entry.as_object_mut(), json!(status))
+                    {
+                        entry.extend(status);
+                    }
+                    entry
+                })
+                .collect();
+            Json(json!({
+                "device_mint": mint.to_string(),
+                "epoch": query.epoch,
+                "reports": reports,
+            }))
+            .into_response()
+        }
+        Err(e) => unavailable(e),
     }
 }
 

@@ -8,9 +8,10 @@
 //! oracle's vote ([`crate::verify_epoch`] compares with the chain).
 
 use crate::{
+    registry::RegisteredDevice,
     rewards::{cumulative_tree, split},
-    store::{EpochResult, Leaf, Store, StoreError, StoredReport},
-    verifier::{ReportCount, RuleSet, Scores, Verifier},
+    store::{EpochResult, Leaf, RefusedReport, Store, StoreError, StoredReport},
+    verifier::{Devices, EpochInput, RuleSet, Scores, StateKey, verifier_for},
 };
 use anchor_lang::prelude::Pubkey;
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
@@ -20,8 +21,9 @@ use object_store::{ObjectStore, PutPayload, path::Path as ObjectPath};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, sync::Arc};
 
-/// The bundle format's version.
-pub const BUNDLE_VERSION: u32 = 1;
+/// The bundle format's version (2: the rules' devices, carried values and
+/// refusals).
+pub const BUNDLE_VERSION: u32 = 2;
 
 /// One epoch's bundle (JSON; reports in the binary batch encoding, base64).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +46,15 @@ pub struct Bundle {
     pub previous: Vec<(String, u64)>,
     /// The scored reports, sorted by content hash, as one binary batch.
     pub reports: String,
+    /// The devices the rules read, as the network had them when scoring:
+    /// `[device key, H3 location, active]`.
+    pub devices: Vec<(String, u64, bool)>,
+    /// The carried values the rules read (from earlier epochs).
+    pub state_read: Vec<(StateKey, i64)>,
+    /// The values this epoch carries on.
+    pub carried: Vec<(StateKey, i64)>,
+    /// The reports the rules refused: `[content hash, rule, why]`.
+    pub refused: Vec<(String, String, String)>,
     /// Each scored device: `[mint, score, reward]`.
     pub rewards: Vec<(String, u64, u64)>,
     /// What the split's floors left.
@@ -63,7 +74,8 @@ pub struct BundleMismatch(pub String);
 
 impl Bundle {
     /// The bundle of `result`, scored from `reports` (sorted by content
-    /// hash), starting from `previous` totals.
+    /// hash), starting from `previous` totals, its rules having refused
+    /// `refused`.
     pub fn new(
         network: &Pubkey,
         epoch_start: i64,
@@ -71,6 +83,7 @@ impl Bundle {
         result: &EpochResult,
         previous: &[Leaf],
         reports: &[StoredReport],
+        refused: &[RefusedReport],
     ) -> Self {
         let signed: Vec<SignedReport> = reports.iter().map(|r| r.report.clone()).collect();
         Bundle {
@@ -86,6 +99,24 @@ impl Bundle {
                 .map(|l| (l.mint.to_string(), l.cumulative))
                 .collect(),
             reports: BASE64.encode(encode_batch(&signed)),
+            devices: result
+                .rule_io
+                .devices
+                .iter()
+                .map(|(key, location, active)| (key.to_string(), *location, *active))
+                .collect(),
+            state_read: result.rule_io.state_read.clone(),
+            carried: result.rule_io.carried.clone(),
+            refused: refused
+                .iter()
+                .map(|r| {
+                    (
+                        hex(&r.content_hash.0),
+                        r.refusal.rule.clone(),
+                        r.refusal.detail.clone(),
+                    )
+                })
+                .collect(),
             rewards: result
                 .rewards
                 .iter()
@@ -96,19 +127,6 @@ impl Bundle {
             total: result.total,
             leaf_count: result.leaf_count,
         }
-    }
-}
-
-/// A verifier for the rule set a bundle names, if this build knows it.
-pub fn verifier_for(rule_set: &RuleSet) -> Option<Box<dyn Verifier>> {
-    match (rule_set.name.as_str(), rule_set.version) {
-        ("report-count", 1) => {
-            let max = *rule_set.constants.get("max_per_device")?;
-            Some(Box::new(ReportCount {
-                max_per_device: u64::try_from(max).ok()?,
-            }))
-        }
-        _ => None,
     }
 }
 
@@ -198,7 +216,51 @@ pub fn verify(bundle: &Bundle) -> Result<Recomputed, BundleMismatch> {
     {
         return fail("reports are not sorted by content hash, or repeat one".into());
     }
-    let scores = verifier.score(bundle.epoch, &stored);
+    let mut devices = Devices::new();
+    for (key, location, active) in &bundle.devices {
+        let Ok(key) = key.parse::<Key>() else {
+            return fail(format!("device {key:?} is not a key"));
+        };
+        let (mint, _) = device_registry::pda::find_device_mint_address(
+            &network,
+            &Pubkey::new_from_array(key.0),
+        );
+        devices.insert(
+            key,
+            RegisteredDevice {
+                mint,
+                location: *location,
+                active: *active,
+            },
+        );
+    }
+    let input = EpochInput {
+        epoch: bundle.epoch,
+        start_ms,
+        end_ms,
+        reports: &stored,
+        devices: &devices,
+    };
+    let plan = verifier.plan(&input);
+    // Every value the rules read must be the bundle's: a key they ask for
+    // and the bundle does not list was never set.
+    let state: crate::verifier::State = bundle.state_read.iter().copied().collect();
+    if state.keys().any(|key| !plan.state_keys.contains(key)) {
+        return fail("the bundle lists carried values the rules do not read".into());
+    }
+    let scoring = verifier.score(&input, plan, &state);
+    let refused: Vec<(String, String, String)> = scoring
+        .refused
+        .iter()
+        .map(|(hash, refusal)| (hex(&hash.0), refusal.rule.clone(), refusal.detail.clone()))
+        .collect();
+    if refused != bundle.refused {
+        return fail("the rule set refuses other reports than the bundle says".into());
+    }
+    if scoring.carried.into_iter().collect::<Vec<_>>() != bundle.carried {
+        return fail("the rule set carries other values on than the bundle says".into());
+    }
+    let scores = scoring.scores;
     let parse_mint = |text: &str| -> Result<Pubkey, BundleMismatch> {
         text.parse()
             .map_err(|_| BundleMismatch(format!("{text:?} is not a mint")))
@@ -338,6 +400,7 @@ pub async fn gather(
         None => Vec::new(),
     };
     let reports = store.all_epoch_reports(result.epoch).await?;
+    let refused = store.epoch_refusals(result.epoch).await?;
     Ok(Bundle::new(
         network,
         epoch_start,
@@ -345,5 +408,6 @@ pub async fn gather(
         result,
         &previous,
         &reports,
+        &refused,
     ))
 }

@@ -37,6 +37,9 @@ pub struct Config {
     /// Claims sent for devices by this oracle.
     #[serde(default)]
     pub crank: CrankConfig,
+    /// The rules that score each epoch.
+    #[serde(default)]
+    pub rules: RulesConfig,
     /// How the daemon logs.
     #[serde(default)]
     pub log: LogConfig,
@@ -96,6 +99,60 @@ impl PriceConfig {
                 "price.source {other:?} is none of \"none\", \"fixed\", \"pyth\""
             )),
         }
+    }
+}
+
+/// `[rules]`: which rules score each epoch, and their constants.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// `category`: the rules of the network's category (RULES.md);
+    /// `report-count`: one point per accepted report.
+    pub set: String,
+    /// Most points one device earns in an epoch under `report-count` (and
+    /// under a category whose rules this build does not have yet).
+    pub max_reports_per_device: u64,
+    /// The mapping rules' constants.
+    pub mapping: crate::verifier::mapping::MappingRules,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            set: "category".into(),
+            max_reports_per_device: 10_000,
+            mapping: Default::default(),
+        }
+    }
+}
+
+impl RulesConfig {
+    /// The verifier for a network of `category`.
+    pub fn verifier(
+        &self,
+        category: device_registry::state::Category,
+    ) -> Box<dyn crate::verifier::Verifier> {
+        use crate::verifier::ReportCount;
+        use device_registry::state::Category;
+        match (self.set.as_str(), category) {
+            ("category", Category::Mapping) => Box::new(self.mapping),
+            _ => Box::new(ReportCount {
+                max_per_device: self.max_reports_per_device,
+            }),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !matches!(self.set.as_str(), "category" | "report-count") {
+            return Err(format!(
+                "rules.set {:?} is neither \"category\" nor \"report-count\"",
+                self.set
+            ));
+        }
+        if self.max_reports_per_device == 0 {
+            return Err("rules.max_reports_per_device must be at least 1".into());
+        }
+        self.mapping.check().map_err(|e| format!("rules.{e}"))
     }
 }
 
@@ -386,6 +443,7 @@ impl Config {
                 return Err(format!("quorum.peers: {peer:?} is not an http(s) URL"));
             }
         }
+        self.rules.check()?;
         if self.crank.max_claims_per_round == 0 || self.crank.interval_secs == 0 {
             return Err(
                 "crank.max_claims_per_round and crank.interval_secs must be at least 1".into(),
@@ -512,6 +570,7 @@ mod tests {
         assert_eq!(config.bundles, BundlesConfig::default());
         assert_eq!(config.price, PriceConfig::default());
         assert_eq!(config.crank, CrankConfig::default());
+        assert_eq!(config.rules, RulesConfig::default());
         assert_eq!(config.chain.ws_url, "");
         assert!(config.chain.follow_events);
         assert_eq!(
@@ -526,6 +585,15 @@ mod tests {
             "enabled",
             "min_unclaimed",
             "max_claims_per_round",
+            "set",
+            "max_reports_per_device",
+            "resolution",
+            "max_speed_kmh",
+            "min_satellites",
+            "contributors_per_cell",
+            "base_value",
+            "max_value",
+            "freshness_cap_secs",
             "network",
             "keypair",
             "registry_refresh_secs",
@@ -626,6 +694,14 @@ mod tests {
             (
                 format!("[chain]\nnetwork = \"{NETWORK}\"\n[crank]\nmax_claims_per_round = 0\n"),
                 "crank.max_claims_per_round",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[rules.mapping]\nresolution = 16\n"),
+                "rules.mapping.resolution",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[rules]\nset = \"mine\"\n"),
+                "rules.set",
             ),
         ];
         for (text, named) in cases {

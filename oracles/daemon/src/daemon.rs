@@ -18,7 +18,7 @@ use crate::{
     registry::Registry,
     server::{AppState, router},
     store::{Role, Store, StoreError},
-    verifier::ReportCount,
+    verifier::Verifier,
 };
 use anchor_lang::prelude::Pubkey;
 use depinkit_sdk::sender::{SenderConfig, TransactionSender};
@@ -49,10 +49,6 @@ pub enum RunError {
     #[error("server: {0}")]
     Serve(std::io::Error),
 }
-
-/// Most reports that score for one device in one epoch under the stand-in
-/// rule set (the category verifiers bring their own limits).
-const MAX_REPORTS_SCORED: u64 = 10_000;
 
 /// Longest wait between two attempts at a chain read that keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -133,13 +129,14 @@ pub async fn run(
     } else {
         None
     };
+    let verifier = config.rules.verifier(ingest.registry().category());
+    let rules = verifier.rule_set();
+    tracing::info!(rules = %rules.name, version = rules.version, "scoring rules");
     let mut worker = EpochWorker::new(
         chain.clone(),
         network,
         store.clone(),
-        ReportCount {
-            max_per_device: MAX_REPORTS_SCORED,
-        },
+        verifier,
         config.epochs.grace_secs,
     );
     worker = worker.with_bundles(bundles.clone());

@@ -24,10 +24,13 @@ use crate::{
     chain::{Chain, ChainError},
     exchange::Exchange,
     rewards::{RewardsError, cumulative_tree, split},
-    store::{DeviceReward, EpochResult, EpochState, Leaf, Store, StoreError},
-    verifier::{RuleSet, Verifier},
+    store::{
+        DeviceReward, EpochResult, EpochState, Leaf, RefusedReport, RuleIo, Store, StoreError,
+    },
+    verifier::{Devices, EpochInput, RuleSet, Verifier},
 };
 use anchor_lang::prelude::Pubkey;
+use depinkit_reports::Hash32;
 use depinkit_sdk::proofs::ProofFile;
 use reward_pool::merkle::RewardTree;
 use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
@@ -273,7 +276,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
 
     /// Scores the pool's next epoch and persists the result; `Err(reason)`
     /// when it cannot be scored yet.
-    async fn score(&self, pool: &Pool) -> Result<Result<(), String>, StoreError> {
+    async fn score(&self, pool: &Pool) -> Result<Result<(), String>, WorkerError> {
         let epoch = u64::from(pool.next_epoch);
         let previous_totals: BTreeMap<Pubkey, u64> = match epoch.checked_sub(1) {
             None => BTreeMap::new(),
@@ -295,7 +298,52 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
         };
 
         let reports = self.store.all_epoch_reports(epoch).await?;
-        let scores = self.verifier.score(epoch, &reports);
+        let devices: Devices = if self.verifier.uses_devices() {
+            self.chain
+                .devices(&self.network)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            Devices::new()
+        };
+        let end_ms = pool
+            .epoch_end(pool.next_epoch)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000);
+        let input = EpochInput {
+            epoch,
+            start_ms: end_ms.saturating_sub(pool.epoch_length_secs.saturating_mul(1000)),
+            end_ms,
+            reports: &reports,
+            devices: &devices,
+        };
+        let plan = self.verifier.plan(&input);
+        let state = self.store.rule_state(&plan.state_keys).await?;
+        let scoring = self.verifier.score(&input, plan, &state);
+        let scores = scoring.scores;
+        let mint_of: std::collections::HashMap<Hash32, Pubkey> = reports
+            .iter()
+            .map(|r| (r.content_hash, r.device_mint))
+            .collect();
+        let refused: Vec<RefusedReport> = scoring
+            .refused
+            .into_iter()
+            .map(|(content_hash, refusal)| RefusedReport {
+                content_hash,
+                device_mint: mint_of.get(&content_hash).copied().unwrap_or_default(),
+                refusal,
+            })
+            .collect();
+        let rule_io = RuleIo {
+            devices: scoring
+                .devices_read
+                .iter()
+                .filter_map(|key| devices.get(key).map(|d| (*key, d.location, d.active)))
+                .collect(),
+            state_read: state.into_iter().collect(),
+            carried: scoring.carried.into_iter().collect(),
+        };
 
         let amount = distributable(pool);
         let split = split(amount, &scores);
@@ -331,11 +379,13 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
                 .collect(),
             vote_signature: None,
             finalized_root: None,
+            rule_io,
         };
-        if self.store.save_scored(&result).await? {
+        if self.store.save_scored(&result, &refused).await? {
             tracing::info!(
                 epoch,
                 reports = result.report_count,
+                refused = refused.len(),
                 devices = scores.len(),
                 amount,
                 dust = result.dust,
@@ -417,6 +467,7 @@ pub async fn import_root<C: Chain>(
             .collect(),
         vote_signature: None,
         finalized_root: Some(tree.root()),
+        rule_io: RuleIo::default(),
     };
     if !store
         .import_finalized(&result)

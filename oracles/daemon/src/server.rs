@@ -51,6 +51,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
     let epochs = Router::new()
         .route("/v1/epochs/{epoch}", get(api::epoch))
         .route("/v1/epochs/{epoch}/reports", get(api::epoch_reports))
+        .route("/v1/devices/{mint}/reports", get(api::device_reports))
         .with_state(state.store.clone());
     let bundles = Router::new()
         .route("/v1/epochs/{epoch}/bundle", get(api::epoch_bundle))

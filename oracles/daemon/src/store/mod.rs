@@ -12,7 +12,7 @@
 mod results;
 mod writer;
 
-pub use results::{DeviceReward, EpochResult, Leaf};
+pub use results::{DeviceReward, EpochResult, Leaf, RefusedReport, ReportStatus, RuleIo};
 
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{Hash32, SignedReport};
@@ -517,6 +517,26 @@ async fn ensure_epoch_row(
     Ok(())
 }
 
+/// Appends `rows` parenthesized groups of `columns` parameters (`?` on
+/// SQLite, `$N` on PostgreSQL) to an INSERT's `VALUES`.
+fn push_values(sql: &mut String, backend: Backend, rows: usize, columns: usize) {
+    use std::fmt::Write;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => write!(sql, "${}", row * columns + column + 1)
+                    .expect("writing to a String cannot fail"),
+            }
+        }
+        sql.push(')');
+    }
+}
+
 /// Rows per INSERT statement: 8 parameters each, within SQLite's and
 /// PostgreSQL's limits; one statement per chunk instead of one per report
 /// (each statement is a round trip to the database).
@@ -533,27 +553,13 @@ async fn insert_reports(
     reports: &[&ReportRow],
     origin: &str,
 ) -> Result<std::collections::HashSet<Hash32>, StoreError> {
-    use std::fmt::Write;
     let mut inserted = std::collections::HashSet::new();
     for chunk in reports.chunks(INSERT_ROWS) {
         let mut sql = String::from(
             "INSERT INTO reports (content_hash, epoch, device_mint, kind, timestamp_ms, \
              received_ms, signed, origin) VALUES ",
         );
-        for row in 0..chunk.len() {
-            sql.push_str(if row == 0 { "(" } else { ", (" });
-            for column in 0..8 {
-                if column > 0 {
-                    sql.push_str(", ");
-                }
-                match backend {
-                    Backend::Sqlite => sql.push('?'),
-                    Backend::Postgres => write!(sql, "${}", row * 8 + column + 1)
-                        .expect("writing to a String cannot fail"),
-                }
-            }
-            sql.push(')');
-        }
+        push_values(&mut sql, backend, chunk.len(), 8);
         sql.push_str(" ON CONFLICT (content_hash) DO NOTHING RETURNING content_hash");
         let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql);
         for report in chunk {
