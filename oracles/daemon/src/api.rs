@@ -119,15 +119,13 @@ fn error(status: StatusCode, code: &str, message: impl ToString) -> Response {
         .into_response()
 }
 
-/// A device mint from the path, or the 400 that says it is not one.
-fn parse_mint(text: &str) -> Result<Pubkey, Response> {
-    Pubkey::from_str(text).map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_mint",
-            format!("{text:?} is not an address"),
-        )
-    })
+/// The 400 for a path's mint that is not an address.
+fn invalid_mint(text: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_mint",
+        format!("{text:?} is not an address"),
+    )
 }
 
 fn unavailable(e: StoreError) -> Response {
@@ -184,9 +182,8 @@ pub async fn device_rewards(
     State(proofs): State<Arc<Proofs>>,
     Path(mint): Path<String>,
 ) -> Response {
-    let mint = match parse_mint(&mint) {
-        Ok(mint) => mint,
-        Err(refused) => return refused,
+    let Ok(mint) = Pubkey::from_str(&mint) else {
+        return invalid_mint(&mint);
     };
     let tree = match proofs.latest().await {
         Ok(Some(tree)) => tree,
@@ -222,9 +219,8 @@ pub async fn device_reports(
     Path(mint): Path<String>,
     Query(query): Query<EpochQuery>,
 ) -> Response {
-    let mint = match parse_mint(&mint) {
-        Ok(mint) => mint,
-        Err(refused) => return refused,
+    let Ok(mint) = Pubkey::from_str(&mint) else {
+        return invalid_mint(&mint);
     };
     match store.device_reports(&mint, query.epoch).await {
         Ok(reports) => {
