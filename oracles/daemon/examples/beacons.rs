@@ -1,5 +1,6 @@
 //! Sends signed beacons from one device to an oracle, as a wireless hotspot
-//! would, and prints the oracle's answer: the README's operator walk through
+//! would (each carrying the oracle's latest entropy), and prints the
+//! oracle's answer: the README's operator walk through
 //! uses it to put reports into an epoch. (The device side proper, a fleet of
 //! every category with real proofs, is `depin-device`.)
 //!
@@ -9,7 +10,7 @@
 //! ```
 
 use clap::Parser;
-use depinkit_reports::{Beacon, Body, Hash32, Key, Report, SignedReport, encode_batch};
+use depinkit_reports::{Beacon, Body, Entropy, Key, Report, SignedReport, encode_batch};
 use solana_sdk::signature::{Signer, read_keypair_file};
 
 /// Signed beacons from one device to an oracle.
@@ -48,6 +49,16 @@ async fn main() {
     });
     let signing =
         ed25519_dalek::SigningKey::from_bytes(&keypair.to_bytes()[..32].try_into().unwrap());
+    let base = args.oracle.trim_end_matches('/').to_string();
+    let http = reqwest::Client::new();
+    let entropy: Entropy = match http.get(format!("{base}/v1/entropy")).send().await {
+        Ok(response) if response.status().is_success() => response
+            .json()
+            .await
+            .unwrap_or_else(|e| fail(format!("{base}/v1/entropy: {e}"))),
+        Ok(response) => fail(format!("{base}/v1/entropy answered {}", response.status())),
+        Err(e) => fail(format!("cannot reach {base}: {e}")),
+    };
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -59,7 +70,7 @@ async fn main() {
                 device: Key(keypair.pubkey().to_bytes()),
                 timestamp_ms: now_ms + i64::from(n),
                 body: Body::Beacon(Beacon {
-                    entropy: Hash32::sha256(&now_ms.to_le_bytes()),
+                    entropy,
                     payload: [now_ms.to_le_bytes().as_slice(), &[n]].concat(),
                     frequency_hz: 868_100_000,
                     tx_power_ddbm: 140,
@@ -69,8 +80,8 @@ async fn main() {
             .sign(&signing)
         })
         .collect();
-    let url = format!("{}/v1/reports", args.oracle.trim_end_matches('/'));
-    let response = reqwest::Client::new()
+    let url = format!("{base}/v1/reports");
+    let response = http
         .post(&url)
         .header("content-type", depinkit_reports::BINARY_CONTENT_TYPE)
         .body(encode_batch(&beacons))

@@ -34,8 +34,8 @@ use depinkit_oracle::{
     verifier::ReportCount,
 };
 use depinkit_reports::{
-    BINARY_CONTENT_TYPE, BatchAnswer, Beacon, Body, Hash32, Key, Report, Sig, SignedReport,
-    encode_batch, verify_signatures,
+    BINARY_CONTENT_TYPE, BatchAnswer, Beacon, Body, Key, Report, Sig, SignedReport, encode_batch,
+    verify_signatures,
 };
 use device_registry::state::Category;
 use reward_pool::{
@@ -113,6 +113,9 @@ impl Chain for InMemoryChain {
             "{signature}: the benchmark follows no events"
         )))
     }
+    async fn latest_blockhash(&self) -> Result<[u8; 32], ChainError> {
+        Ok([1; 32])
+    }
     async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
         Err(ChainError(format!("{address}: no accounts here")))
     }
@@ -173,7 +176,12 @@ fn beacon(device: Key, timestamp_ms: i64, n: u64) -> Report {
         device,
         timestamp_ms,
         body: Body::Beacon(Beacon {
-            entropy: Hash32([1; 32]),
+            entropy: depinkit_reports::Entropy::issue(
+                &Key(NETWORK.to_bytes()),
+                timestamp_ms,
+                &[1; 32],
+                &ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+            ),
             payload: n.to_le_bytes().to_vec(),
             frequency_hz: 868_100_000,
             tx_power_ddbm: 140,
@@ -282,6 +290,7 @@ async fn ingest(args: &Args, cores: usize) {
             store: store.clone(),
             network: NETWORK,
             bundles: None,
+            entropy: None,
         }),
         16 * 1024 * 1024,
     );

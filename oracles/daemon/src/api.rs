@@ -7,6 +7,7 @@
 
 use crate::{
     bundle::Bundles,
+    entropy::EntropySource,
     exchange::{NEXT_AFTER_HEADER, PAGE_REPORTS},
     store::{EpochResult, EpochState, Store, StoreError},
 };
@@ -323,6 +324,26 @@ pub async fn epoch_reports(
             .insert(NEXT_AFTER_HEADER, next.to_string().parse().expect("digits"));
     }
     response
+}
+
+/// `GET /v1/entropy`: the latest entropy this oracle issued, for beacons
+/// (`depinkit_reports::Entropy` as JSON).
+pub async fn entropy(State(source): State<Option<Arc<EntropySource>>>) -> Response {
+    match source {
+        Some(source) => match source.latest().await {
+            Some(entropy) => Json(entropy).into_response(),
+            None => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no_entropy_yet",
+                "no entropy issued yet: the chain has not been read; ask again in a moment",
+            ),
+        },
+        None => error(
+            StatusCode::NOT_FOUND,
+            "no_entropy",
+            "this oracle does not issue entropy",
+        ),
+    }
 }
 
 /// `GET /v1/epochs/{n}/bundle`: the epoch's bundle as published.

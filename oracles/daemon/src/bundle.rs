@@ -46,6 +46,8 @@ pub struct Bundle {
     pub previous: Vec<(String, u64)>,
     /// The scored reports, sorted by content hash, as one binary batch.
     pub reports: String,
+    /// The network's oracles when scoring.
+    pub oracles: Vec<String>,
     /// The devices the rules read, as the network had them when scoring:
     /// `[device key, H3 location, active]`.
     pub devices: Vec<(String, u64, bool)>,
@@ -99,6 +101,12 @@ impl Bundle {
                 .map(|l| (l.mint.to_string(), l.cumulative))
                 .collect(),
             reports: BASE64.encode(encode_batch(&signed)),
+            oracles: result
+                .rule_io
+                .oracles
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             devices: result
                 .rule_io
                 .devices
@@ -234,7 +242,16 @@ pub fn verify(bundle: &Bundle) -> Result<Recomputed, BundleMismatch> {
             },
         );
     }
+    let mut oracles = Vec::with_capacity(bundle.oracles.len());
+    for oracle in &bundle.oracles {
+        match oracle.parse::<Pubkey>() {
+            Ok(oracle) => oracles.push(oracle),
+            Err(_) => return fail(format!("oracle {oracle:?} is not a key")),
+        }
+    }
     let input = EpochInput {
+        network,
+        oracles: &oracles,
         epoch: bundle.epoch,
         start_ms,
         end_ms,

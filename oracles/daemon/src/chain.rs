@@ -86,6 +86,9 @@ pub trait Chain: Send + Sync {
         signature: &str,
     ) -> impl Future<Output = Result<Option<Vec<DepinEvent>>, ChainError>> + Send;
 
+    /// The cluster's latest blockhash (entropy's unpredictable part).
+    fn latest_blockhash(&self) -> impl Future<Output = Result<[u8; 32], ChainError>> + Send;
+
     /// The data of the account at `address` (a price feed's).
     fn account_data(
         &self,
@@ -195,6 +198,14 @@ impl Chain for RpcChain {
             .parse()
             .map_err(|_| ChainError(format!("{signature:?} is not a signature")))?;
         Ok(depinkit_sdk::events::events_of_transaction(&self.rpc, &signature).await?)
+    }
+
+    async fn latest_blockhash(&self) -> Result<[u8; 32], ChainError> {
+        self.rpc
+            .get_latest_blockhash()
+            .await
+            .map(|hash| hash.to_bytes())
+            .map_err(|e| ChainError(format!("latest blockhash: {e}")))
     }
 
     async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {

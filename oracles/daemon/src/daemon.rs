@@ -10,6 +10,7 @@ use crate::{
     chain::{Chain, RpcChain},
     config::Config,
     crank::{ClaimCrank, CrankSettings},
+    entropy::{EntropySource, issue_loop},
     epoch::EpochWorker,
     events::{Follower, follow},
     exchange::Exchange,
@@ -69,6 +70,14 @@ pub async fn run(
         ))
     })?;
     let crank_keypair = keypair.insecure_clone();
+    let entropy = Arc::new(EntropySource::new(
+        &network,
+        ed25519_dalek::SigningKey::from_bytes(
+            keypair.to_bytes()[..32]
+                .try_into()
+                .expect("a keypair's first 32 bytes are its seed"),
+        ),
+    ));
     let store = Store::open(&config.store.database_url).await?;
     tracing::info!(backend = ?store.backend(), "store open");
     let bundles = Bundles::open(&config.bundles.location)?;
@@ -183,6 +192,7 @@ pub async fn run(
     } else {
         None
     };
+    let issuer = tokio::spawn(issue_loop(chain.clone(), entropy.clone()));
     let price = price_source.map(|source| {
         tokio::spawn(price_loop(
             chain.clone(),
@@ -197,6 +207,7 @@ pub async fn run(
             store: store.clone(),
             network,
             bundles: Some(bundles),
+            entropy: Some(entropy),
         }),
         config.ingest.max_body_bytes,
     );
@@ -210,6 +221,7 @@ pub async fn run(
     // A step cut short is a transaction rolled back; a vote sent but not
     // recorded is re-sent, the same root, at the next start.
     worker.abort();
+    issuer.abort();
     for task in [price, follower, crank].into_iter().flatten() {
         task.abort();
     }

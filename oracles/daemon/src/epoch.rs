@@ -311,7 +311,10 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             .epoch_end(pool.next_epoch)
             .unwrap_or(i64::MAX)
             .saturating_mul(1000);
+        let oracles = self.chain.network(&self.network).await?.oracles;
         let input = EpochInput {
+            network: self.network,
+            oracles: &oracles,
             epoch,
             start_ms: end_ms.saturating_sub(pool.epoch_length_secs.saturating_mul(1000)),
             end_ms,
@@ -336,6 +339,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             })
             .collect();
         let rule_io = RuleIo {
+            oracles: oracles.clone(),
             devices: scoring
                 .devices_read
                 .iter()

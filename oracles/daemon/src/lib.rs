@@ -25,6 +25,7 @@ pub mod check;
 pub mod config;
 pub mod crank;
 pub mod daemon;
+pub mod entropy;
 pub mod epoch;
 pub mod events;
 pub mod exchange;

@@ -1,6 +1,6 @@
 //! The oracle's HTTP API (axum): `POST /v1/reports` (ingest), `GET /health`,
-//! `GET /metrics` (Prometheus text), and the epoch and reward routes of
-//! [`crate::api`].
+//! `GET /metrics` (Prometheus text), and the epoch, reward, device and
+//! entropy routes of [`crate::api`].
 //!
 //! A batch that decodes is answered 200 with one verdict per report, even if
 //! some were rejected; 429 (with `Retry-After`) when every report of it was
@@ -41,6 +41,8 @@ pub struct AppState<C> {
     pub network: anchor_lang::prelude::Pubkey,
     /// Where epoch bundles are published, if they are.
     pub bundles: Option<crate::bundle::Bundles>,
+    /// The entropy this oracle issues, if it does.
+    pub entropy: Option<Arc<crate::entropy::EntropySource>>,
 }
 
 /// The routes, with `max_body_bytes` as the request body limit.
@@ -56,6 +58,9 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
     let bundles = Router::new()
         .route("/v1/epochs/{epoch}/bundle", get(api::epoch_bundle))
         .with_state(state.bundles.clone());
+    let entropy = Router::new()
+        .route("/v1/entropy", get(api::entropy))
+        .with_state(state.entropy.clone());
     let rewards = Router::new()
         .route("/v1/devices/{mint}/rewards", get(api::device_rewards))
         .route("/v1/proofs", get(api::all_proofs))
@@ -68,6 +73,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .with_state(state)
         .merge(epochs)
         .merge(bundles)
+        .merge(entropy)
         .merge(rewards)
 }
 

@@ -13,7 +13,7 @@ use depinkit_oracle::{
     store::{EpochState, NewReport, Role, Store, now_ms},
     verifier::ReportCount,
 };
-use depinkit_reports::{Beacon, Body, Hash32, Key, Report, SignedReport};
+use depinkit_reports::{Beacon, Body, Key, Report, SignedReport};
 use device_registry::state::Category;
 use ed25519_dalek::SigningKey;
 use reward_pool::merkle::RewardTree;
@@ -34,7 +34,7 @@ fn beacon(device: u8, n: u8) -> SignedReport {
         device: Key(key.verifying_key().to_bytes()),
         timestamp_ms: now_ms(),
         body: Body::Beacon(Beacon {
-            entropy: Hash32([1; 32]),
+            entropy: common::entropy(now_ms()),
             payload: vec![n],
             frequency_hz: 868_100_000,
             tx_power_ddbm: 140,

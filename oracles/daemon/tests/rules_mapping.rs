@@ -76,6 +76,8 @@ fn score_with(rules: &MappingRules, mut reports: Vec<StoredReport>, state: &Stat
     reports.sort_by_key(|r| r.content_hash);
     let devices = Devices::new();
     let input = EpochInput {
+        network: NETWORK,
+        oracles: &[],
         epoch: 0,
         start_ms: START_MS,
         end_ms: START_MS + 24 * HOUR_MS,

@@ -16,7 +16,7 @@ fn beacon(device: u8, n: u64) -> SignedReport {
         device: Key(key.verifying_key().to_bytes()),
         timestamp_ms: 1_767_225_600_000 + n as i64,
         body: Body::Beacon(Beacon {
-            entropy: Hash32([2; 32]),
+            entropy: common::entropy(1_767_225_600_000 + n as i64),
             payload: n.to_le_bytes().to_vec(),
             frequency_hz: 868_100_000,
             tx_power_ddbm: 140,

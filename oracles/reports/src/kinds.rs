@@ -3,7 +3,10 @@
 //! that fails them is malformed and rejected at ingest); the rules that judge
 //! a well-formed report (distances, speeds, deadlines) are the verifiers'.
 
-use crate::key::{Hash32, Key};
+use crate::{
+    entropy::Entropy,
+    key::{Hash32, Key},
+};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
@@ -64,9 +67,9 @@ impl Kind {
 /// A hotspot's beacon: a radio packet sent for others to witness.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Beacon {
-    /// Entropy the oracle published (hash of a time and a recent blockhash),
-    /// proving the beacon is recent.
-    pub entropy: Hash32,
+    /// Entropy an oracle of the network issued (`GET /v1/entropy`), proving
+    /// the beacon was made after it.
+    pub entropy: Entropy,
     /// The packet's bytes; witnesses name the beacon by their SHA-256.
     #[serde(with = "hex_bytes")]
     pub payload: Vec<u8>,

@@ -40,6 +40,7 @@
 //! ```
 
 mod answer;
+mod entropy;
 mod key;
 mod kinds;
 mod reject;
@@ -48,6 +49,7 @@ mod verify;
 mod wire;
 
 pub use answer::{BatchAnswer, Verdict};
+pub use entropy::{ENTROPY_DOMAIN, Entropy};
 pub use key::{Hash32, Key, ParseError, Sig};
 pub use kinds::{
     Beacon, Body, DataTransfer, GnssFix, GpuReceipt, Kind, MAX_BEACON_PAYLOAD, MAX_GPU_CLASS,

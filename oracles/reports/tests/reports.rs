@@ -18,7 +18,12 @@ fn key_of(signer: &SigningKey) -> Key {
 fn one_of_each(device: &SigningKey, cosigner: &SigningKey) -> Vec<SignedReport> {
     let bodies = [
         Body::Beacon(Beacon {
-            entropy: Hash32::sha256(b"entropy"),
+            entropy: Entropy::issue(
+                &Key([1; 32]),
+                1_767_225_600_000,
+                &[9; 32],
+                &SigningKey::from_bytes(&[5; 32]),
+            ),
             payload: vec![1, 2, 3],
             frequency_hz: 904_300_000,
             tx_power_ddbm: 270,
@@ -335,7 +340,12 @@ mod properties {
                 any::<i16>()
             )
                 .prop_map(|(e, payload, f, p, g)| Body::Beacon(Beacon {
-                    entropy: Hash32(e),
+                    entropy: Entropy {
+                        issued_ms: 0,
+                        value: Hash32(e),
+                        oracle: Key(e),
+                        signature: Sig([7; 64]),
+                    },
                     payload,
                     frequency_hz: f,
                     tx_power_ddbm: p,

@@ -4,7 +4,7 @@
 //! votes its root; `depin rewards claim --oracle URL` pays every device.
 
 use crate::common::*;
-use depinkit_reports::{Beacon, Body, Hash32, Key, Report, SignedReport};
+use depinkit_reports::{Beacon, Body, Key, Report, SignedReport};
 use serde_json::Value;
 use solana_sdk::{
     pubkey::Pubkey,
@@ -84,7 +84,12 @@ fn beacon(network: &Pubkey, path: &Path, n: u8) -> SignedReport {
             .unwrap()
             .as_millis() as i64,
         body: Body::Beacon(Beacon {
-            entropy: Hash32([7; 32]),
+            entropy: depinkit_reports::Entropy::issue(
+                &Key(network.to_bytes()),
+                0,
+                &[7; 32],
+                &signing,
+            ),
             payload: vec![n; 16],
             frequency_hz: 868_100_000,
             tx_power_ddbm: 140,

@@ -66,6 +66,9 @@ pub struct EpochResult {
 /// epochs: with the reports, all a bundle needs to score the epoch again.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleIo {
+    /// The network's oracles when scoring.
+    #[serde(default)]
+    pub oracles: Vec<Pubkey>,
     /// Devices the rules read: key, H3 location, active.
     pub devices: Vec<(Key, u64, bool)>,
     /// Carried values read (a key asked for and absent was never set).

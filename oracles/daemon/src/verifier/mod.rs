@@ -70,6 +70,10 @@ impl Refusal {
 /// What a verifier sees of one epoch.
 #[derive(Clone, Copy, Debug)]
 pub struct EpochInput<'a> {
+    /// The network.
+    pub network: Pubkey,
+    /// The network's oracles when scoring (whose entropy beacons may carry).
+    pub oracles: &'a [Pubkey],
     /// The epoch.
     pub epoch: u64,
     /// Its start, unix milliseconds.

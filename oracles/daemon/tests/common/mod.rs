@@ -35,13 +35,13 @@ pub fn key(seed: u8) -> ed25519_dalek::SigningKey {
 /// A beacon for [`NETWORK`] from device `seed` at `timestamp_ms`; `n` makes
 /// it unique.
 pub fn beacon(seed: u8, n: u8, timestamp_ms: i64) -> depinkit_reports::SignedReport {
-    use depinkit_reports::{Beacon, Body, Hash32, Report};
+    use depinkit_reports::{Beacon, Body, Report};
     Report {
         network: Key(NETWORK.to_bytes()),
         device: Key(key(seed).verifying_key().to_bytes()),
         timestamp_ms,
         body: Body::Beacon(Beacon {
-            entropy: Hash32([1; 32]),
+            entropy: entropy(timestamp_ms),
             payload: vec![n],
             frequency_hz: 868_100_000,
             tx_power_ddbm: 140,
@@ -79,6 +79,16 @@ pub fn proof_from(device: u8) -> depinkit_reports::Report {
             path: vec![],
         }),
     }
+}
+
+/// Entropy the network's oracle (key `[5; 32]`) issued at `issued_ms`.
+pub fn entropy(issued_ms: i64) -> depinkit_reports::Entropy {
+    depinkit_reports::Entropy::issue(
+        &Key(NETWORK.to_bytes()),
+        issued_ms,
+        &[1; 32],
+        &ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+    )
 }
 
 /// The network every test double serves.
@@ -153,6 +163,7 @@ pub async fn serve(chain: Arc<ChainDouble>, store: Store, limits: Limits) -> Str
             store,
             network: NETWORK,
             bundles: None,
+            entropy: None,
         }),
         64 * 1024,
     );
@@ -240,6 +251,13 @@ impl Chain for ChainDouble {
     ) -> Result<Option<Vec<DepinEvent>>, ChainError> {
         self.fetched.lock().unwrap().push(signature.to_string());
         Ok(self.transactions.lock().unwrap().get(signature).cloned())
+    }
+
+    async fn latest_blockhash(&self) -> Result<[u8; 32], ChainError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ChainError("connection refused".into()));
+        }
+        Ok([self.votes.lock().unwrap().len() as u8; 32])
     }
 
     async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
