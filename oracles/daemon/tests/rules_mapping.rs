@@ -236,6 +236,29 @@ fn a_frame_sent_again_counts_once_for_whoever_sent_it_first() {
         .collect();
     let scoring = score(vec![track(2, fresh), original]);
     assert!(scoring.scores[&mint(2)] > 0);
+    // Frames count as sent even in a track refused for its GNSS: copying
+    // them from a teleporting track earns nothing either.
+    let mut jumped = drive(200);
+    jumped[3].lat_e7 = north(9_000);
+    let teleport = track(1, jumped);
+    let copied: Vec<GnssFix> = drive(200)
+        .into_iter()
+        .map(|mut f| {
+            f.timestamp_ms += 60_000;
+            f.lon_e7 += 300_000;
+            f
+        })
+        .collect();
+    let copy = track(2, copied);
+    let scoring = score(vec![teleport.clone(), copy.clone()]);
+    assert_eq!(
+        refusal(&scoring, &teleport).as_deref(),
+        Some("speed_above_limit")
+    );
+    assert_eq!(
+        refusal(&scoring, &copy).as_deref(),
+        Some("duplicate_frames")
+    );
 }
 
 #[test]

@@ -359,6 +359,11 @@ pub(crate) async fn world(chain: &Chain) -> World {
 
 /// [`world`] with `count` oracles, a strict majority of them finalizing.
 pub(crate) async fn world_with_oracles(chain: &Chain, count: usize) -> World {
+    world_of(chain, count, Category::Compute).await
+}
+
+/// [`world_with_oracles`] for a network of `category`.
+pub(crate) async fn world_of(chain: &Chain, count: usize, category: Category) -> World {
     let rpc = &chain.rpc;
     let authority = chain.wallet().await;
     let reward_mint = chain.create_mint(6).await;
@@ -376,7 +381,7 @@ pub(crate) async fn world_with_oracles(chain: &Chain, count: usize) -> World {
         seed: b"rpc-net".to_vec(),
         name: "RPC Net".into(),
         symbol: "RPC".into(),
-        category: Category::Compute,
+        category,
         treasury,
         onboarding_fee: fee,
         location_fee: Fee { amount: 10, ..fee },

@@ -14,6 +14,7 @@ mod location;
 mod network;
 mod onboarding;
 mod oracle;
+mod oracle_fleet;
 mod oracle_follow;
 mod orders;
 mod reward_pool;

@@ -127,24 +127,47 @@ fn cell_key(cell: u64) -> StateKey {
 /// A usable fix of a track.
 #[derive(Clone, Copy, Debug)]
 struct Usable {
+    /// Its position among the track's fixes.
+    fix: u16,
     at_ms: i64,
     cell: u64,
-    frame: Hash32,
 }
 
-/// The first pass's verdict on each report: its usable fixes, or why it is
-/// refused whole.
-type TrackVerdicts = Vec<Result<Vec<Usable>, Refusal>>;
+/// The first pass over one report: every frame it carries (a frame counts as
+/// sent even when its track is refused), and its usable fixes or why the
+/// whole track is refused.
+struct Judged {
+    frames: Vec<(Hash32, i64)>,
+    verdict: Result<Vec<Usable>, Refusal>,
+}
 
 impl MappingRules {
     /// Judges one report on its own: order, speed, usable fixes.
-    fn judge(&self, body: &Body, start_ms: i64, end_ms: i64) -> Result<Vec<Usable>, Refusal> {
+    fn judge(&self, body: &Body, start_ms: i64, end_ms: i64) -> Judged {
         let Body::MapTrack(MapTrack { fixes }) = body else {
-            return Err(Refusal::new(
-                "not_a_map_track",
-                "a mapping network scores map tracks only",
-            ));
+            return Judged {
+                frames: Vec::new(),
+                verdict: Err(Refusal::new(
+                    "not_a_map_track",
+                    "a mapping network scores map tracks only",
+                )),
+            };
         };
+        Judged {
+            frames: fixes
+                .iter()
+                .map(|f| (f.frame_hash, f.timestamp_ms))
+                .collect(),
+            verdict: self.judge_fixes(fixes, start_ms, end_ms),
+        }
+    }
+
+    fn judge_fixes(
+        &self,
+        fixes: &[depinkit_reports::GnssFix],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Usable>, Refusal> {
         if let Some(i) =
             (1..fixes.len()).find(|&i| fixes[i].timestamp_ms <= fixes[i - 1].timestamp_ms)
         {
@@ -181,13 +204,13 @@ impl MappingRules {
         }
         let usable: Vec<Usable> = good
             .iter()
-            .map(|&i| &fixes[i])
-            .filter(|f| f.timestamp_ms >= start_ms && f.timestamp_ms < end_ms)
-            .filter_map(|f| {
+            .filter(|&&i| fixes[i].timestamp_ms >= start_ms && fixes[i].timestamp_ms < end_ms)
+            .filter_map(|&i| {
+                let f = &fixes[i];
                 geo::cell_of(f.lat_e7, f.lon_e7, self.resolution).map(|cell| Usable {
+                    fix: i as u16,
                     at_ms: f.timestamp_ms,
                     cell: u64::from(cell),
-                    frame: f.frame_hash,
                 })
             })
             .collect();
@@ -229,12 +252,12 @@ impl Verifier for MappingRules {
     }
 
     fn plan(&self, input: &EpochInput) -> Plan {
-        let verdicts: TrackVerdicts = super::parallel_map(input.reports, |report| {
+        let verdicts: Vec<Judged> = super::parallel_map(input.reports, |report| {
             self.judge(&report.report.report.body, input.start_ms, input.end_ms)
         });
         let cells: BTreeSet<StateKey> = verdicts
             .iter()
-            .flatten()
+            .filter_map(|judged| judged.verdict.as_ref().ok())
             .flatten()
             .map(|fix| cell_key(fix.cell))
             .collect();
@@ -245,7 +268,7 @@ impl Verifier for MappingRules {
     }
 
     fn score(&self, input: &EpochInput, plan: Plan, state: &State) -> Scoring {
-        let verdicts: TrackVerdicts = match plan.work.downcast::<TrackVerdicts>() {
+        let verdicts: Vec<Judged> = match plan.work.downcast::<Vec<Judged>>() {
             Ok(verdicts) => *verdicts,
             Err(_) => return self.score(input, self.plan(input), state),
         };
@@ -260,13 +283,13 @@ impl Verifier for MappingRules {
             .map(|(i, m)| (*m, i as u32))
             .collect();
 
-        // Frames: the earliest fix carrying each counts; later ones do not.
+        // Frames: the earliest fix carrying each (in any map track, refused
+        // or not) claims it; a usable fix carrying a frame claimed earlier
+        // does not count.
         let mut frames: Vec<(Hash32, i64, u32, u16)> = Vec::new();
-        for (r, verdict) in verdicts.iter().enumerate() {
-            if let Ok(fixes) = verdict {
-                for (f, fix) in fixes.iter().enumerate() {
-                    frames.push((fix.frame, fix.at_ms, r as u32, f as u16));
-                }
+        for (r, judged) in verdicts.iter().enumerate() {
+            for (f, (frame, at)) in judged.frames.iter().enumerate() {
+                frames.push((*frame, *at, r as u32, f as u16));
             }
         }
         frames.sort_unstable();
@@ -281,12 +304,12 @@ impl Verifier for MappingRules {
         // Each device's earliest fix in each cell, and the report it is in.
         let mut firsts: Vec<(u64, u32, i64, u32)> = Vec::new();
         let mut carried: HashMap<u64, i64> = HashMap::new();
-        for (r, verdict) in verdicts.iter().enumerate() {
-            let Ok(fixes) = verdict else { continue };
+        for (r, judged) in verdicts.iter().enumerate() {
+            let Ok(fixes) = &judged.verdict else { continue };
             let device = device_of[&input.reports[r].device_mint];
             let mut kept = 0;
-            for (f, fix) in fixes.iter().enumerate() {
-                if repeated.contains(&(r as u32, f as u16)) {
+            for fix in fixes {
+                if repeated.contains(&(r as u32, fix.fix)) {
                     continue;
                 }
                 kept += 1;
@@ -329,9 +352,9 @@ impl Verifier for MappingRules {
             }
             start = end;
         }
-        for (r, verdict) in verdicts.into_iter().enumerate() {
+        for (r, judged) in verdicts.into_iter().enumerate() {
             let hash = input.reports[r].content_hash;
-            match verdict {
+            match judged.verdict {
                 Err(refusal) => {
                     refused.insert(hash, refusal);
                 }

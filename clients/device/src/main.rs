@@ -1,0 +1,258 @@
+//! `depin-device`: device keys for a fleet, and the fleet playing its
+//! devices against an oracle.
+//!
+//! ```sh
+//! depin-device keygen --count 50 --dir fleet --lat 48.8566 --lon 2.3522
+//! depin device onboard --network demo --issuing-key maker.json --csv fleet/fleet.csv
+//! depin-device run --oracle http://127.0.0.1:8780 --network ADDRESS \
+//!   --fleet fleet/fleet.csv --category mapping --rounds 3 --cheat 4=teleport
+//! ```
+
+use clap::{Parser, Subcommand};
+use depinkit_device::{Category, Cheat, DeviceKey, Fleet, OracleClient, Position, layout};
+use depinkit_reports::{Key, Verdict};
+use std::{collections::BTreeMap, path::PathBuf, str::FromStr, time::Duration};
+
+/// The device side of depinkit: keys for a fleet, and the fleet at work.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Make device keys and the fleet file that places them
+    /// (`keypair,lat,lon`: the bulk-onboarding CSV of `depin device onboard --csv`).
+    Keygen {
+        /// How many devices.
+        #[arg(long)]
+        count: usize,
+        /// Directory for the key files and fleet.csv (created if missing).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The fleet's center, degrees.
+        #[arg(long, default_value_t = 48.8566, allow_hyphen_values = true)]
+        lat: f64,
+        /// The fleet's center, degrees.
+        #[arg(long, default_value_t = 2.3522, allow_hyphen_values = true)]
+        lon: f64,
+        /// Distance between neighbours on the fleet's grid, metres.
+        #[arg(long, default_value_t = 1_000.0)]
+        spacing_m: f64,
+        /// Place the last N devices a few metres from the first (hotspots
+        /// that cannot witness each other honestly).
+        #[arg(long, default_value_t = 0)]
+        colocated: usize,
+    },
+    /// Play the fleet against an oracle: each round, every device's reports,
+    /// sent in binary batches; prints what the oracle answered.
+    Run {
+        /// The oracle's API.
+        #[arg(long, default_value = "http://127.0.0.1:8780")]
+        oracle: String,
+        /// The network's address.
+        #[arg(long)]
+        network: String,
+        /// The fleet file written by `keygen`.
+        #[arg(long)]
+        fleet: PathBuf,
+        /// mapping (dashcams) or wireless (hotspots).
+        #[arg(long)]
+        category: String,
+        /// Rounds to play.
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 60)]
+        every_secs: u64,
+        /// A device's cheat: `INDEX=teleport|duplicate-frames|replay|rssi-too-strong`
+        /// (the index is the device's row in the fleet file, from 0).
+        #[arg(long = "cheat", value_name = "INDEX=CHEAT")]
+        cheats: Vec<String>,
+        /// Reports per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Seed of the fleet's routes and radio conditions.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+#[tokio::main]
+async fn main() {
+    match Cli::parse().command {
+        Command::Keygen {
+            count,
+            dir,
+            lat,
+            lon,
+            spacing_m,
+            colocated,
+        } => keygen(
+            count,
+            &dir,
+            Position::degrees(lat, lon),
+            spacing_m,
+            colocated,
+        ),
+        Command::Run {
+            oracle,
+            network,
+            fleet,
+            category,
+            rounds,
+            every_secs,
+            cheats,
+            batch,
+            seed,
+        } => {
+            let network = Key::from_str(&network)
+                .unwrap_or_else(|_| fail(format!("--network {network:?} is not an address")));
+            let category = Category::from_str(&category).unwrap_or_else(|e| fail(e));
+            let devices = read_fleet(&fleet).unwrap_or_else(|e| fail(e));
+            let mut fleet = Fleet::new(network, category, devices, seed);
+            for cheat in &cheats {
+                let (index, kind) = cheat
+                    .split_once('=')
+                    .unwrap_or_else(|| fail(format!("--cheat {cheat:?} is not INDEX=CHEAT")));
+                let index: usize = index
+                    .parse()
+                    .unwrap_or_else(|_| fail(format!("--cheat {cheat:?}: {index:?} is no index")));
+                let kind = Cheat::from_str(kind).unwrap_or_else(|e| fail(e));
+                fleet.set_cheat(index, kind).unwrap_or_else(|e| fail(e));
+            }
+            let client = OracleClient::new(&oracle);
+            for round in 1..=rounds {
+                if round > 1 {
+                    tokio::time::sleep(Duration::from_secs(every_secs)).await;
+                }
+                play(&client, &mut fleet, category, round, batch).await;
+            }
+        }
+    }
+}
+
+fn keygen(count: usize, dir: &std::path::Path, center: Position, spacing_m: f64, colocated: usize) {
+    if count == 0 {
+        fail("--count must be at least 1");
+    }
+    std::fs::create_dir_all(dir)
+        .unwrap_or_else(|e| fail(format!("cannot create {}: {e}", dir.display())));
+    let csv_path = dir.join("fleet.csv");
+    if csv_path.exists() {
+        fail(format!(
+            "{} exists: a fleet's keys are never overwritten (choose another --dir)",
+            csv_path.display()
+        ));
+    }
+    let mut csv = String::from("keypair,lat,lon\n");
+    for (i, position) in layout(count, center, spacing_m, colocated)
+        .into_iter()
+        .enumerate()
+    {
+        let path = dir.join(format!("device-{i:04}.json"));
+        DeviceKey::generate()
+            .write(&path)
+            .unwrap_or_else(|e| fail(e));
+        csv.push_str(&format!(
+            "{},{:.7},{:.7}\n",
+            path.display(),
+            position.lat(),
+            position.lon()
+        ));
+    }
+    std::fs::write(&csv_path, csv)
+        .unwrap_or_else(|e| fail(format!("cannot write {}: {e}", csv_path.display())));
+    println!(
+        "{count} device keys in {}; onboard them with\n  depin device onboard --issuing-key MAKER.json --csv {}",
+        dir.display(),
+        csv_path.display()
+    );
+}
+
+/// The devices of a fleet file: each key file read, each place parsed.
+fn read_fleet(path: &std::path::Path) -> Result<Vec<(DeviceKey, Position)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut lines = text.lines();
+    if lines.next().map(str::trim) != Some("keypair,lat,lon") {
+        return Err(format!(
+            "{}: the header must be keypair,lat,lon (a file of `depin-device keygen`)",
+            path.display()
+        ));
+    }
+    lines
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            let at = || format!("{} line {}", path.display(), i + 2);
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let [keypair, lat, lon] = fields[..] else {
+                return Err(format!("{}: expected keypair,lat,lon", at()));
+            };
+            let key = DeviceKey::read(std::path::Path::new(keypair))
+                .map_err(|e| format!("{}: {e}", at()))?;
+            let degrees = |v: &str| {
+                v.parse::<f64>()
+                    .map_err(|_| format!("{}: {v:?} is not a number", at()))
+            };
+            Ok((key, Position::degrees(degrees(lat)?, degrees(lon)?)))
+        })
+        .collect()
+}
+
+/// One round: make, send, summarize.
+async fn play(
+    client: &OracleClient,
+    fleet: &mut Fleet,
+    category: Category,
+    round: u32,
+    batch: usize,
+) {
+    let entropy = match category {
+        Category::Wireless => Some(client.entropy().await.unwrap_or_else(|e| fail(e))),
+        Category::Mapping => None,
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let made = fleet.round(now_ms, entropy);
+    let reports: Vec<_> = made.iter().map(|(_, r)| r.clone()).collect();
+    let verdicts = client
+        .send_all(&reports, batch)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let mut refused: BTreeMap<String, usize> = BTreeMap::new();
+    let mut accepted = 0;
+    for verdict in &verdicts {
+        match verdict {
+            Verdict::Accepted { .. } => accepted += 1,
+            Verdict::Rejected { reason } => {
+                let code = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                *refused.entry(code).or_default() += 1;
+            }
+        }
+    }
+    let refused: Vec<String> = refused.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    println!(
+        "round {round}: {} reports from {} devices, {accepted} accepted{}",
+        reports.len(),
+        fleet.len(),
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(", refused: {}", refused.join(", "))
+        }
+    );
+}
