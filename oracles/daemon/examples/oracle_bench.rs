@@ -68,6 +68,18 @@ struct Args {
     /// Reports per device in the epoch close.
     #[arg(long, default_value_t = 10)]
     reports_per_device: usize,
+    /// Devices whose reports the category rules score (in memory).
+    #[arg(long, default_value_t = 1_000_000)]
+    score_devices: usize,
+    /// Reports per device the rules score.
+    #[arg(long, default_value_t = 10)]
+    score_reports: usize,
+    /// GNSS fixes per mapping track.
+    #[arg(long, default_value_t = 2)]
+    score_fixes: usize,
+    /// Only these parts: ingest, close, scoring (default: all).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 const NETWORK: Pubkey = Pubkey::new_from_array([9; 32]);
@@ -207,8 +219,144 @@ async fn main() {
     let args = Args::parse();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("depin-oracle benchmark ({cores} cores)\n");
-    ingest(&args, cores).await;
-    epoch_close(&args).await;
+    let run = |part: &str| args.only.is_empty() || args.only.iter().any(|o| o == part);
+    if run("ingest") {
+        ingest(&args, cores).await;
+    }
+    if run("close") {
+        epoch_close(&args).await;
+    }
+    if run("scoring") {
+        scoring(&args);
+    }
+}
+
+/// The mapping rules over `--score-devices` x `--score-reports` tracks held
+/// in memory (as the worker holds an epoch's reports once read), then the
+/// split and the cumulative tree: the part of an epoch close that grows with
+/// the rules' work. Reports are unsigned here: scoring never reads a
+/// signature (ingest verified them).
+fn scoring(args: &Args) {
+    use depinkit_oracle::{
+        rewards::{cumulative_tree, split},
+        store::StoredReport,
+        verifier::{Devices, EpochInput, State, Verifier, mapping::MappingRules},
+    };
+    use depinkit_reports::{GnssFix, Hash32, MapTrack};
+    let start_ms = 1_767_225_600_000i64;
+    let began = Instant::now();
+    // Devices on a grid 1 km apart from 45 N 5 E; each drives east, a
+    // fix every 10 s and 45 m.
+    let side = (args.score_devices as f64).sqrt().ceil() as usize;
+    let mut reports: Vec<StoredReport> =
+        Vec::with_capacity(args.score_devices * args.score_reports);
+    for device in 0..args.score_devices {
+        let (row, column) = ((device / side) as i32, (device % side) as i32);
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&(device as u64 + 1).to_le_bytes());
+        let mint = Pubkey::new_from_array(key);
+        for r in 0..args.score_reports {
+            let fixes: Vec<GnssFix> = (0..args.score_fixes)
+                .map(|f| {
+                    let step = (r * args.score_fixes + f) as i32;
+                    let mut pixels = [0u8; 20];
+                    pixels[..8].copy_from_slice(&(device as u64).to_le_bytes());
+                    pixels[8..16].copy_from_slice(&(step as u64).to_le_bytes());
+                    GnssFix {
+                        timestamp_ms: start_ms + 60_000 + i64::from(step) * 10_000,
+                        lat_e7: 450_000_000 + row * 90_000,
+                        lon_e7: 50_000_000 + column * 90_000 + step * 4_000,
+                        fix_quality: 1,
+                        satellites: 9,
+                        frame_hash: Hash32::sha256(&pixels),
+                    }
+                })
+                .collect();
+            let report = Report {
+                network: Key(NETWORK.to_bytes()),
+                device: Key(key),
+                timestamp_ms: start_ms + 60_000,
+                body: Body::MapTrack(MapTrack { fixes }),
+            };
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&(device as u64).to_le_bytes());
+            id[8..].copy_from_slice(&(r as u64).to_le_bytes());
+            reports.push(StoredReport {
+                id: reports.len() as i64,
+                epoch: 0,
+                device_mint: mint,
+                content_hash: Hash32::sha256(&id),
+                received_ms: 0,
+                report: SignedReport {
+                    report,
+                    signature: Sig([0; 64]),
+                    cosignature: None,
+                },
+            });
+        }
+    }
+    reports.sort_unstable_by_key(|r| r.content_hash);
+    let made = began.elapsed();
+    let rules = MappingRules::default();
+    let devices = Devices::new();
+    let input = EpochInput {
+        network: NETWORK,
+        oracles: &[],
+        epoch: 0,
+        start_ms,
+        end_ms: start_ms + 24 * 3_600_000,
+        reports: &reports,
+        devices: &devices,
+    };
+    reset_peak_rss();
+    let before = peak_rss_kib();
+    let began = Instant::now();
+    let plan = rules.plan(&input);
+    let planned = began.elapsed();
+    let scoring = rules.score(&input, plan, &State::new());
+    let scored = began.elapsed();
+    let split = split(1_000_000_000_000, &scoring.scores);
+    let (_, tree) =
+        cumulative_tree(&std::collections::BTreeMap::new(), &split.rewards, u64::MAX).unwrap();
+    let total = began.elapsed();
+    let peak = peak_rss_kib();
+    assert_eq!(tree.len(), args.score_devices, "every device earned");
+    assert!(
+        scoring.refused.is_empty(),
+        "{:?}",
+        scoring.refused.iter().next()
+    );
+    println!(
+        "scoring: mapping rules, {} devices x {} tracks of {} fixes = {} reports (made in {:.1} s)",
+        args.score_devices,
+        args.score_reports,
+        args.score_fixes,
+        reports.len(),
+        made.as_secs_f64()
+    );
+    println!(
+        "  first pass (order, speed, cells)     {:>10.2} s",
+        planned.as_secs_f64()
+    );
+    println!(
+        "  scores (frames, cells, values)       {:>10.2} s",
+        (scored - planned).as_secs_f64()
+    );
+    println!(
+        "  split and cumulative tree            {:>10.2} s",
+        (total - scored).as_secs_f64()
+    );
+    println!(
+        "  scoring plus tree                    {:>10.2} s",
+        total.as_secs_f64()
+    );
+    if let (Some(before), Some(peak)) = (before, peak) {
+        println!(
+            "  peak resident memory during it       {:>10} MiB above the {} MiB the reports take",
+            peak.saturating_sub(before) / 1024,
+            before / 1024
+        );
+    }
 }
 
 async fn ingest(args: &Args, cores: usize) {

@@ -16,7 +16,7 @@
 //! `no_new_cells` (or `duplicate_frames`, when all its frames were sent
 //! before), so its owner sees why.
 
-use super::{EpochInput, Plan, Refusal, RuleSet, Scores, Scoring, State, StateKey, Verifier, geo};
+use super::{EpochInput, Plan, Refusal, RuleSet, Scoring, State, StateKey, Verifier, geo};
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{Body, Hash32, MapTrack};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -133,41 +133,27 @@ struct Usable {
     cell: u64,
 }
 
-/// The first pass over one report: every frame it carries (a frame counts as
-/// sent even when its track is refused), and its usable fixes or why the
-/// whole track is refused.
-struct Judged {
-    frames: Vec<(Hash32, i64)>,
-    verdict: Result<Vec<Usable>, Refusal>,
+/// The first pass over one report: its usable fixes, or why the whole
+/// track is refused.
+type Judged = Result<Vec<Usable>, Refusal>;
+
+/// The fixes of a map-track body (none for other kinds).
+fn fixes_of(body: &Body) -> &[depinkit_reports::GnssFix] {
+    match body {
+        Body::MapTrack(MapTrack { fixes }) => fixes,
+        _ => &[],
+    }
 }
 
 impl MappingRules {
     /// Judges one report on its own: order, speed, usable fixes.
     fn judge(&self, body: &Body, start_ms: i64, end_ms: i64) -> Judged {
         let Body::MapTrack(MapTrack { fixes }) = body else {
-            return Judged {
-                frames: Vec::new(),
-                verdict: Err(Refusal::new(
-                    "not_a_map_track",
-                    "a mapping network scores map tracks only",
-                )),
-            };
+            return Err(Refusal::new(
+                "not_a_map_track",
+                "a mapping network scores map tracks only",
+            ));
         };
-        Judged {
-            frames: fixes
-                .iter()
-                .map(|f| (f.frame_hash, f.timestamp_ms))
-                .collect(),
-            verdict: self.judge_fixes(fixes, start_ms, end_ms),
-        }
-    }
-
-    fn judge_fixes(
-        &self,
-        fixes: &[depinkit_reports::GnssFix],
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Vec<Usable>, Refusal> {
         if let Some(i) =
             (1..fixes.len()).find(|&i| fixes[i].timestamp_ms <= fixes[i - 1].timestamp_ms)
         {
@@ -255,12 +241,15 @@ impl Verifier for MappingRules {
         let verdicts: Vec<Judged> = super::parallel_map(input.reports, |report| {
             self.judge(&report.report.report.body, input.start_ms, input.end_ms)
         });
-        let cells: BTreeSet<StateKey> = verdicts
+        let mut cells: Vec<u64> = verdicts
             .iter()
-            .filter_map(|judged| judged.verdict.as_ref().ok())
+            .filter_map(|judged| judged.as_ref().ok())
             .flatten()
-            .map(|fix| cell_key(fix.cell))
+            .map(|fix| fix.cell)
             .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        let cells: BTreeSet<StateKey> = cells.into_iter().map(cell_key).collect();
         Plan {
             state_keys: cells,
             work: Box::new(verdicts),
@@ -272,9 +261,10 @@ impl Verifier for MappingRules {
             Ok(verdicts) => *verdicts,
             Err(_) => return self.score(input, self.plan(input), state),
         };
+        let reports = input.reports;
         let mut refused = BTreeMap::new();
         // Dense device ids, in mint order.
-        let mut mints: Vec<Pubkey> = input.reports.iter().map(|r| r.device_mint).collect();
+        let mut mints: Vec<Pubkey> = reports.iter().map(|r| r.device_mint).collect();
         mints.sort_unstable();
         mints.dedup();
         let device_of: HashMap<Pubkey, u32> = mints
@@ -283,43 +273,59 @@ impl Verifier for MappingRules {
             .map(|(i, m)| (*m, i as u32))
             .collect();
 
+        // Every fix of every map track, numbered in report order.
+        let mut first_fix = Vec::with_capacity(reports.len() + 1);
+        let mut count = 0usize;
+        for report in reports {
+            first_fix.push(count);
+            count += fixes_of(&report.report.report.body).len();
+        }
+        first_fix.push(count);
+
         // Frames: the earliest fix carrying each (in any map track, refused
-        // or not) claims it; a usable fix carrying a frame claimed earlier
-        // does not count.
-        let mut frames: Vec<(Hash32, i64, u32, u16)> = Vec::new();
-        for (r, judged) in verdicts.iter().enumerate() {
-            for (f, (frame, at)) in judged.frames.iter().enumerate() {
-                frames.push((*frame, *at, r as u32, f as u16));
+        // or not) claims it; a fix carrying a frame claimed earlier does not
+        // count. Sorted by the frame's first 8 bytes, then exactly.
+        let mut frames: Vec<(u64, i64, u32)> = Vec::with_capacity(count);
+        let mut frame_of: Vec<&Hash32> = Vec::with_capacity(count);
+        for report in reports {
+            for fix in fixes_of(&report.report.report.body) {
+                let prefix = u64::from_be_bytes(fix.frame_hash.0[..8].try_into().expect("8 bytes"));
+                frames.push((prefix, fix.timestamp_ms, frame_of.len() as u32));
+                frame_of.push(&fix.frame_hash);
             }
         }
-        frames.sort_unstable();
-        let mut repeated: BTreeSet<(u32, u16)> = BTreeSet::new();
+        frames.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| frame_of[a.2 as usize].cmp(frame_of[b.2 as usize]))
+                .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+        });
+        let mut repeated = vec![false; count];
         for pair in frames.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                repeated.insert((pair[1].2, pair[1].3));
+            if pair[0].0 == pair[1].0
+                && frame_of[pair[0].2 as usize] == frame_of[pair[1].2 as usize]
+            {
+                repeated[pair[1].2 as usize] = true;
             }
         }
         drop(frames);
+        drop(frame_of);
 
-        // Each device's earliest fix in each cell, and the report it is in.
-        let mut firsts: Vec<(u64, u32, i64, u32)> = Vec::new();
-        let mut carried: HashMap<u64, i64> = HashMap::new();
+        // Each device's earliest fix in each cell (and its report), and each
+        // cell's latest fix (carried on).
+        let mut firsts: Vec<(u64, u32, i64, u32)> = Vec::with_capacity(count);
         for (r, judged) in verdicts.iter().enumerate() {
-            let Ok(fixes) = &judged.verdict else { continue };
-            let device = device_of[&input.reports[r].device_mint];
-            let mut kept = 0;
+            let Ok(fixes) = judged else { continue };
+            let device = device_of[&reports[r].device_mint];
+            let before = firsts.len();
             for fix in fixes {
-                if repeated.contains(&(r as u32, fix.fix)) {
-                    continue;
+                if !repeated[first_fix[r] + usize::from(fix.fix)] {
+                    firsts.push((fix.cell, device, fix.at_ms, r as u32));
                 }
-                kept += 1;
-                firsts.push((fix.cell, device, fix.at_ms, r as u32));
-                let last = carried.entry(fix.cell).or_insert(fix.at_ms);
-                *last = (*last).max(fix.at_ms);
             }
-            if kept == 0 {
+            if firsts.len() == before {
                 refused.insert(
-                    input.reports[r].content_hash,
+                    reports[r].content_hash,
                     Refusal::new(
                         "duplicate_frames",
                         format!("all {} of its frames were submitted earlier", fixes.len()),
@@ -327,38 +333,52 @@ impl Verifier for MappingRules {
                 );
             }
         }
+        drop(repeated);
         firsts.sort_unstable();
-        firsts.dedup_by(|later, earlier| later.0 == earlier.0 && later.1 == earlier.1);
-
-        // Per cell, the first devices in (time, device) order earn its value.
-        let mut scores = Scores::new();
-        let mut earning_reports: BTreeSet<u32> = BTreeSet::new();
+        let mut carried: Vec<(StateKey, i64)> = Vec::new();
         let mut start = 0;
         while start < firsts.len() {
             let cell = firsts[start].0;
             let end = start + firsts[start..].partition_point(|entry| entry.0 == cell);
-            let mut contributors: Vec<(i64, u32, u32)> = firsts[start..end]
-                .iter()
-                .map(|&(_, device, at, report)| (at, device, report))
-                .collect();
+            let latest = firsts[start..end].iter().map(|e| e.2).max().unwrap_or(0);
+            carried.push((cell_key(cell), latest));
+            start = end;
+        }
+        firsts.dedup_by(|later, earlier| later.0 == earlier.0 && later.1 == earlier.1);
+
+        // Per cell, the first devices in (time, device) order earn its value.
+        let mut points = vec![0u64; mints.len()];
+        let mut earning = vec![false; reports.len()];
+        let mut contributors: Vec<(i64, u32, u32)> = Vec::new();
+        let mut start = 0;
+        while start < firsts.len() {
+            let cell = firsts[start].0;
+            let end = start + firsts[start..].partition_point(|entry| entry.0 == cell);
+            contributors.clear();
+            contributors.extend(
+                firsts[start..end]
+                    .iter()
+                    .map(|&(_, device, at, report)| (at, device, report)),
+            );
             contributors.sort_unstable();
             let value = self.cell_value(contributors[0].0, state.get(&cell_key(cell)).copied());
             for &(_, device, report) in contributors
                 .iter()
                 .take(self.contributors_per_cell as usize)
             {
-                *scores.entry(mints[device as usize]).or_insert(0) += value;
-                earning_reports.insert(report);
+                points[device as usize] += value;
+                earning[report as usize] = true;
             }
             start = end;
         }
+        drop(firsts);
         for (r, judged) in verdicts.into_iter().enumerate() {
-            let hash = input.reports[r].content_hash;
-            match judged.verdict {
+            let hash = reports[r].content_hash;
+            match judged {
                 Err(refusal) => {
                     refused.insert(hash, refusal);
                 }
-                Ok(_) if !earning_reports.contains(&(r as u32)) && !refused.contains_key(&hash) => {
+                Ok(_) if !earning[r] && !refused.contains_key(&hash) => {
                     refused.insert(
                         hash,
                         Refusal::new(
@@ -375,12 +395,13 @@ impl Verifier for MappingRules {
             }
         }
         Scoring {
-            scores,
-            refused,
-            carried: carried
+            scores: mints
                 .into_iter()
-                .map(|(cell, at)| (cell_key(cell), at))
+                .zip(points)
+                .filter(|(_, points)| *points > 0)
                 .collect(),
+            refused,
+            carried: carried.into_iter().collect(),
             devices_read: BTreeSet::new(),
         }
     }
