@@ -56,6 +56,34 @@ impl OracleClient {
             .map_err(|e| ClientError::Unreachable(url, e))
     }
 
+    /// A compute challenge the oracle issues to `device` declaring
+    /// `gpu_class` (answer it before the oracle's bound).
+    pub async fn compute_challenge(
+        &self,
+        device: &depinkit_reports::Key,
+        gpu_class: &str,
+    ) -> Result<depinkit_reports::ComputeChallenge, ClientError> {
+        let url = format!(
+            "{}/v1/challenges/compute?device={device}&gpu_class={gpu_class}",
+            self.base
+        );
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(url.clone(), e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(ClientError::Refused(url, status.as_u16(), body));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| ClientError::Unreachable(url, e))
+    }
+
     /// Sends one batch; the oracle's answer, one verdict per report.
     pub async fn send(&self, reports: &[SignedReport]) -> Result<BatchAnswer, ClientError> {
         let url = format!("{}/v1/reports", self.base);

@@ -2,7 +2,8 @@
 //! network. Device keys ([`keys`]) in the Solana keypair file format;
 //! signed reports for each category, made the way the devices make them
 //! ([`dashcam`] tracks with frames, [`hotspot`] beacons carrying an oracle's
-//! entropy and witnesses with physically possible signal strengths); a
+//! entropy and witnesses with physically possible signal strengths, [`gpu`]
+//! answers to compute challenges with real matrix products, and receipts); a
 //! [`fleet`] simulator that plays many devices, each honest unless told one
 //! of the cheats the oracle's rules must refuse; and a [`client`] for an
 //! oracle's API. Tests, the demo and the benchmarks use it, and
@@ -14,6 +15,7 @@
 pub mod client;
 pub mod dashcam;
 pub mod fleet;
+pub mod gpu;
 pub mod hotspot;
 pub mod keys;
 pub mod sim;

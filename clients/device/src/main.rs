@@ -236,11 +236,7 @@ async fn play(
         match verdict {
             Verdict::Accepted { .. } => accepted += 1,
             Verdict::Rejected { reason } => {
-                let code = serde_json::to_value(reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default();
-                *refused.entry(code).or_default() += 1;
+                *refused.entry(reason.code().to_string()).or_default() += 1;
             }
         }
     }

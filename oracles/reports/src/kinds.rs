@@ -4,6 +4,7 @@
 //! a well-formed report (distances, speeds, deadlines) are the verifiers'.
 
 use crate::{
+    compute::{ComputeAnswer, FIELD_PRIME, MAX_CHALLENGE_SIZE},
     entropy::Entropy,
     key::{Hash32, Key},
 };
@@ -39,17 +40,20 @@ pub enum Kind {
     StorageProof = 4,
     /// Compute: a GPU job's receipt (co-signed by the client).
     GpuReceipt = 5,
+    /// Compute: the answer to an oracle's matrix-multiplication challenge.
+    ComputeAnswer = 6,
 }
 
 impl Kind {
     /// Every kind, in tag order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Beacon,
         Kind::Witness,
         Kind::DataTransfer,
         Kind::MapTrack,
         Kind::StorageProof,
         Kind::GpuReceipt,
+        Kind::ComputeAnswer,
     ];
 
     /// The network category (device-registry's `Category`, by name) whose
@@ -59,7 +63,7 @@ impl Kind {
             Kind::Beacon | Kind::Witness | Kind::DataTransfer => "wireless",
             Kind::MapTrack => "mapping",
             Kind::StorageProof => "storage",
-            Kind::GpuReceipt => "compute",
+            Kind::GpuReceipt | Kind::ComputeAnswer => "compute",
         }
     }
 }
@@ -193,6 +197,8 @@ pub enum Body {
     StorageProof(StorageProof) = 4,
     /// See [`GpuReceipt`].
     GpuReceipt(GpuReceipt) = 5,
+    /// See [`ComputeAnswer`].
+    ComputeAnswer(ComputeAnswer) = 6,
 }
 
 impl Body {
@@ -205,6 +211,7 @@ impl Body {
             Body::MapTrack(_) => Kind::MapTrack,
             Body::StorageProof(_) => Kind::StorageProof,
             Body::GpuReceipt(_) => Kind::GpuReceipt,
+            Body::ComputeAnswer(_) => Kind::ComputeAnswer,
         }
     }
 
@@ -266,6 +273,20 @@ impl Body {
                 )?;
                 ensure(r.start_ms > 0 && r.start_ms < r.end_ms, "end_ms")?;
                 ensure(r.gpu_seconds > 0, "gpu_seconds")
+            }
+            Body::ComputeAnswer(a) => {
+                let n = a.challenge.size;
+                ensure((2..=MAX_CHALLENGE_SIZE).contains(&n), "size")?;
+                ensure(
+                    !a.challenge.gpu_class.is_empty()
+                        && a.challenge.gpu_class.len() <= MAX_GPU_CLASS,
+                    "gpu_class",
+                )?;
+                ensure(
+                    a.product.len() == usize::from(n) * usize::from(n)
+                        && a.product.iter().all(|&x| u64::from(x) < FIELD_PRIME),
+                    "product",
+                )
             }
         }
     }

@@ -40,6 +40,7 @@
 //! ```
 
 mod answer;
+mod compute;
 mod entropy;
 mod key;
 mod kinds;
@@ -49,6 +50,10 @@ mod verify;
 mod wire;
 
 pub use answer::{BatchAnswer, Verdict};
+pub use compute::{
+    CHALLENGE_DOMAIN, ComputeAnswer, ComputeChallenge, FIELD_PRIME, MAX_CHALLENGE_SIZE,
+    challenge_matrices, multiply,
+};
 pub use entropy::{ENTROPY_DOMAIN, Entropy};
 pub use key::{Hash32, Key, ParseError, Sig};
 pub use kinds::{

@@ -50,6 +50,9 @@ pub enum Rejection {
     /// The device sent too many reports too fast.
     #[error("the device sends too fast")]
     RateLimited,
+    /// A challenge's answer arrived after the oracle's bound.
+    #[error("the challenge was answered too late")]
+    LateAnswer,
 }
 
 impl Rejection {
@@ -70,6 +73,7 @@ impl Rejection {
             Rejection::FutureTimestamp => "future_timestamp",
             Rejection::Duplicate => "duplicate",
             Rejection::RateLimited => "rate_limited",
+            Rejection::LateAnswer => "late_answer",
         }
     }
 }
@@ -95,6 +99,7 @@ mod tests {
             Rejection::FutureTimestamp,
             Rejection::Duplicate,
             Rejection::RateLimited,
+            Rejection::LateAnswer,
         ] {
             assert_eq!(
                 serde_json::to_string(&rejection).unwrap(),

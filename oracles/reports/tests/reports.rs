@@ -75,6 +75,22 @@ fn one_of_each(device: &SigningKey, cosigner: &SigningKey) -> Vec<SignedReport> 
             gpu_seconds: 3_600,
             result_hash: Hash32::sha256(b"result"),
         }),
+        Body::ComputeAnswer({
+            let challenge = ComputeChallenge::issue(
+                &NETWORK,
+                key_of(device),
+                "a100-80g",
+                Hash32::sha256(b"seed"),
+                4,
+                T - 1_000,
+                &signer(5),
+            );
+            let (a, b) = challenge_matrices(&challenge.seed, 4);
+            ComputeAnswer {
+                product: multiply(&a, &b, 4),
+                challenge,
+            }
+        }),
     ];
     bodies
         .into_iter()
@@ -172,6 +188,7 @@ fn forged_and_tampered_signatures_are_found_in_a_batch() {
             Err(Rejection::BadSignature),
             Ok(()),
             Ok(()),
+            Ok(()),
         ]
     );
 }
@@ -230,6 +247,21 @@ fn structure_is_checked_at_decoding() {
         backwards.report.sign(&device).cosign(&cosigner),
         Rejection::InvalidField,
     ));
+    let mut short_product = reports[6].report.clone();
+    if let Body::ComputeAnswer(a) = &mut short_product.body {
+        a.product.pop();
+    }
+    cases.push((resign(short_product), Rejection::InvalidField));
+    let mut outside_field = reports[6].report.clone();
+    if let Body::ComputeAnswer(a) = &mut outside_field.body {
+        a.product[0] = FIELD_PRIME as u32;
+    }
+    cases.push((resign(outside_field), Rejection::InvalidField));
+    let mut huge_challenge = reports[6].report.clone();
+    if let Body::ComputeAnswer(a) = &mut huge_challenge.body {
+        a.challenge.size = MAX_CHALLENGE_SIZE + 1;
+    }
+    cases.push((resign(huge_challenge), Rejection::InvalidField));
     let mut uncosigned = reports[2].clone();
     uncosigned.cosignature = None;
     cases.push((uncosigned, Rejection::BadCosignature));
