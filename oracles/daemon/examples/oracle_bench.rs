@@ -426,6 +426,7 @@ async fn ingest(args: &Args, cores: usize) {
         device_reports_per_minute: u32::MAX / 2,
         device_burst: u32::MAX / 2,
         grace_secs: 60,
+        max_answer_delay_ms: 7_000,
     };
     let ingest = Arc::new(
         Ingest::new(chain.clone(), NETWORK, registry, store.clone(), limits)
@@ -439,6 +440,7 @@ async fn ingest(args: &Args, cores: usize) {
             network: NETWORK,
             bundles: None,
             entropy: None,
+            challenges: None,
         }),
         16 * 1024 * 1024,
     );

@@ -346,6 +346,74 @@ pub async fn entropy(State(source): State<Option<Arc<EntropySource>>>) -> Respon
     }
 }
 
+/// The device and class in `GET /v1/challenges/compute`.
+#[derive(serde::Deserialize)]
+pub struct ChallengeQuery {
+    /// The device's key.
+    device: String,
+    /// The GPU class it declares.
+    gpu_class: String,
+}
+
+/// `GET /v1/challenges/compute?device=KEY&gpu_class=CLASS`: a compute
+/// challenge signed by this oracle for an active device of its compute
+/// network (`depinkit_reports::ComputeChallenge` as JSON); 429 with
+/// `Retry-After` within the device's interval.
+pub async fn compute_challenge<C: crate::chain::Chain>(
+    State((issuer, registry)): State<ChallengeState<C>>,
+    Query(query): Query<ChallengeQuery>,
+) -> Response {
+    use crate::challenges::ChallengeRefused;
+    let Some(issuer) = issuer else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "no_challenges",
+            "this oracle does not issue compute challenges",
+        );
+    };
+    let Ok(device) = query.device.parse::<depinkit_reports::Key>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_device",
+            format!("{:?} is not a key", query.device),
+        );
+    };
+    match issuer
+        .issue(&registry, device, &query.gpu_class, crate::store::now_ms())
+        .await
+    {
+        Ok(challenge) => Json(challenge).into_response(),
+        Err(ChallengeRefused::TooSoon {
+            retry_after_secs, ..
+        }) => {
+            let refused = ChallengeRefused::TooSoon {
+                interval_secs: 0,
+                retry_after_secs,
+            };
+            let mut response = error(StatusCode::TOO_MANY_REQUESTS, "too_soon", refused);
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                retry_after_secs.to_string().parse().expect("digits"),
+            );
+            response
+        }
+        Err(e @ ChallengeRefused::NotCompute) => error(StatusCode::NOT_FOUND, "not_compute", e),
+        Err(e @ ChallengeRefused::UnknownDevice(_)) => {
+            error(StatusCode::FORBIDDEN, "unknown_device", e)
+        }
+        Err(e @ ChallengeRefused::BadClass) => {
+            error(StatusCode::BAD_REQUEST, "invalid_gpu_class", e)
+        }
+    }
+}
+
+/// What the challenge route needs: the issuer (if this oracle issues) and
+/// the registry devices are checked against.
+pub type ChallengeState<C> = (
+    Option<Arc<crate::challenges::ChallengeIssuer>>,
+    Arc<crate::registry::Registry<C>>,
+);
+
 /// `GET /v1/epochs/{n}/bundle`: the epoch's bundle as published.
 pub async fn epoch_bundle(
     State(bundles): State<Option<Bundles>>,

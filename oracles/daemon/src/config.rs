@@ -114,6 +114,8 @@ pub struct RulesConfig {
     pub max_reports_per_device: u64,
     /// The mapping rules' constants.
     pub mapping: crate::verifier::mapping::MappingRules,
+    /// The wireless proof-of-coverage rules' constants.
+    pub wireless: crate::verifier::wireless::WirelessRules,
 }
 
 impl Default for RulesConfig {
@@ -122,6 +124,7 @@ impl Default for RulesConfig {
             set: "category".into(),
             max_reports_per_device: 10_000,
             mapping: Default::default(),
+            wireless: Default::default(),
         }
     }
 }
@@ -136,6 +139,7 @@ impl RulesConfig {
         use device_registry::state::Category;
         match (self.set.as_str(), category) {
             ("category", Category::Mapping) => Box::new(self.mapping),
+            ("category", Category::Wireless) => Box::new(self.wireless),
             _ => Box::new(ReportCount {
                 max_per_device: self.max_reports_per_device,
             }),
@@ -152,7 +156,8 @@ impl RulesConfig {
         if self.max_reports_per_device == 0 {
             return Err("rules.max_reports_per_device must be at least 1".into());
         }
-        self.mapping.check().map_err(|e| format!("rules.{e}"))
+        self.mapping.check().map_err(|e| format!("rules.{e}"))?;
+        self.wireless.check().map_err(|e| format!("rules.{e}"))
     }
 }
 
@@ -594,6 +599,20 @@ mod tests {
             "base_value",
             "max_value",
             "freshness_cap_secs",
+            "entropy_max_age_ms",
+            "beacon_interval_ms",
+            "max_distance_m",
+            "min_distance_resolution",
+            "min_cell_distance",
+            "max_frequency_delta_hz",
+            "max_beacon_lag_ms",
+            "max_witness_lag_ms",
+            "max_antenna_gain_ddbi",
+            "max_witnesses_per_beacon",
+            "witness_redundancy",
+            "witness_decay_ppm",
+            "density_resolution",
+            "density_target",
             "network",
             "keypair",
             "registry_refresh_secs",

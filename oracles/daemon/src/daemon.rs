@@ -8,6 +8,7 @@ use crate::{
     api::Proofs,
     bundle::{BundleError, Bundles},
     chain::{Chain, RpcChain},
+    challenges::ChallengeIssuer,
     config::Config,
     crank::{ClaimCrank, CrankSettings},
     entropy::{EntropySource, issue_loop},
@@ -23,6 +24,7 @@ use crate::{
 };
 use anchor_lang::prelude::Pubkey;
 use depinkit_sdk::sender::{SenderConfig, TransactionSender};
+use device_registry::state::Category;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use std::{future::Future, sync::Arc};
@@ -70,14 +72,12 @@ pub async fn run(
         ))
     })?;
     let crank_keypair = keypair.insecure_clone();
-    let entropy = Arc::new(EntropySource::new(
-        &network,
-        ed25519_dalek::SigningKey::from_bytes(
-            keypair.to_bytes()[..32]
-                .try_into()
-                .expect("a keypair's first 32 bytes are its seed"),
-        ),
-    ));
+    let oracle_signing_key = ed25519_dalek::SigningKey::from_bytes(
+        keypair.to_bytes()[..32]
+            .try_into()
+            .expect("a keypair's first 32 bytes are its seed"),
+    );
+    let entropy = Arc::new(EntropySource::new(&network, oracle_signing_key.clone()));
     let store = Store::open(&config.store.database_url).await?;
     tracing::info!(backend = ?store.backend(), "store open");
     let bundles = Bundles::open(&config.bundles.location)?;
@@ -103,6 +103,7 @@ pub async fn run(
         device_reports_per_minute: config.ingest.device_reports_per_minute,
         device_burst: config.ingest.device_burst,
         grace_secs: config.epochs.grace_secs,
+        max_answer_delay_ms: 7_000,
     };
     let ingest = tokio::select! {
         ingest = retry("read the network's pool", || {
@@ -193,6 +194,14 @@ pub async fn run(
         None
     };
     let issuer = tokio::spawn(issue_loop(chain.clone(), entropy.clone()));
+    let challenges = (ingest.registry().category() == Category::Compute).then(|| {
+        Arc::new(ChallengeIssuer::new(
+            &network,
+            oracle_signing_key.clone(),
+            crate::challenges::DEFAULT_CHALLENGE_SIZE,
+            Duration::from_secs(crate::challenges::DEFAULT_CHALLENGE_INTERVAL_SECS),
+        ))
+    });
     let price = price_source.map(|source| {
         tokio::spawn(price_loop(
             chain.clone(),
@@ -208,6 +217,7 @@ pub async fn run(
             network,
             bundles: Some(bundles),
             entropy: Some(entropy),
+            challenges,
         }),
         config.ingest.max_body_bytes,
     );

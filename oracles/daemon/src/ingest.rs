@@ -12,7 +12,9 @@ use crate::{
     store::{NewReport, Store, StoreError, Stored},
 };
 use anchor_lang::prelude::Pubkey;
-use depinkit_reports::{BatchAnswer, Key, Rejection, Verdict, decode_batch, decode_json_batch};
+use depinkit_reports::{
+    BatchAnswer, Body, Key, Rejection, Verdict, decode_batch, decode_json_batch,
+};
 use reward_pool::state::Pool;
 use std::{collections::HashMap, sync::Arc};
 use tokio::{
@@ -32,6 +34,9 @@ pub struct Limits {
     pub device_burst: u32,
     /// Seconds after an epoch's end during which its reports are still taken.
     pub grace_secs: i64,
+    /// Most milliseconds from a compute challenge's issue to its answer's
+    /// arrival (the rules' largest bound and a margin for the network).
+    pub max_answer_delay_ms: i64,
 }
 
 /// How a batch is encoded.
@@ -137,6 +142,11 @@ impl<C: Chain> Ingest<C> {
             let now = Instant::now();
             for outcome in screened {
                 outcomes.push(outcome.and_then(|screened| {
+                    if let Body::ComputeAnswer(answer) = &screened.report.report.body
+                        && now_ms - answer.challenge.issued_ms > self.limits.max_answer_delay_ms
+                    {
+                        return Err(Rejection::LateAnswer);
+                    }
                     let epoch = open_epoch(
                         &pool,
                         screened.report.report.timestamp_ms,

@@ -21,6 +21,7 @@
 pub mod api;
 pub mod bundle;
 pub mod chain;
+pub mod challenges;
 pub mod check;
 pub mod config;
 pub mod crank;

@@ -113,6 +113,11 @@ impl<C: Chain> Registry<C> {
         Ok(count)
     }
 
+    /// The device with `key`, as last read.
+    pub async fn device(&self, key: &Key) -> Option<RegisteredDevice> {
+        self.devices.read().await.get(key).copied()
+    }
+
     /// Re-reads the one device account at `address` (an event named it) and
     /// keeps what it says; whether the account exists.
     pub async fn refresh_device(&self, address: &Pubkey) -> Result<bool, ChainError> {

@@ -1,6 +1,6 @@
 //! The oracle's HTTP API (axum): `POST /v1/reports` (ingest), `GET /health`,
-//! `GET /metrics` (Prometheus text), and the epoch, reward, device and
-//! entropy routes of [`crate::api`].
+//! `GET /metrics` (Prometheus text), and the epoch, reward, device,
+//! entropy and challenge routes of [`crate::api`].
 //!
 //! A batch that decodes is answered 200 with one verdict per report, even if
 //! some were rejected; 429 (with `Retry-After`) when every report of it was
@@ -43,6 +43,8 @@ pub struct AppState<C> {
     pub bundles: Option<crate::bundle::Bundles>,
     /// The entropy this oracle issues, if it does.
     pub entropy: Option<Arc<crate::entropy::EntropySource>>,
+    /// The compute challenges this oracle issues, if it does.
+    pub challenges: Option<Arc<crate::challenges::ChallengeIssuer>>,
 }
 
 /// The routes, with `max_body_bytes` as the request body limit.
@@ -61,6 +63,9 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
     let entropy = Router::new()
         .route("/v1/entropy", get(api::entropy))
         .with_state(state.entropy.clone());
+    let challenges = Router::new()
+        .route("/v1/challenges/compute", get(api::compute_challenge::<C>))
+        .with_state((state.challenges.clone(), state.ingest.registry().clone()));
     let rewards = Router::new()
         .route("/v1/devices/{mint}/rewards", get(api::device_rewards))
         .route("/v1/proofs", get(api::all_proofs))
@@ -74,6 +79,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .merge(epochs)
         .merge(bundles)
         .merge(entropy)
+        .merge(challenges)
         .merge(rewards)
 }
 

@@ -34,6 +34,7 @@ async fn entropy_is_issued_each_minute_signed_and_served() {
         device_reports_per_minute: 60,
         device_burst: 60,
         grace_secs: 60,
+        max_answer_delay_ms: 7_000,
     };
     let ingest = Arc::new(
         Ingest::new(chain.clone(), NETWORK, registry, db.open().await, limits)
@@ -47,6 +48,7 @@ async fn entropy_is_issued_each_minute_signed_and_served() {
             network: NETWORK,
             bundles: None,
             entropy: Some(source.clone()),
+            challenges: None,
         }),
         64 * 1024,
     );

@@ -160,6 +160,7 @@ async fn the_api_serves_epochs_and_the_proofs_of_the_finalized_root() {
         device_reports_per_minute: 60,
         device_burst: 10,
         grace_secs: GRACE,
+        max_answer_delay_ms: 7_000,
     };
     let url = common::serve(chain.clone(), store.clone(), limits).await;
     let get = |path: String| async move {

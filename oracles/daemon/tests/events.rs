@@ -62,6 +62,7 @@ async fn setup() -> Setup {
         device_reports_per_minute: 60,
         device_burst: 60,
         grace_secs: 60,
+        max_answer_delay_ms: 7_000,
     };
     let ingest = Arc::new(
         Ingest::new(

@@ -57,6 +57,7 @@ fn limits() -> Limits {
         device_reports_per_minute: 600,
         device_burst: 100,
         grace_secs: 60,
+        max_answer_delay_ms: 7_000,
     }
 }
 

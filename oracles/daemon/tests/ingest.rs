@@ -37,6 +37,7 @@ fn limits(device_burst: u32) -> Limits {
         device_reports_per_minute: 60,
         device_burst,
         grace_secs: GRACE_SECS,
+        max_answer_delay_ms: 7_000,
     }
 }
 
@@ -277,4 +278,50 @@ async fn health_and_metrics_show_what_ingest_did() {
     assert!(count("depin_oracle_reports_accepted_total") >= 1);
     assert!(count("depin_oracle_reports_rejected_total{reason=\"bad_signature\"}") >= 1);
     assert!(metrics.contains("depin_oracle_batch_seconds"));
+}
+
+/// A compute challenge's answer arriving after the bound the rules allow is
+/// refused at once as `late_answer`; one in time is taken.
+#[tokio::test]
+async fn a_challenge_answer_arriving_late_is_refused() {
+    use depinkit_reports::{
+        Body, ComputeAnswer, ComputeChallenge, Hash32, Report, challenge_matrices, multiply,
+    };
+    let db = common::sqlite();
+    let chain = Arc::new(ChainDouble::new(
+        Category::Compute,
+        vec![registered(1, true)],
+        now_ms() / 1000 - 600,
+        HOUR,
+    ));
+    let url = common::serve(chain, db.open().await, limits(100)).await;
+    let answer = |issued_ms: i64| {
+        let challenge = ComputeChallenge::issue(
+            &Key(common::NETWORK.to_bytes()),
+            Key(key(1).verifying_key().to_bytes()),
+            "a100",
+            Hash32::sha256(&issued_ms.to_le_bytes()),
+            4,
+            issued_ms,
+            &ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+        );
+        let (a, b) = challenge_matrices(&challenge.seed, 4);
+        Report {
+            network: Key(common::NETWORK.to_bytes()),
+            device: Key(key(1).verifying_key().to_bytes()),
+            timestamp_ms: now_ms(),
+            body: Body::ComputeAnswer(ComputeAnswer {
+                product: multiply(&a, &b, 4),
+                challenge,
+            }),
+        }
+        .sign(&key(1))
+    };
+    let (status, verdicts) = post_json(
+        &url,
+        &serde_json::json!([answer(now_ms() - 2_000), answer(now_ms() - 60_000)]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(reasons(&verdicts), vec![None, Some(Rejection::LateAnswer)]);
 }

@@ -423,6 +423,7 @@ async fn a_mapping_epoch_is_scored_explained_and_recomputed() {
             device_reports_per_minute: 60,
             device_burst: 60,
             grace_secs: 60,
+            max_answer_delay_ms: 7_000,
         },
     )
     .await;

@@ -10,6 +10,7 @@
 
 pub mod geo;
 pub mod mapping;
+pub mod wireless;
 
 use crate::{registry::RegisteredDevice, store::StoredReport};
 use anchor_lang::prelude::Pubkey;
@@ -207,6 +208,9 @@ pub fn verifier_for(rule_set: &RuleSet) -> Option<Box<dyn Verifier>> {
         (mapping::NAME, mapping::VERSION) => Some(Box::new(mapping::MappingRules::from_constants(
             &rule_set.constants,
         )?)),
+        (wireless::NAME, wireless::VERSION) => Some(Box::new(
+            wireless::WirelessRules::from_constants(&rule_set.constants)?,
+        )),
         _ => None,
     }
 }

@@ -91,6 +91,15 @@ pub fn entropy(issued_ms: i64) -> depinkit_reports::Entropy {
     )
 }
 
+/// The network's one oracle: the key that issues [`entropy`].
+pub fn oracle() -> Pubkey {
+    Pubkey::new_from_array(
+        ed25519_dalek::SigningKey::from_bytes(&[5; 32])
+            .verifying_key()
+            .to_bytes(),
+    )
+}
+
 /// The network every test double serves.
 pub const NETWORK: Pubkey = Pubkey::new_from_array([9; 32]);
 
@@ -164,6 +173,7 @@ pub async fn serve(chain: Arc<ChainDouble>, store: Store, limits: Limits) -> Str
             network: NETWORK,
             bundles: None,
             entropy: None,
+            challenges: None,
         }),
         64 * 1024,
     );
@@ -208,7 +218,7 @@ impl Chain for ChainDouble {
     async fn network(&self, _: &Pubkey) -> Result<NetworkInfo, ChainError> {
         Ok(NetworkInfo {
             category: self.category,
-            oracles: vec![Pubkey::new_from_array([5; 32])],
+            oracles: vec![oracle()],
             threshold: 1,
         })
     }

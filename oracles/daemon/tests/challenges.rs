@@ -1,0 +1,135 @@
+//! Compute challenges served at `GET /v1/challenges/compute`: signed by the
+//! oracle for an active device of its compute network, one per device per
+//! interval; refused with the reason otherwise.
+
+mod common;
+
+use common::{ChainDouble, NETWORK, key};
+use depinkit_oracle::{
+    challenges::ChallengeIssuer,
+    ingest::{Ingest, Limits},
+    registry::{RegisteredDevice, Registry},
+    server::{AppState, router},
+};
+use depinkit_reports::{ComputeChallenge, Key};
+use device_registry::state::Category;
+use std::{sync::Arc, time::Duration};
+
+async fn serve(category: Category) -> String {
+    let device = |seed: u8, active: bool| {
+        (
+            Key(key(seed).verifying_key().to_bytes()),
+            RegisteredDevice {
+                mint: anchor_lang::prelude::Pubkey::new_from_array([seed; 32]),
+                location: 0,
+                active,
+            },
+        )
+    };
+    let chain = Arc::new(ChainDouble::new(
+        category,
+        vec![device(1, true), device(2, false)],
+        0,
+        3600,
+    ));
+    let db = common::sqlite();
+    let store = db.open().await;
+    std::mem::forget(db); // the file outlives the server
+    let registry = Arc::new(
+        Registry::load(chain.clone(), NETWORK, Duration::from_secs(10))
+            .await
+            .unwrap(),
+    );
+    let limits = Limits {
+        max_batch_reports: 10,
+        device_reports_per_minute: 60,
+        device_burst: 60,
+        grace_secs: 60,
+        max_answer_delay_ms: 7_000,
+    };
+    let ingest = Arc::new(
+        Ingest::new(chain, NETWORK, registry, store.clone(), limits)
+            .await
+            .unwrap(),
+    );
+    let issuer = ChallengeIssuer::new(
+        &NETWORK,
+        ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+        16,
+        Duration::from_secs(300),
+    );
+    let app = router(
+        Arc::new(AppState {
+            ingest,
+            store,
+            network: NETWORK,
+            bundles: None,
+            entropy: None,
+            challenges: Some(Arc::new(issuer)),
+        }),
+        64 * 1024,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn a_compute_device_gets_one_signed_challenge_per_interval() {
+    let url = serve(Category::Compute).await;
+    let http = reqwest::Client::new();
+    let ask = |device: Key, class: &str| {
+        http.get(format!(
+            "{url}/v1/challenges/compute?device={device}&gpu_class={class}"
+        ))
+        .send()
+    };
+    let device = Key(key(1).verifying_key().to_bytes());
+    let response = ask(device, "a100").await.unwrap();
+    assert_eq!(response.status(), 200);
+    let challenge: ComputeChallenge = response.json().await.unwrap();
+    assert!(challenge.verify(&Key(NETWORK.to_bytes())));
+    assert_eq!((challenge.device, challenge.size), (device, 16));
+    assert_eq!(challenge.gpu_class, "a100");
+    assert_eq!(
+        challenge.oracle,
+        Key(common::oracle().to_bytes()),
+        "signed by the oracle's key"
+    );
+
+    // Again at once: 429 with the wait.
+    let again = ask(device, "a100").await.unwrap();
+    assert_eq!(again.status(), 429);
+    let wait: u64 = again.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&wait), "{wait}");
+    // A suspended device, a stranger, a bad class, a bad key.
+    let suspended = Key(key(2).verifying_key().to_bytes());
+    assert_eq!(ask(suspended, "a100").await.unwrap().status(), 403);
+    assert_eq!(ask(Key([77; 32]), "a100").await.unwrap().status(), 403);
+    assert_eq!(ask(device, "").await.unwrap().status(), 400);
+    let bad = http
+        .get(format!(
+            "{url}/v1/challenges/compute?device=nope&gpu_class=a100"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn a_network_of_another_category_issues_no_compute_challenge() {
+    let url = serve(Category::Mapping).await;
+    let device = Key(key(1).verifying_key().to_bytes());
+    let response = reqwest::get(format!(
+        "{url}/v1/challenges/compute?device={device}&gpu_class=a100"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 404);
+}
