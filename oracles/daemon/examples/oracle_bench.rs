@@ -128,6 +128,12 @@ impl Chain for InMemoryChain {
     async fn latest_blockhash(&self) -> Result<[u8; 32], ChainError> {
         Ok([1; 32])
     }
+    async fn orders(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<Vec<Option<depinkit_oracle::verifier::compute::OrderView>>, ChainError> {
+        Ok(vec![None; addresses.len()])
+    }
     async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
         Err(ChainError(format!("{address}: no accounts here")))
     }
@@ -307,6 +313,7 @@ fn scoring(args: &Args) {
         end_ms: start_ms + 24 * 3_600_000,
         reports: &reports,
         devices: &devices,
+        orders: &Default::default(),
     };
     reset_peak_rss();
     let before = peak_rss_kib();

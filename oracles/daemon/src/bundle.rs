@@ -48,6 +48,9 @@ pub struct Bundle {
     pub reports: String,
     /// The network's oracles when scoring.
     pub oracles: Vec<String>,
+    /// The orders the rules read (compute receipts), as the chain had them
+    /// when scoring: `[address, order]`.
+    pub orders: Vec<(String, crate::verifier::compute::OrderView)>,
     /// The devices the rules read, as the network had them when scoring:
     /// `[device key, H3 location, active]`.
     pub devices: Vec<(String, u64, bool)>,
@@ -101,6 +104,12 @@ impl Bundle {
                 .map(|l| (l.mint.to_string(), l.cumulative))
                 .collect(),
             reports: BASE64.encode(encode_batch(&signed)),
+            orders: result
+                .rule_io
+                .orders
+                .iter()
+                .map(|(key, order)| (key.to_string(), *order))
+                .collect(),
             oracles: result
                 .rule_io
                 .oracles
@@ -249,6 +258,13 @@ pub fn verify(bundle: &Bundle) -> Result<Recomputed, BundleMismatch> {
             Err(_) => return fail(format!("oracle {oracle:?} is not a key")),
         }
     }
+    let mut orders = crate::verifier::compute::Orders::new();
+    for (address, order) in &bundle.orders {
+        let Ok(address) = address.parse::<Key>() else {
+            return fail(format!("order {address:?} is not an address"));
+        };
+        orders.insert(address, *order);
+    }
     let input = EpochInput {
         network,
         oracles: &oracles,
@@ -257,6 +273,7 @@ pub fn verify(bundle: &Bundle) -> Result<Recomputed, BundleMismatch> {
         end_ms,
         reports: &stored,
         devices: &devices,
+        orders: &orders,
     };
     let plan = verifier.plan(&input);
     // Every value the rules read must be the bundle's: a key they ask for

@@ -2,7 +2,7 @@
 //! is tested against a double of [`Chain`]; the daemon and the integration
 //! tests use [`RpcChain`] (the SDK over JSON-RPC, e.g. against the localnet).
 
-use crate::registry::RegisteredDevice;
+use crate::{registry::RegisteredDevice, verifier::compute::OrderView};
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::Key;
 use depinkit_sdk::accounts;
@@ -85,6 +85,13 @@ pub trait Chain: Send + Sync {
         &self,
         signature: &str,
     ) -> impl Future<Output = Result<Option<Vec<DepinEvent>>, ChainError>> + Send;
+
+    /// The orders at `addresses` (service-payments accounts), in order;
+    /// `None` where none exists.
+    fn orders(
+        &self,
+        addresses: &[Pubkey],
+    ) -> impl Future<Output = Result<Vec<Option<OrderView>>, ChainError>> + Send;
 
     /// The cluster's latest blockhash (entropy's unpredictable part).
     fn latest_blockhash(&self) -> impl Future<Output = Result<[u8; 32], ChainError>> + Send;
@@ -198,6 +205,23 @@ impl Chain for RpcChain {
             .parse()
             .map_err(|_| ChainError(format!("{signature:?} is not a signature")))?;
         Ok(depinkit_sdk::events::events_of_transaction(&self.rpc, &signature).await?)
+    }
+
+    async fn orders(&self, addresses: &[Pubkey]) -> Result<Vec<Option<OrderView>>, ChainError> {
+        let orders: Vec<Option<service_payments::state::Order>> =
+            accounts::fetch_many(&self.rpc, addresses).await?;
+        Ok(orders
+            .into_iter()
+            .map(|order| {
+                order.map(|o| OrderView {
+                    network: o.network,
+                    customer: o.customer,
+                    accepted_device: o.accepted_device,
+                    accepted_at: o.accepted_at,
+                    service_deadline: o.service_deadline,
+                })
+            })
+            .collect())
     }
 
     async fn latest_blockhash(&self) -> Result<[u8; 32], ChainError> {

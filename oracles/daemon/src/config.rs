@@ -40,6 +40,9 @@ pub struct Config {
     /// The rules that score each epoch.
     #[serde(default)]
     pub rules: RulesConfig,
+    /// The compute challenges this oracle issues.
+    #[serde(default)]
+    pub challenges: ChallengesConfig,
     /// How the daemon logs.
     #[serde(default)]
     pub log: LogConfig,
@@ -116,6 +119,8 @@ pub struct RulesConfig {
     pub mapping: crate::verifier::mapping::MappingRules,
     /// The wireless proof-of-coverage rules' constants.
     pub wireless: crate::verifier::wireless::WirelessRules,
+    /// The compute rules' constants.
+    pub compute: crate::verifier::compute::ComputeRules,
 }
 
 impl Default for RulesConfig {
@@ -125,6 +130,7 @@ impl Default for RulesConfig {
             max_reports_per_device: 10_000,
             mapping: Default::default(),
             wireless: Default::default(),
+            compute: Default::default(),
         }
     }
 }
@@ -140,6 +146,7 @@ impl RulesConfig {
         match (self.set.as_str(), category) {
             ("category", Category::Mapping) => Box::new(self.mapping),
             ("category", Category::Wireless) => Box::new(self.wireless),
+            ("category", Category::Compute) => Box::new(self.compute.clone()),
             _ => Box::new(ReportCount {
                 max_per_device: self.max_reports_per_device,
             }),
@@ -157,7 +164,43 @@ impl RulesConfig {
             return Err("rules.max_reports_per_device must be at least 1".into());
         }
         self.mapping.check().map_err(|e| format!("rules.{e}"))?;
-        self.wireless.check().map_err(|e| format!("rules.{e}"))
+        self.wireless.check().map_err(|e| format!("rules.{e}"))?;
+        self.compute.check().map_err(|e| format!("rules.{e}"))
+    }
+
+    /// Most milliseconds ingest lets pass between a compute challenge and
+    /// its answer's arrival: the longest answer bound of the compute rules,
+    /// and 2 s for the network.
+    pub fn max_answer_delay_ms(&self) -> i64 {
+        let longest = self
+            .compute
+            .answer_bounds_ms
+            .values()
+            .copied()
+            .chain([self.compute.default_answer_bound_ms])
+            .max()
+            .unwrap_or(0);
+        longest.saturating_add(2_000)
+    }
+}
+
+/// `[challenges]`: the compute challenges this oracle issues (compute
+/// networks only).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChallengesConfig {
+    /// Side of the challenge's matrices (2 to 40; the product must fit a report).
+    pub size: u16,
+    /// Seconds between two challenges to one device.
+    pub interval_secs: u64,
+}
+
+impl Default for ChallengesConfig {
+    fn default() -> Self {
+        ChallengesConfig {
+            size: crate::challenges::DEFAULT_CHALLENGE_SIZE,
+            interval_secs: crate::challenges::DEFAULT_CHALLENGE_INTERVAL_SECS,
+        }
     }
 }
 
@@ -449,6 +492,14 @@ impl Config {
             }
         }
         self.rules.check()?;
+        if !(2..=depinkit_reports::MAX_CHALLENGE_SIZE).contains(&self.challenges.size)
+            || self.challenges.interval_secs == 0
+        {
+            return Err(format!(
+                "challenges.size must be 2 to {} and challenges.interval_secs at least 1",
+                depinkit_reports::MAX_CHALLENGE_SIZE
+            ));
+        }
         if self.crank.max_claims_per_round == 0 || self.crank.interval_secs == 0 {
             return Err(
                 "crank.max_claims_per_round and crank.interval_secs must be at least 1".into(),
@@ -576,6 +627,8 @@ mod tests {
         assert_eq!(config.price, PriceConfig::default());
         assert_eq!(config.crank, CrankConfig::default());
         assert_eq!(config.rules, RulesConfig::default());
+        assert_eq!(config.challenges, ChallengesConfig::default());
+        assert_eq!(config.rules.max_answer_delay_ms(), 7_000);
         assert_eq!(config.chain.ws_url, "");
         assert!(config.chain.follow_events);
         assert_eq!(
@@ -599,6 +652,16 @@ mod tests {
             "base_value",
             "max_value",
             "freshness_cap_secs",
+            "gpus_per_device",
+            "class_weights",
+            "default_class_weight",
+            "challenge_rounds",
+            "answer_bounds_ms",
+            "default_answer_bound_ms",
+            "availability_units",
+            "max_rewarded_challenges",
+            "[challenges]",
+            "size",
             "entropy_max_age_ms",
             "beacon_interval_ms",
             "max_distance_m",
@@ -721,6 +784,16 @@ mod tests {
             (
                 format!("[chain]\nnetwork = \"{NETWORK}\"\n[rules]\nset = \"mine\"\n"),
                 "rules.set",
+            ),
+            (
+                format!(
+                    "[chain]\nnetwork = \"{NETWORK}\"\n[rules.compute]\nchallenge_rounds = 0\n"
+                ),
+                "compute.gpus_per_device and compute.challenge_rounds",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[challenges]\nsize = 41\n"),
+                "challenges.size",
             ),
         ];
         for (text, named) in cases {

@@ -103,7 +103,7 @@ pub async fn run(
         device_reports_per_minute: config.ingest.device_reports_per_minute,
         device_burst: config.ingest.device_burst,
         grace_secs: config.epochs.grace_secs,
-        max_answer_delay_ms: 7_000,
+        max_answer_delay_ms: config.rules.max_answer_delay_ms(),
     };
     let ingest = tokio::select! {
         ingest = retry("read the network's pool", || {
@@ -198,8 +198,8 @@ pub async fn run(
         Arc::new(ChallengeIssuer::new(
             &network,
             oracle_signing_key.clone(),
-            crate::challenges::DEFAULT_CHALLENGE_SIZE,
-            Duration::from_secs(crate::challenges::DEFAULT_CHALLENGE_INTERVAL_SECS),
+            config.challenges.size,
+            Duration::from_secs(config.challenges.interval_secs),
         ))
     });
     let price = price_source.map(|source| {

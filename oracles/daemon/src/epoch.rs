@@ -27,10 +27,10 @@ use crate::{
     store::{
         DeviceReward, EpochResult, EpochState, Leaf, RefusedReport, RuleIo, Store, StoreError,
     },
-    verifier::{Devices, EpochInput, RuleSet, Verifier},
+    verifier::{Devices, EpochInput, RuleSet, Verifier, compute::Orders},
 };
 use anchor_lang::prelude::Pubkey;
-use depinkit_reports::Hash32;
+use depinkit_reports::{Hash32, Key};
 use depinkit_sdk::proofs::ProofFile;
 use reward_pool::merkle::RewardTree;
 use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
@@ -312,7 +312,8 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             .unwrap_or(i64::MAX)
             .saturating_mul(1000);
         let oracles = self.chain.network(&self.network).await?.oracles;
-        let input = EpochInput {
+        let no_orders = Orders::new();
+        let mut input = EpochInput {
             network: self.network,
             oracles: &oracles,
             epoch,
@@ -320,7 +321,22 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             end_ms,
             reports: &reports,
             devices: &devices,
+            orders: &no_orders,
         };
+        let wanted: Vec<Key> = self.verifier.orders_needed(&input).into_iter().collect();
+        let orders: Orders = if wanted.is_empty() {
+            Orders::new()
+        } else {
+            let addresses: Vec<Pubkey> =
+                wanted.iter().map(|k| Pubkey::new_from_array(k.0)).collect();
+            let found = self.chain.orders(&addresses).await?;
+            wanted
+                .into_iter()
+                .zip(found)
+                .filter_map(|(key, order)| order.map(|o| (key, o)))
+                .collect()
+        };
+        input.orders = &orders;
         let plan = self.verifier.plan(&input);
         let state = self.store.rule_state(&plan.state_keys).await?;
         let scoring = self.verifier.score(&input, plan, &state);
@@ -339,6 +355,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             })
             .collect();
         let rule_io = RuleIo {
+            orders: orders.iter().map(|(k, o)| (*k, *o)).collect(),
             oracles: oracles.clone(),
             devices: scoring
                 .devices_read

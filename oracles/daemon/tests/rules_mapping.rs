@@ -83,6 +83,7 @@ fn score_with(rules: &MappingRules, mut reports: Vec<StoredReport>, state: &Stat
         end_ms: START_MS + 24 * HOUR_MS,
         reports: &reports,
         devices: &devices,
+        orders: &Default::default(),
     };
     let plan = rules.plan(&input);
     rules.score(&input, plan, state)

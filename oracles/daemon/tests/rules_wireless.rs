@@ -190,6 +190,7 @@ fn beacon_buckets_are_carried_across_epochs() {
         end_ms: START_MS + 48 * HOUR_MS,
         reports: &sorted,
         devices: &world,
+        orders: &Default::default(),
     };
     let asked: Vec<_> = rules.plan(&input).state_keys.into_iter().collect();
     assert_eq!(asked, first.carried.keys().copied().collect::<Vec<_>>());

@@ -69,6 +69,9 @@ pub struct RuleIo {
     /// The network's oracles when scoring.
     #[serde(default)]
     pub oracles: Vec<Pubkey>,
+    /// The orders the rules read, as the chain had them when scoring.
+    #[serde(default)]
+    pub orders: Vec<(Key, crate::verifier::compute::OrderView)>,
     /// Devices the rules read: key, H3 location, active.
     pub devices: Vec<(Key, u64, bool)>,
     /// Carried values read (a key asked for and absent was never set).

@@ -8,6 +8,7 @@
 //! go into every bundle, so anyone can tell which rules produced a root and
 //! run them again ([`crate::bundle::verify`]).
 
+pub mod compute;
 pub mod geo;
 pub mod mapping;
 pub mod wireless;
@@ -85,6 +86,9 @@ pub struct EpochInput<'a> {
     pub reports: &'a [StoredReport],
     /// The network's devices (at least every device the reports name).
     pub devices: &'a Devices,
+    /// The orders the rules asked for ([`Verifier::orders_needed`]) that
+    /// exist on chain, by address.
+    pub orders: &'a compute::Orders,
 }
 
 /// What scoring an epoch produced.
@@ -110,6 +114,14 @@ pub trait Verifier: Send + Sync {
     /// when not, [`EpochInput::devices`] is empty.
     fn uses_devices(&self) -> bool {
         false
+    }
+
+    /// The orders (service-payments accounts) scoring `input` reads; the
+    /// worker reads them from the chain into [`EpochInput::orders`]. None by
+    /// default.
+    fn orders_needed(&self, input: &EpochInput) -> BTreeSet<Key> {
+        let _ = input;
+        BTreeSet::new()
     }
 
     /// The first pass over `input`: the carried values scoring it reads
@@ -150,6 +162,10 @@ impl Verifier for Box<dyn Verifier> {
 
     fn uses_devices(&self) -> bool {
         (**self).uses_devices()
+    }
+
+    fn orders_needed(&self, input: &EpochInput) -> BTreeSet<Key> {
+        (**self).orders_needed(input)
     }
 
     fn plan(&self, input: &EpochInput) -> Plan {
@@ -211,6 +227,9 @@ pub fn verifier_for(rule_set: &RuleSet) -> Option<Box<dyn Verifier>> {
         (wireless::NAME, wireless::VERSION) => Some(Box::new(
             wireless::WirelessRules::from_constants(&rule_set.constants)?,
         )),
+        (compute::NAME, compute::VERSION) => Some(Box::new(compute::ComputeRules::from_constants(
+            &rule_set.constants,
+        )?)),
         _ => None,
     }
 }

@@ -125,6 +125,9 @@ pub struct ChainDouble {
     pub transactions: Mutex<std::collections::HashMap<String, Vec<DepinEvent>>>,
     /// Transactions fetched, in order.
     pub fetched: Mutex<Vec<String>>,
+    /// Orders by address.
+    pub orders:
+        Mutex<std::collections::HashMap<Pubkey, depinkit_oracle::verifier::compute::OrderView>>,
 }
 
 impl ChainDouble {
@@ -149,6 +152,7 @@ impl ChainDouble {
             device_accounts: Mutex::new(std::collections::HashMap::new()),
             transactions: Mutex::new(std::collections::HashMap::new()),
             fetched: Mutex::new(Vec::new()),
+            orders: Mutex::new(std::collections::HashMap::new()),
         }
     }
 }
@@ -261,6 +265,14 @@ impl Chain for ChainDouble {
     ) -> Result<Option<Vec<DepinEvent>>, ChainError> {
         self.fetched.lock().unwrap().push(signature.to_string());
         Ok(self.transactions.lock().unwrap().get(signature).cloned())
+    }
+
+    async fn orders(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<Vec<Option<depinkit_oracle::verifier::compute::OrderView>>, ChainError> {
+        let orders = self.orders.lock().unwrap();
+        Ok(addresses.iter().map(|a| orders.get(a).copied()).collect())
     }
 
     async fn latest_blockhash(&self) -> Result<[u8; 32], ChainError> {

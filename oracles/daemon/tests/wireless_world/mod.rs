@@ -150,6 +150,7 @@ pub fn score_with(
         end_ms: START_MS + 24 * HOUR_MS,
         reports: &reports,
         devices,
+        orders: &Default::default(),
     };
     let plan = rules.plan(&input);
     rules.score(&input, plan, state)
