@@ -58,6 +58,10 @@ fn oracle_command(f: &Fixture, network: &Pubkey, bind: &str, subcommand: &[&str]
         )
         .env("DEPIN_ORACLE__EPOCHS__GRACE_SECS", "1")
         .env("DEPIN_ORACLE__EPOCHS__TICK_SECS", "1")
+        // The walk through is about the daemon's life (ingest, votes, bundles,
+        // claims), so one point per report; the category rules have their own
+        // tests (oracles/daemon/tests/rules_*.rs, the fleet on the localnet).
+        .env("DEPIN_ORACLE__RULES__SET", "report-count")
         .env("RUST_LOG", "warn");
     command
 }
