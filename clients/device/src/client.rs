@@ -1,4 +1,5 @@
-//! Talking to an oracle's API as a device does: its latest entropy, and
+//! Talking to an oracle's API as a device does: its latest entropy, the
+//! challenges it issues (compute) and seeds it serves (storage), and
 //! reports in binary batches, each answered per report. A batch refused
 //! whole for the device's rate (429) or a store that is down (503) is sent
 //! again after the wait the oracle asks for.
@@ -38,22 +39,7 @@ impl OracleClient {
 
     /// The oracle's latest entropy, for beacons.
     pub async fn entropy(&self) -> Result<Entropy, ClientError> {
-        let url = format!("{}/v1/entropy", self.base);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable(url.clone(), e))?;
-        let status = response.status();
-        if !status.is_success() {
-            let body = response.text().await.unwrap_or_default();
-            return Err(ClientError::Refused(url, status.as_u16(), body));
-        }
-        response
-            .json()
-            .await
-            .map_err(|e| ClientError::Unreachable(url, e))
+        self.get_json(format!("{}/v1/entropy", self.base)).await
     }
 
     /// A compute challenge the oracle issues to `device` declaring
@@ -63,10 +49,27 @@ impl OracleClient {
         device: &depinkit_reports::Key,
         gpu_class: &str,
     ) -> Result<depinkit_reports::ComputeChallenge, ClientError> {
-        let url = format!(
+        self.get_json(format!(
             "{}/v1/challenges/compute?device={device}&gpu_class={gpu_class}",
             self.base
-        );
+        ))
+        .await
+    }
+
+    /// The running epoch's storage seed (answer its challenges before the
+    /// epoch ends).
+    pub async fn storage_seed(
+        &self,
+    ) -> Result<depinkit_reports::storage::StorageSeed, ClientError> {
+        self.get_json(format!("{}/v1/challenges/storage", self.base))
+            .await
+    }
+
+    /// GETs `url` and decodes its JSON; a non-2xx answer is `Refused`.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: String,
+    ) -> Result<T, ClientError> {
         let response = self
             .http
             .get(&url)

@@ -6,12 +6,16 @@
 
 use crate::{
     dashcam::{self, Dashcam, Drive},
+    gpu::GpuNode,
     hotspot::{Hotspot, OnAir, Radio},
     keys::DeviceKey,
     sim::{Position, Rng},
 };
-use depinkit_reports::{Entropy, Key, SignedReport};
+use depinkit_reports::{ComputeChallenge, Entropy, Key, SignedReport};
 use std::collections::BTreeMap;
+
+/// The GPU class a compute fleet's devices declare.
+pub const DEFAULT_GPU_CLASS: &str = "a100";
 
 /// Which kind of devices a fleet plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +24,8 @@ pub enum Category {
     Mapping,
     /// Hotspots sending beacons and witnesses.
     Wireless,
+    /// GPU providers answering an oracle's compute challenges.
+    Compute,
 }
 
 impl std::str::FromStr for Category {
@@ -28,8 +34,9 @@ impl std::str::FromStr for Category {
         match text {
             "mapping" => Ok(Category::Mapping),
             "wireless" => Ok(Category::Wireless),
+            "compute" => Ok(Category::Compute),
             other => Err(format!(
-                "category {other:?}: the fleet plays mapping or wireless devices"
+                "category {other:?}: the fleet plays mapping, wireless or compute devices"
             )),
         }
     }
@@ -47,6 +54,8 @@ pub enum Cheat {
     Replay,
     /// Wireless: witnesses claim a signal stronger than free space allows.
     RssiTooStrong,
+    /// Compute: challenges answered with a product that was not computed.
+    WrongProduct,
 }
 
 impl std::str::FromStr for Cheat {
@@ -57,9 +66,11 @@ impl std::str::FromStr for Cheat {
             "duplicate-frames" => Cheat::DuplicateFrames,
             "replay" => Cheat::Replay,
             "rssi-too-strong" => Cheat::RssiTooStrong,
+            "wrong-product" => Cheat::WrongProduct,
             other => {
                 return Err(format!(
-                    "cheat {other:?}: one of teleport, duplicate-frames, replay, rssi-too-strong \
+                    "cheat {other:?}: one of teleport, duplicate-frames, replay, rssi-too-strong, \
+                     wrong-product \
                      (co-located witnesses are placed by `keygen --colocated`)"
                 ));
             }
@@ -92,6 +103,7 @@ pub fn layout(count: usize, center: Position, spacing_m: f64, colocated: usize) 
 enum Member {
     Dashcam(Dashcam),
     Hotspot(Hotspot),
+    Gpu(GpuNode),
 }
 
 /// A fleet and its memory of the last round.
@@ -130,6 +142,7 @@ impl Fleet {
                 Category::Wireless => {
                     Member::Hotspot(Hotspot::new(key, position, Radio::default()))
                 }
+                Category::Compute => Member::Gpu(GpuNode::new(key, DEFAULT_GPU_CLASS)),
             })
             .collect();
         let count = members.len();
@@ -162,6 +175,15 @@ impl Fleet {
         match &self.members[index] {
             Member::Dashcam(cam) => cam.key(),
             Member::Hotspot(hotspot) => hotspot.key(),
+            Member::Gpu(node) => node.key(),
+        }
+    }
+
+    /// The GPU class device `index` declares (compute fleets).
+    pub fn gpu_class(&self, index: usize) -> Option<&str> {
+        match &self.members[index] {
+            Member::Gpu(node) => Some(node.gpu_class()),
+            _ => None,
         }
     }
 
@@ -171,6 +193,7 @@ impl Fleet {
         let fits = match cheat {
             Cheat::Teleport | Cheat::DuplicateFrames => self.category == Category::Mapping,
             Cheat::RssiTooStrong => self.category == Category::Wireless,
+            Cheat::WrongProduct => self.category == Category::Compute,
             Cheat::Replay => true,
         };
         if !fits || index >= self.members.len() {
@@ -186,7 +209,7 @@ impl Fleet {
 
     /// Every device's reports for the moment `now_ms`, each with the index
     /// of the device that signed it. Wireless rounds need the oracle's
-    /// latest `entropy`.
+    /// latest `entropy`; GPU providers report only answers ([`Self::answer`]).
     pub fn round(&mut self, now_ms: i64, entropy: Option<Entropy>) -> Vec<(usize, SignedReport)> {
         let made: Vec<Vec<SignedReport>> = match self.category {
             Category::Mapping => self.mapping_round(now_ms),
@@ -194,7 +217,35 @@ impl Fleet {
                 let entropy = entropy.expect("a wireless round needs the oracle's entropy");
                 self.wireless_round(now_ms, entropy)
             }
+            Category::Compute => vec![Vec::new(); self.members.len()],
         };
+        self.sent(made)
+    }
+
+    /// The answers of a compute fleet's devices to the `challenges` an
+    /// oracle issued them (device index, challenge), signed at `now_ms`.
+    pub fn answer(
+        &mut self,
+        now_ms: i64,
+        challenges: Vec<(usize, ComputeChallenge)>,
+    ) -> Vec<(usize, SignedReport)> {
+        let mut made = vec![Vec::new(); self.members.len()];
+        for (index, challenge) in challenges {
+            let Some(Member::Gpu(node)) = self.members.get(index) else {
+                continue;
+            };
+            made[index].push(if self.cheats.get(&index) == Some(&Cheat::WrongProduct) {
+                node.wrong_answer(self.network, challenge, now_ms)
+            } else {
+                node.answer(self.network, challenge, now_ms)
+            });
+        }
+        self.sent(made)
+    }
+
+    /// What each device sends of what it `made`: a replayer its last
+    /// reports again.
+    fn sent(&mut self, made: Vec<Vec<SignedReport>>) -> Vec<(usize, SignedReport)> {
         let mut out = Vec::new();
         for (index, reports) in made.into_iter().enumerate() {
             let sent = if self.cheats.get(&index) == Some(&Cheat::Replay)
@@ -218,7 +269,7 @@ impl Fleet {
             .iter_mut()
             .map(|member| match member {
                 Member::Dashcam(cam) => cam.drive(&drive, now_ms),
-                Member::Hotspot(_) => unreachable!("a mapping fleet has dashcams"),
+                _ => unreachable!("a mapping fleet has dashcams"),
             })
             .collect();
         let reports = (0..self.members.len())
@@ -299,7 +350,7 @@ impl Fleet {
     fn hotspot(&self, index: usize) -> &Hotspot {
         match &self.members[index] {
             Member::Hotspot(hotspot) => hotspot,
-            Member::Dashcam(_) => unreachable!("a wireless fleet has hotspots"),
+            _ => unreachable!("a wireless fleet has hotspots"),
         }
     }
 }
@@ -320,6 +371,44 @@ mod tests {
         assert!(places[0].distance_m(&places[1]) > 990.0);
         assert!(places[0].distance_m(&places[8]) < 30.0);
         assert!(places[0].distance_m(&places[7]) < 30.0);
+    }
+
+    #[test]
+    fn a_compute_fleet_answers_its_challenges_and_the_cheat_answers_wrong() {
+        let network = Key([9; 32]);
+        let devices = keys(3)
+            .into_iter()
+            .map(|k| (k, Position::degrees(0.0, 0.0)))
+            .collect();
+        let mut fleet = Fleet::new(network, Category::Compute, devices, 7);
+        fleet.set_cheat(1, Cheat::WrongProduct).unwrap();
+        assert!(fleet.set_cheat(0, Cheat::Teleport).is_err());
+        assert!(fleet.round(1_000, None).is_empty(), "answers only");
+        let oracle = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+        let challenges = (0..3)
+            .map(|i| {
+                let challenge = ComputeChallenge::issue(
+                    &network,
+                    fleet.key(i).public(),
+                    fleet.gpu_class(i).unwrap(),
+                    depinkit_reports::Hash32([i as u8; 32]),
+                    4,
+                    1_000,
+                    &oracle,
+                );
+                (i, challenge)
+            })
+            .collect();
+        let answers = fleet.answer(1_500, challenges);
+        assert_eq!(answers.len(), 3);
+        for (index, signed) in answers {
+            let depinkit_reports::Body::ComputeAnswer(answer) = signed.report.body else {
+                panic!("an answer")
+            };
+            let (a, b) = depinkit_reports::challenge_matrices(&answer.challenge.seed, 4);
+            let right = depinkit_reports::multiply(&a, &b, 4) == answer.product;
+            assert_eq!(right, index != 1, "device {index}");
+        }
     }
 
     #[test]

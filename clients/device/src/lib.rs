@@ -3,7 +3,8 @@
 //! signed reports for each category, made the way the devices make them
 //! ([`dashcam`] tracks with frames, [`hotspot`] beacons carrying an oracle's
 //! entropy and witnesses with physically possible signal strengths, [`gpu`]
-//! answers to compute challenges with real matrix products, and receipts); a
+//! answers to compute challenges with real matrix products, and receipts,
+//! [`storage`] answers to storage challenges with real leaves and paths); a
 //! [`fleet`] simulator that plays many devices, each honest unless told one
 //! of the cheats the oracle's rules must refuse; and a [`client`] for an
 //! oracle's API. Tests, the demo and the benchmarks use it, and
@@ -19,6 +20,7 @@ pub mod gpu;
 pub mod hotspot;
 pub mod keys;
 pub mod sim;
+pub mod storage;
 
 pub use client::{ClientError, OracleClient};
 pub use fleet::{Category, Cheat, Fleet, layout};

@@ -58,7 +58,9 @@ enum Command {
         /// The fleet file written by `keygen`.
         #[arg(long)]
         fleet: PathBuf,
-        /// mapping (dashcams) or wireless (hotspots).
+        /// mapping (dashcams), wireless (hotspots) or compute (GPU nodes
+        /// answering the oracle's challenges; storage nodes come with
+        /// `storage-node`).
         #[arg(long)]
         category: String,
         /// Rounds to play.
@@ -67,7 +69,7 @@ enum Command {
         /// Seconds between rounds.
         #[arg(long, default_value_t = 60)]
         every_secs: u64,
-        /// A device's cheat: `INDEX=teleport|duplicate-frames|replay|rssi-too-strong`
+        /// A device's cheat: `INDEX=teleport|duplicate-frames|replay|rssi-too-strong|wrong-product`
         /// (the index is the device's row in the fleet file, from 0).
         #[arg(long = "cheat", value_name = "INDEX=CHEAT")]
         cheats: Vec<String>,
@@ -218,13 +220,32 @@ async fn play(
 ) {
     let entropy = match category {
         Category::Wireless => Some(client.entropy().await.unwrap_or_else(|e| fail(e))),
-        Category::Mapping => None,
+        Category::Mapping | Category::Compute => None,
     };
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    let made = fleet.round(now_ms, entropy);
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    };
+    let made = if category == Category::Compute {
+        // Each GPU node asks for a challenge and answers it at once; a
+        // device the oracle refuses one (too soon, unknown) sits the round out.
+        let mut challenges = Vec::new();
+        for index in 0..fleet.len() {
+            let class = fleet.gpu_class(index).unwrap_or_default().to_string();
+            match client
+                .compute_challenge(&fleet.key(index).public(), &class)
+                .await
+            {
+                Ok(challenge) => challenges.push((index, challenge)),
+                Err(e) => eprintln!("device {index}: no challenge: {e}"),
+            }
+        }
+        fleet.answer(now_ms(), challenges)
+    } else {
+        fleet.round(now_ms(), entropy)
+    };
     let reports: Vec<_> = made.iter().map(|(_, r)| r.clone()).collect();
     let verdicts = client
         .send_all(&reports, batch)

@@ -181,6 +181,22 @@ pub async fn makers_of_network(
     .await
 }
 
+/// Every order of `network` (open or accepted).
+pub async fn orders_of_network(
+    rpc: &RpcClient,
+    network: &Pubkey,
+) -> Result<Vec<(Pubkey, service_payments::state::Order)>, SdkError> {
+    fetch_all(
+        rpc,
+        &service_payments::ID,
+        vec![memcmp(
+            service_payments::state::Order::NETWORK_OFFSET,
+            network.as_ref(),
+        )],
+    )
+    .await
+}
+
 /// Every open order of `customer`.
 pub async fn orders_of_customer(
     rpc: &RpcClient,

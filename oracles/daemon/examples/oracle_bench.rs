@@ -30,8 +30,8 @@ use depinkit_oracle::{
     ingest::{Ingest, Limits},
     registry::{RegisteredDevice, Registry},
     server::{AppState, router},
-    store::{NewReport, Store, now_ms},
-    verifier::ReportCount,
+    store::{NewReport, Store, StoredReport, now_ms},
+    verifier::{EpochInput, ReportCount, State, Verifier},
 };
 use depinkit_reports::{
     BINARY_CONTENT_TYPE, BatchAnswer, Beacon, Body, Key, Report, Sig, SignedReport, encode_batch,
@@ -77,6 +77,9 @@ struct Args {
     /// GNSS fixes per mapping track.
     #[arg(long, default_value_t = 2)]
     score_fixes: usize,
+    /// The category rules the scoring part runs.
+    #[arg(long, value_delimiter = ',', default_value = "mapping,wireless")]
+    score_categories: Vec<String>,
     /// Only these parts: ingest, close, scoring (default: all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -133,6 +136,12 @@ impl Chain for InMemoryChain {
         addresses: &[Pubkey],
     ) -> Result<Vec<Option<depinkit_oracle::verifier::compute::OrderView>>, ChainError> {
         Ok(vec![None; addresses.len()])
+    }
+    async fn network_orders(
+        &self,
+        _: &Pubkey,
+    ) -> Result<Vec<(Key, depinkit_oracle::verifier::compute::OrderView)>, ChainError> {
+        Ok(Vec::new())
     }
     async fn account_data(&self, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
         Err(ChainError(format!("{address}: no accounts here")))
@@ -233,7 +242,13 @@ async fn main() {
         epoch_close(&args).await;
     }
     if run("scoring") {
-        scoring(&args);
+        for category in &args.score_categories {
+            match category.as_str() {
+                "mapping" => scoring_mapping(&args),
+                "wireless" => scoring_wireless(&args),
+                other => eprintln!("--score-categories: no benchmark of {other:?}"),
+            }
+        }
     }
 }
 
@@ -242,12 +257,8 @@ async fn main() {
 /// split and the cumulative tree: the part of an epoch close that grows with
 /// the rules' work. Reports are unsigned here: scoring never reads a
 /// signature (ingest verified them).
-fn scoring(args: &Args) {
-    use depinkit_oracle::{
-        rewards::{cumulative_tree, split},
-        store::StoredReport,
-        verifier::{Devices, EpochInput, State, Verifier, mapping::MappingRules},
-    };
+fn scoring_mapping(args: &Args) {
+    use depinkit_oracle::verifier::{Devices, mapping::MappingRules};
     use depinkit_reports::{GnssFix, Hash32, MapTrack};
     let start_ms = 1_767_225_600_000i64;
     let began = Instant::now();
@@ -303,7 +314,6 @@ fn scoring(args: &Args) {
     }
     reports.sort_unstable_by_key(|r| r.content_hash);
     let made = began.elapsed();
-    let rules = MappingRules::default();
     let devices = Devices::new();
     let input = EpochInput {
         network: NETWORK,
@@ -315,38 +325,47 @@ fn scoring(args: &Args) {
         devices: &devices,
         orders: &Default::default(),
     };
-    reset_peak_rss();
-    let before = peak_rss_kib();
-    let began = Instant::now();
-    let plan = rules.plan(&input);
-    let planned = began.elapsed();
-    let scoring = rules.score(&input, plan, &State::new());
-    let scored = began.elapsed();
-    let split = split(1_000_000_000_000, &scoring.scores);
-    let (_, tree) =
-        cumulative_tree(&std::collections::BTreeMap::new(), &split.rewards, u64::MAX).unwrap();
-    let total = began.elapsed();
-    let peak = peak_rss_kib();
-    assert_eq!(tree.len(), args.score_devices, "every device earned");
-    assert!(
-        scoring.refused.is_empty(),
-        "{:?}",
-        scoring.refused.iter().next()
-    );
-    println!(
-        "scoring: mapping rules, {} devices x {} tracks of {} fixes = {} reports (made in {:.1} s)",
+    let what = format!(
+        "mapping rules, {} devices x {} tracks of {} fixes = {} reports (made in {:.1} s)",
         args.score_devices,
         args.score_reports,
         args.score_fixes,
         reports.len(),
         made.as_secs_f64()
     );
+    measure_scoring(&what, &MappingRules::default(), &input, args.score_devices);
+}
+
+/// Times `rules` over `input` (first pass, scores, split and cumulative
+/// tree) and the peak memory above what the input holds; prints the table.
+fn measure_scoring(what: &str, rules: &dyn Verifier, input: &EpochInput, devices: usize) {
+    use depinkit_oracle::rewards::{cumulative_tree, split};
+    let rules: &dyn Verifier = rules;
+    reset_peak_rss();
+    let before = peak_rss_kib();
+    let began = Instant::now();
+    let plan = rules.plan(input);
+    let planned = began.elapsed();
+    let scoring = rules.score(input, plan, &State::new());
+    let scored = began.elapsed();
+    let split = split(1_000_000_000_000, &scoring.scores);
+    let (_, tree) =
+        cumulative_tree(&std::collections::BTreeMap::new(), &split.rewards, u64::MAX).unwrap();
+    let total = began.elapsed();
+    let peak = peak_rss_kib();
+    assert_eq!(tree.len(), devices, "every device earned");
+    assert!(
+        scoring.refused.is_empty(),
+        "{:?}",
+        scoring.refused.iter().next()
+    );
+    println!("scoring: {what}");
     println!(
-        "  first pass (order, speed, cells)     {:>10.2} s",
+        "  first pass                           {:>10.2} s",
         planned.as_secs_f64()
     );
     println!(
-        "  scores (frames, cells, values)       {:>10.2} s",
+        "  scores                               {:>10.2} s",
         (scored - planned).as_secs_f64()
     );
     println!(
@@ -364,6 +383,147 @@ fn scoring(args: &Args) {
             before / 1024
         );
     }
+}
+
+/// The wireless rules over `--score-devices` hotspots on a grid 1 km apart,
+/// each sending one beacon and witnessing `--score-reports` - 1 beacons of
+/// hotspots 2 to 3 km away (every report valid), held in memory.
+fn scoring_wireless(args: &Args) {
+    use depinkit_oracle::verifier::{Devices, geo, wireless::WirelessRules};
+    use depinkit_reports::{Entropy, Hash32, Witness};
+    let start_ms = 1_767_225_600_000i64;
+    let began = Instant::now();
+    let oracle = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let oracles = [Pubkey::new_from_array(oracle.verifying_key().to_bytes())];
+    let entropy = Entropy::issue(&Key(NETWORK.to_bytes()), start_ms, &[3; 32], &oracle);
+    let side = (args.score_devices as f64).sqrt().ceil() as i32;
+    let key_of = |device: usize| {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&(device as u64 + 1).to_le_bytes());
+        Key(key)
+    };
+    let mint_of = |device: usize| Pubkey::new_from_array(key_of(device).0);
+    let devices: Devices = (0..args.score_devices)
+        .map(|device| {
+            let (row, column) = (device as i32 / side, device as i32 % side);
+            let cell = geo::cell_of(
+                450_000_000 + row * 90_000,
+                50_000_000 + column * 127_000,
+                12,
+            )
+            .expect("a cell");
+            (
+                key_of(device),
+                RegisteredDevice {
+                    mint: mint_of(device),
+                    location: u64::from(cell),
+                    active: true,
+                },
+            )
+        })
+        .collect();
+    let beacon_at = start_ms + 60_000;
+    let payload = |device: usize| (device as u64).to_le_bytes().to_vec();
+    let stored = |device: usize, n: usize, timestamp_ms: i64, body: Body| {
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&(device as u64).to_le_bytes());
+        id[8..].copy_from_slice(&(n as u64).to_le_bytes());
+        StoredReport {
+            id: 0,
+            epoch: 0,
+            device_mint: mint_of(device),
+            content_hash: Hash32::sha256(&id),
+            received_ms: timestamp_ms,
+            report: SignedReport {
+                report: Report {
+                    network: Key(NETWORK.to_bytes()),
+                    device: key_of(device),
+                    timestamp_ms,
+                    body,
+                },
+                signature: Sig([0; 64]),
+                cosignature: None,
+            },
+        }
+    };
+    // Offsets (rows, columns) of the beacons a hotspot witnesses: 2 to 3 km away.
+    const AROUND: [(i32, i32); 12] = [
+        (0, 2),
+        (0, -2),
+        (2, 0),
+        (-2, 0),
+        (0, 3),
+        (0, -3),
+        (3, 0),
+        (-3, 0),
+        (2, 2),
+        (-2, -2),
+        (2, -2),
+        (-2, 2),
+    ];
+    let mut reports = Vec::with_capacity(args.score_devices * args.score_reports);
+    for device in 0..args.score_devices {
+        reports.push(stored(
+            device,
+            0,
+            beacon_at,
+            Body::Beacon(Beacon {
+                entropy,
+                payload: payload(device),
+                frequency_hz: 868_100_000,
+                tx_power_ddbm: 140,
+                antenna_gain_ddbi: 30,
+            }),
+        ));
+        let (row, column) = (device as i32 / side, device as i32 % side);
+        let heard = AROUND
+            .iter()
+            .map(|&(dr, dc)| (row + dr, column + dc))
+            .filter(|&(r, c)| {
+                (0..side).contains(&r)
+                    && (0..side).contains(&c)
+                    && ((r * side + c) as usize) < args.score_devices
+            })
+            .take(args.score_reports.saturating_sub(1));
+        for (n, (r, c)) in heard.enumerate() {
+            let beaconer = (r * side + c) as usize;
+            let received_at_ms = beacon_at + 200 + n as i64 * 50;
+            reports.push(stored(
+                device,
+                n + 1,
+                received_at_ms,
+                Body::Witness(Witness {
+                    beaconer: key_of(beaconer),
+                    beacon_payload_hash: Hash32::sha256(&payload(beaconer)),
+                    received_at_ms,
+                    frequency_hz: 868_100_000,
+                    rssi_ddbm: -1_200,
+                    snr_ddb: 50,
+                    antenna_gain_ddbi: 30,
+                }),
+            ));
+        }
+    }
+    reports.sort_unstable_by_key(|r| r.content_hash);
+    let made = began.elapsed();
+    let input = EpochInput {
+        network: NETWORK,
+        oracles: &oracles,
+        epoch: 0,
+        start_ms,
+        end_ms: start_ms + 24 * 3_600_000,
+        reports: &reports,
+        devices: &devices,
+        orders: &Default::default(),
+    };
+    let what = format!(
+        "wireless rules, {} hotspots, a beacon and up to {} witnesses each = {} reports (made in {:.1} s)",
+        args.score_devices,
+        args.score_reports.saturating_sub(1),
+        reports.len(),
+        made.as_secs_f64()
+    );
+    measure_scoring(&what, &WirelessRules::default(), &input, args.score_devices);
 }
 
 async fn ingest(args: &Args, cores: usize) {
@@ -448,6 +608,7 @@ async fn ingest(args: &Args, cores: usize) {
             bundles: None,
             entropy: None,
             challenges: None,
+            storage_seeds: None,
         }),
         16 * 1024 * 1024,
     );

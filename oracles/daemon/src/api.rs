@@ -407,6 +407,38 @@ pub async fn compute_challenge<C: crate::chain::Chain>(
     }
 }
 
+/// `GET /v1/challenges/storage`: the running epoch's storage seed
+/// (`depinkit_reports::storage::StorageSeed` as JSON); 503 with `Retry-After`
+/// while the epoch's first minute runs and this oracle has not issued yet,
+/// 404 when it has no seed for the epoch (ask another oracle) or the network
+/// is not a storage network.
+pub async fn storage_seed<C: crate::chain::Chain>(
+    State(seeds): State<Option<Arc<crate::challenges::StorageSeeds<C>>>>,
+) -> Response {
+    use crate::challenges::SeedRefused;
+    let Some(seeds) = seeds else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_storage",
+            SeedRefused::NotStorage,
+        );
+    };
+    match seeds.current(crate::store::now_ms()).await {
+        Ok(seed) => Json(seed).into_response(),
+        Err(e @ SeedRefused::NotYet(_)) => {
+            let mut response = error(StatusCode::SERVICE_UNAVAILABLE, "seed_not_yet", e);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, "5".parse().expect("digits"));
+            response
+        }
+        Err(e @ SeedRefused::NoEpoch(_)) => error(StatusCode::SERVICE_UNAVAILABLE, "no_epoch", e),
+        Err(e @ (SeedRefused::Missed(_) | SeedRefused::NotStorage)) => {
+            error(StatusCode::NOT_FOUND, "no_seed", e)
+        }
+    }
+}
+
 /// What the challenge route needs: the issuer (if this oracle issues) and
 /// the registry devices are checked against.
 pub type ChallengeState<C> = (

@@ -4,7 +4,7 @@
 
 use crate::{registry::RegisteredDevice, verifier::compute::OrderView};
 use anchor_lang::prelude::Pubkey;
-use depinkit_reports::Key;
+use depinkit_reports::{Hash32, Key};
 use depinkit_sdk::accounts;
 use depinkit_sdk::events::DepinEvent;
 use depinkit_sdk::sender::{SenderConfig, TransactionSender};
@@ -92,6 +92,12 @@ pub trait Chain: Send + Sync {
         &self,
         addresses: &[Pubkey],
     ) -> impl Future<Output = Result<Vec<Option<OrderView>>, ChainError>> + Send;
+
+    /// Every order of `network` (one `getProgramAccounts`), by address.
+    fn network_orders(
+        &self,
+        network: &Pubkey,
+    ) -> impl Future<Output = Result<Vec<(Key, OrderView)>, ChainError>> + Send;
 
     /// The cluster's latest blockhash (entropy's unpredictable part).
     fn latest_blockhash(&self) -> impl Future<Output = Result<[u8; 32], ChainError>> + Send;
@@ -212,15 +218,15 @@ impl Chain for RpcChain {
             accounts::fetch_many(&self.rpc, addresses).await?;
         Ok(orders
             .into_iter()
-            .map(|order| {
-                order.map(|o| OrderView {
-                    network: o.network,
-                    customer: o.customer,
-                    accepted_device: o.accepted_device,
-                    accepted_at: o.accepted_at,
-                    service_deadline: o.service_deadline,
-                })
-            })
+            .map(|order| order.as_ref().map(order_view))
+            .collect())
+    }
+
+    async fn network_orders(&self, network: &Pubkey) -> Result<Vec<(Key, OrderView)>, ChainError> {
+        Ok(accounts::orders_of_network(&self.rpc, network)
+            .await?
+            .into_iter()
+            .map(|(address, o)| (Key(address.to_bytes()), order_view(&o)))
             .collect())
     }
 
@@ -273,5 +279,17 @@ impl Chain for RpcChain {
             .send(&[instruction], &oracle.pubkey(), &[oracle])
             .await?;
         Ok(sent.signature.to_string())
+    }
+}
+
+/// What the rules read of an order.
+fn order_view(o: &service_payments::state::Order) -> OrderView {
+    OrderView {
+        network: o.network,
+        customer: o.customer,
+        accepted_device: o.accepted_device,
+        accepted_at: o.accepted_at,
+        service_deadline: o.service_deadline,
+        spec_hash: Hash32(o.spec_hash),
     }
 }

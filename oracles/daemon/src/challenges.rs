@@ -6,14 +6,20 @@
 //! that arrives after the bound, and the compute rules check the product
 //! with Freivalds' algorithm. A device gets one challenge per interval, so
 //! availability cannot be farmed.
+//!
+//! Storage seeds (`GET /v1/challenges/storage`): the running epoch's seed,
+//! the entropy this oracle issued in the epoch's first minute; a storage
+//! provider draws its deals' challenges from it.
 
 use crate::{chain::Chain, registry::Registry};
 use anchor_lang::prelude::Pubkey;
-use depinkit_reports::{ComputeChallenge, Hash32, Key, MAX_CHALLENGE_SIZE, MAX_GPU_CLASS};
+use depinkit_reports::{
+    ComputeChallenge, Hash32, Key, MAX_CHALLENGE_SIZE, MAX_GPU_CLASS, storage::StorageSeed,
+};
 use device_registry::state::Category;
 use ed25519_dalek::SigningKey;
 use rand_core::RngCore;
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 use tokio::{
     sync::Mutex,
     time::{Duration, Instant},
@@ -117,5 +123,91 @@ impl ChallengeIssuer {
             now_ms,
             &self.signer,
         ))
+    }
+}
+
+/// Why no storage seed was served.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SeedRefused {
+    /// The network is not a storage network.
+    #[error("this oracle's network is not a storage network")]
+    NotStorage,
+    /// No epoch is running (the pool has not started, or the chain cannot
+    /// be read).
+    #[error("no epoch is running: {0}")]
+    NoEpoch(String),
+    /// The epoch's first minute is not over and this oracle has not issued
+    /// in it yet.
+    #[error("epoch {0}'s seed is issued within its first minute: ask again in a moment")]
+    NotYet(u32),
+    /// This oracle issued nothing in the epoch's first minute (it was down).
+    #[error("this oracle has no seed for epoch {0}: ask another of the network's oracles")]
+    Missed(u32),
+}
+
+/// Serves the running epoch's storage seed.
+pub struct StorageSeeds<C> {
+    chain: Arc<C>,
+    network: Pubkey,
+    entropy: Arc<crate::entropy::EntropySource>,
+    rules: crate::verifier::storage::StorageRules,
+    /// The pool as last read, and when (read again after a minute).
+    pool: Mutex<Option<(Instant, reward_pool::state::Pool)>>,
+}
+
+impl<C: Chain> StorageSeeds<C> {
+    /// Seeds from `entropy` for `network`'s pool under `rules`.
+    pub fn new(
+        chain: Arc<C>,
+        network: Pubkey,
+        entropy: Arc<crate::entropy::EntropySource>,
+        rules: crate::verifier::storage::StorageRules,
+    ) -> Self {
+        StorageSeeds {
+            chain,
+            network,
+            entropy,
+            rules,
+            pool: Mutex::new(None),
+        }
+    }
+
+    /// The seed of the epoch running at `now_ms`.
+    pub async fn current(&self, now_ms: i64) -> Result<StorageSeed, SeedRefused> {
+        let pool = {
+            let mut cached = self.pool.lock().await;
+            match &*cached {
+                Some((at, pool)) if at.elapsed() < Duration::from_secs(60) => pool.clone(),
+                _ => {
+                    let pool = self
+                        .chain
+                        .pool(&self.network)
+                        .await
+                        .map_err(|e| SeedRefused::NoEpoch(e.to_string()))?;
+                    *cached = Some((Instant::now(), pool.clone()));
+                    pool
+                }
+            }
+        };
+        let epoch = pool
+            .epoch_at(now_ms.div_euclid(1000))
+            .ok_or_else(|| SeedRefused::NoEpoch("the pool's first epoch has not begun".into()))?;
+        let end_ms = pool
+            .epoch_end(epoch)
+            .and_then(|end| end.checked_mul(1000))
+            .ok_or_else(|| SeedRefused::NoEpoch("the epoch's end overflows".into()))?;
+        let start_ms = end_ms - pool.epoch_length_secs * 1000;
+        let window_end = start_ms.saturating_add(self.rules.seed_window_ms);
+        match self.entropy.first_between(start_ms, window_end).await {
+            Some(seed) => Ok(StorageSeed {
+                epoch,
+                epoch_start_ms: start_ms,
+                epoch_end_ms: end_ms,
+                seed,
+                challenges_per_deal: self.rules.challenges_per_deal,
+            }),
+            None if now_ms < window_end => Err(SeedRefused::NotYet(epoch)),
+            None => Err(SeedRefused::Missed(epoch)),
+        }
     }
 }

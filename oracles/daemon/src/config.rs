@@ -112,8 +112,7 @@ pub struct RulesConfig {
     /// `category`: the rules of the network's category (RULES.md);
     /// `report-count`: one point per accepted report.
     pub set: String,
-    /// Most points one device earns in an epoch under `report-count` (and
-    /// under a category whose rules this build does not have yet).
+    /// Most points one device earns in an epoch under `report-count`.
     pub max_reports_per_device: u64,
     /// The mapping rules' constants.
     pub mapping: crate::verifier::mapping::MappingRules,
@@ -121,6 +120,8 @@ pub struct RulesConfig {
     pub wireless: crate::verifier::wireless::WirelessRules,
     /// The compute rules' constants.
     pub compute: crate::verifier::compute::ComputeRules,
+    /// The storage rules' constants.
+    pub storage: crate::verifier::storage::StorageRules,
 }
 
 impl Default for RulesConfig {
@@ -131,6 +132,7 @@ impl Default for RulesConfig {
             mapping: Default::default(),
             wireless: Default::default(),
             compute: Default::default(),
+            storage: Default::default(),
         }
     }
 }
@@ -147,6 +149,7 @@ impl RulesConfig {
             ("category", Category::Mapping) => Box::new(self.mapping),
             ("category", Category::Wireless) => Box::new(self.wireless),
             ("category", Category::Compute) => Box::new(self.compute.clone()),
+            ("category", Category::Storage) => Box::new(self.storage),
             _ => Box::new(ReportCount {
                 max_per_device: self.max_reports_per_device,
             }),
@@ -165,7 +168,8 @@ impl RulesConfig {
         }
         self.mapping.check().map_err(|e| format!("rules.{e}"))?;
         self.wireless.check().map_err(|e| format!("rules.{e}"))?;
-        self.compute.check().map_err(|e| format!("rules.{e}"))
+        self.compute.check().map_err(|e| format!("rules.{e}"))?;
+        self.storage.check().map_err(|e| format!("rules.{e}"))
     }
 
     /// Most milliseconds ingest lets pass between a compute challenge and
@@ -790,6 +794,10 @@ mod tests {
                     "[chain]\nnetwork = \"{NETWORK}\"\n[rules.compute]\nchallenge_rounds = 0\n"
                 ),
                 "compute.gpus_per_device and compute.challenge_rounds",
+            ),
+            (
+                format!("[chain]\nnetwork = \"{NETWORK}\"\n[rules.storage]\nseed_window_ms = 0\n"),
+                "storage.seed_window_ms",
             ),
             (
                 format!("[chain]\nnetwork = \"{NETWORK}\"\n[challenges]\nsize = 41\n"),

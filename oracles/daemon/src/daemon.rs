@@ -8,7 +8,7 @@ use crate::{
     api::Proofs,
     bundle::{BundleError, Bundles},
     chain::{Chain, RpcChain},
-    challenges::ChallengeIssuer,
+    challenges::{ChallengeIssuer, StorageSeeds},
     config::Config,
     crank::{ClaimCrank, CrankSettings},
     entropy::{EntropySource, issue_loop},
@@ -202,6 +202,14 @@ pub async fn run(
             Duration::from_secs(config.challenges.interval_secs),
         ))
     });
+    let storage_seeds = (ingest.registry().category() == Category::Storage).then(|| {
+        Arc::new(StorageSeeds::new(
+            chain.clone(),
+            network,
+            entropy.clone(),
+            config.rules.storage,
+        ))
+    });
     let price = price_source.map(|source| {
         tokio::spawn(price_loop(
             chain.clone(),
@@ -218,6 +226,7 @@ pub async fn run(
             bundles: Some(bundles),
             entropy: Some(entropy),
             challenges,
+            storage_seeds,
         }),
         config.ingest.max_body_bytes,
     );

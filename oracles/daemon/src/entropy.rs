@@ -1,15 +1,17 @@
-//! The entropy this oracle issues for beacons (`GET /v1/entropy`): every
+//! The entropy this oracle issues for beacons (`GET /v1/entropy`) and as
+//! storage seeds (`GET /v1/challenges/storage`): every
 //! minute, the SHA-256 of the network, the time and the chain's latest
 //! blockhash, signed with the oracle's key ([`depinkit_reports::Entropy`]).
 //! A hotspot puts the latest into its beacon; the wireless rules accept a
 //! beacon only with entropy a network oracle issued shortly before it, so no
-//! beacon can be made ahead of time.
+//! beacon can be made ahead of time; the storage rules draw an epoch's
+//! challenges from the entropy issued in its first minute.
 
 use crate::chain::Chain;
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{Entropy, Key};
 use ed25519_dalek::SigningKey;
-use std::sync::Arc;
+use std::{collections::VecDeque, sync::Arc};
 use tokio::{
     sync::RwLock,
     time::{Duration, sleep},
@@ -18,11 +20,15 @@ use tokio::{
 /// How often entropy is issued (RULES.md: every 60 s).
 pub const ENTROPY_INTERVAL_MS: i64 = 60_000;
 
-/// This oracle's latest entropy.
+/// How many issued entropies are kept (a day's): the storage seeds of
+/// epochs up to a day long are found among them.
+pub const ENTROPY_HISTORY: usize = 1440;
+
+/// This oracle's entropy: the latest, and a day of earlier ones.
 pub struct EntropySource {
     network: Key,
     signer: SigningKey,
-    latest: RwLock<Option<Entropy>>,
+    issued: RwLock<VecDeque<Entropy>>,
 }
 
 impl EntropySource {
@@ -31,20 +37,35 @@ impl EntropySource {
         EntropySource {
             network: Key(network.to_bytes()),
             signer,
-            latest: RwLock::new(None),
+            issued: RwLock::new(VecDeque::new()),
         }
     }
 
     /// The latest entropy issued, if any yet.
     pub async fn latest(&self) -> Option<Entropy> {
-        *self.latest.read().await
+        self.issued.read().await.back().copied()
+    }
+
+    /// The first entropy issued at or after `from_ms` and before `until_ms`
+    /// (a storage epoch's seed: the one issued in its first minute).
+    pub async fn first_between(&self, from_ms: i64, until_ms: i64) -> Option<Entropy> {
+        self.issued
+            .read()
+            .await
+            .iter()
+            .find(|e| e.issued_ms >= from_ms && e.issued_ms < until_ms)
+            .copied()
     }
 
     /// Issues entropy stamped `issued_ms` from `blockhash`, and keeps it as
     /// the latest.
     pub async fn issue(&self, issued_ms: i64, blockhash: &[u8; 32]) -> Entropy {
         let entropy = Entropy::issue(&self.network, issued_ms, blockhash, &self.signer);
-        *self.latest.write().await = Some(entropy);
+        let mut issued = self.issued.write().await;
+        if issued.len() >= ENTROPY_HISTORY {
+            issued.pop_front();
+        }
+        issued.push_back(entropy);
         entropy
     }
 }

@@ -324,7 +324,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             orders: &no_orders,
         };
         let wanted: Vec<Key> = self.verifier.orders_needed(&input).into_iter().collect();
-        let orders: Orders = if wanted.is_empty() {
+        let mut orders: Orders = if wanted.is_empty() {
             Orders::new()
         } else {
             let addresses: Vec<Pubkey> =
@@ -336,6 +336,9 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
                 .filter_map(|(key, order)| order.map(|o| (key, o)))
                 .collect()
         };
+        if self.verifier.reads_network_orders() {
+            orders.extend(self.chain.network_orders(&self.network).await?);
+        }
         input.orders = &orders;
         let plan = self.verifier.plan(&input);
         let state = self.store.rule_state(&plan.state_keys).await?;

@@ -45,6 +45,8 @@ pub struct AppState<C> {
     pub entropy: Option<Arc<crate::entropy::EntropySource>>,
     /// The compute challenges this oracle issues, if it does.
     pub challenges: Option<Arc<crate::challenges::ChallengeIssuer>>,
+    /// The storage seeds this oracle serves, if its network stores.
+    pub storage_seeds: Option<Arc<crate::challenges::StorageSeeds<C>>>,
 }
 
 /// The routes, with `max_body_bytes` as the request body limit.
@@ -66,6 +68,9 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
     let challenges = Router::new()
         .route("/v1/challenges/compute", get(api::compute_challenge::<C>))
         .with_state((state.challenges.clone(), state.ingest.registry().clone()));
+    let seeds = Router::new()
+        .route("/v1/challenges/storage", get(api::storage_seed::<C>))
+        .with_state(state.storage_seeds.clone());
     let rewards = Router::new()
         .route("/v1/devices/{mint}/rewards", get(api::device_rewards))
         .route("/v1/proofs", get(api::all_proofs))
@@ -80,6 +85,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .merge(bundles)
         .merge(entropy)
         .merge(challenges)
+        .merge(seeds)
         .merge(rewards)
 }
 

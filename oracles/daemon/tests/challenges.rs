@@ -1,6 +1,8 @@
 //! Compute challenges served at `GET /v1/challenges/compute`: signed by the
 //! oracle for an active device of its compute network, one per device per
-//! interval; refused with the reason otherwise.
+//! interval; refused with the reason otherwise. Storage seeds served at
+//! `GET /v1/challenges/storage`: the entropy of the running epoch's first
+//! minute, or why there is none.
 
 mod common;
 
@@ -66,6 +68,7 @@ async fn serve(category: Category) -> String {
             bundles: None,
             entropy: None,
             challenges: Some(Arc::new(issuer)),
+            storage_seeds: None,
         }),
         64 * 1024,
     );
@@ -132,4 +135,112 @@ async fn a_network_of_another_category_issues_no_compute_challenge() {
     .await
     .unwrap();
     assert_eq!(response.status(), 404);
+}
+
+/// Serves a storage network's seeds: its pool's epoch 0 began
+/// `since_start_secs` ago; `issued` are the entropies this oracle issued, ms
+/// after the epoch's start.
+async fn serve_seeds(category: Category, since_start_secs: i64, issued: &[i64]) -> String {
+    use depinkit_oracle::{
+        challenges::StorageSeeds, entropy::EntropySource, verifier::storage::StorageRules,
+    };
+    let now = depinkit_oracle::store::now_ms() / 1000;
+    let start = now - since_start_secs;
+    let chain = Arc::new(ChainDouble::new(category, Vec::new(), start, 3600));
+    let entropy = Arc::new(EntropySource::new(
+        &NETWORK,
+        ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+    ));
+    for after_ms in issued {
+        entropy.issue(start * 1000 + after_ms, &[7; 32]).await;
+    }
+    let seeds = (category == Category::Storage).then(|| {
+        Arc::new(StorageSeeds::new(
+            chain.clone(),
+            NETWORK,
+            entropy.clone(),
+            StorageRules::default(),
+        ))
+    });
+    let db = common::sqlite();
+    let store = db.open().await;
+    std::mem::forget(db);
+    let registry = Arc::new(
+        Registry::load(chain.clone(), NETWORK, Duration::from_secs(10))
+            .await
+            .unwrap(),
+    );
+    let ingest = Arc::new(
+        Ingest::new(
+            chain,
+            NETWORK,
+            registry,
+            store.clone(),
+            Limits {
+                max_batch_reports: 10,
+                device_reports_per_minute: 60,
+                device_burst: 60,
+                grace_secs: 60,
+                max_answer_delay_ms: 7_000,
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    let app = router(
+        Arc::new(AppState {
+            ingest,
+            store,
+            network: NETWORK,
+            bundles: None,
+            entropy: Some(entropy),
+            challenges: None,
+            storage_seeds: seeds,
+        }),
+        64 * 1024,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn a_storage_epochs_seed_is_the_entropy_of_its_first_minute() {
+    use depinkit_reports::storage::StorageSeed;
+    let get = |url: String| async move {
+        reqwest::get(format!("{url}/v1/challenges/storage"))
+            .await
+            .unwrap()
+    };
+    // Issued before the epoch, in its first minute, and later: the first
+    // minute's is the seed.
+    let url = serve_seeds(Category::Storage, 600, &[-60_000, 20_000, 80_000]).await;
+    let response = get(url).await;
+    assert_eq!(response.status(), 200);
+    let seed: StorageSeed = response.json().await.unwrap();
+    assert_eq!(seed.epoch, 0);
+    assert_eq!(seed.seed.issued_ms, seed.epoch_start_ms + 20_000);
+    assert_eq!(seed.epoch_end_ms - seed.epoch_start_ms, 3_600_000);
+    assert_eq!(seed.challenges_per_deal, 20);
+    assert!(seed.seed.verify(&Key(NETWORK.to_bytes())));
+
+    // Nothing issued in the first minute, now past: ask another oracle.
+    let response = get(serve_seeds(Category::Storage, 600, &[80_000]).await).await;
+    assert_eq!(response.status(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "no_seed");
+    // Still within the first minute: ask again shortly.
+    let response = get(serve_seeds(Category::Storage, 10, &[]).await).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    // Before the pool's first epoch, and on a network that stores nothing.
+    let response = get(serve_seeds(Category::Storage, -600, &[]).await).await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "no_epoch");
+    let response = get(serve_seeds(Category::Compute, 600, &[20_000]).await).await;
+    assert_eq!(response.status(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_storage");
 }

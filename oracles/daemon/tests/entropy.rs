@@ -49,6 +49,7 @@ async fn entropy_is_issued_each_minute_signed_and_served() {
             bundles: None,
             entropy: Some(source.clone()),
             challenges: None,
+            storage_seeds: None,
         }),
         64 * 1024,
     );

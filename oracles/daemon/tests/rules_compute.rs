@@ -70,6 +70,7 @@ fn order(n: u8, seed: u8) -> (Key, OrderView) {
             accepted_device: Some(device_address(seed)),
             accepted_at: (T - HOUR_MS) / 1000,
             service_deadline: (T + 24 * HOUR_MS) / 1000,
+            spec_hash: depinkit_reports::Hash32([0; 32]),
         },
     )
 }

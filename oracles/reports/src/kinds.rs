@@ -7,6 +7,7 @@ use crate::{
     compute::{ComputeAnswer, FIELD_PRIME, MAX_CHALLENGE_SIZE},
     entropy::Entropy,
     key::{Hash32, Key},
+    storage::DealSpec,
 };
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -142,13 +143,19 @@ pub struct MapTrack {
     pub fixes: Vec<GnssFix>,
 }
 
-/// A provider's answer to one storage challenge: the leaf and its merkle path.
+/// A provider's answer to one storage challenge: the leaf and its merkle path
+/// (see [`crate::storage`] for the tree and how challenges are drawn).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct StorageProof {
-    /// The deal (its address).
+    /// The deal (its order's address).
     pub deal: Key,
+    /// What the deal's order committed to (its `spec_hash` is the spec's hash).
+    pub spec: DealSpec,
     /// The reward-pool epoch of the challenge.
     pub epoch: u32,
+    /// The epoch's seed the challenge was drawn from: an oracle's entropy
+    /// issued in the epoch's first minute.
+    pub seed: Entropy,
     /// Which of the epoch's challenges of the deal this answers.
     pub challenge: u16,
     /// The leaf's index.
@@ -262,6 +269,7 @@ impl Body {
                     !p.leaf.is_empty() && p.leaf.len() <= MAX_STORAGE_LEAF,
                     "leaf",
                 )?;
+                ensure(p.spec.check().is_ok(), "spec")?;
                 ensure(p.path.len() <= MAX_STORAGE_PATH, "path")?;
                 // The path's length fixes the tree's height: the index fits it.
                 ensure(p.leaf_index >> p.path.len() == 0, "leaf_index")

@@ -46,6 +46,7 @@ mod key;
 mod kinds;
 mod reject;
 mod report;
+pub mod storage;
 mod verify;
 mod wire;
 
@@ -62,6 +63,7 @@ pub use kinds::{
 };
 pub use reject::Rejection;
 pub use report::{ENCODING_VERSION, MAX_REPORT_BYTES, REPORT_DOMAIN, Report, SignedReport};
+pub use storage::{DealSpec, StorageTree};
 pub use verify::verify_signatures;
 pub use wire::{
     BATCH_MAGIC, BATCH_VERSION, BINARY_CONTENT_TYPE, BatchError, decode_batch, decode_json_batch,

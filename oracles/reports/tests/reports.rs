@@ -56,7 +56,18 @@ fn one_of_each(device: &SigningKey, cosigner: &SigningKey) -> Vec<SignedReport> 
         }),
         Body::StorageProof(StorageProof {
             deal: Key([5; 32]),
+            spec: DealSpec {
+                root: Hash32::sha256(b"root"),
+                size: 2048,
+                leaf_size: 256,
+            },
             epoch: 3,
+            seed: Entropy::issue(
+                &Key([1; 32]),
+                1_767_225_600_000,
+                &[4; 32],
+                &SigningKey::from_bytes(&[5; 32]),
+            ),
             challenge: 0,
             leaf_index: 6,
             leaf: vec![0xab; 256],
@@ -397,7 +408,18 @@ mod properties {
                     let height = path.len() as u32;
                     Body::StorageProof(StorageProof {
                         deal: Key(deal),
+                        spec: DealSpec {
+                            root: Hash32(deal),
+                            size: u64::from(epoch).max(1),
+                            leaf_size: 64,
+                        },
                         epoch,
+                        seed: Entropy {
+                            issued_ms: i64::from(challenge),
+                            value: Hash32(deal),
+                            oracle: Key(deal),
+                            signature: Sig([8; 64]),
+                        },
                         challenge,
                         leaf_index: index.checked_shr(64 - height).unwrap_or(0),
                         leaf,

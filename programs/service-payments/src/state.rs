@@ -233,6 +233,10 @@ pub struct Order {
 }
 
 impl Order {
+    /// Byte offset of `network` in an `Order` account (after discriminator,
+    /// version and bump), for `getProgramAccounts` filters.
+    pub const NETWORK_OFFSET: usize = device_registry::state::DISCRIMINATOR_LEN + 1 + 1;
+
     /// Byte offset of `customer` in an `Order` account (after discriminator,
     /// version, bump and network), for `getProgramAccounts` filters.
     pub const CUSTOMER_OFFSET: usize = device_registry::state::DISCRIMINATOR_LEN + 1 + 1 + 32;
@@ -249,7 +253,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_customer_filter_offset_finds_the_customer() {
+    fn the_filter_offsets_find_the_network_and_the_customer() {
         let customer = Pubkey::new_from_array([9; 32]);
         let order = Order {
             version: 1,
@@ -280,5 +284,7 @@ mod tests {
         order.try_serialize(&mut data).unwrap();
         let at = Order::CUSTOMER_OFFSET;
         assert_eq!(&data[at..at + 32], customer.as_ref());
+        let at = Order::NETWORK_OFFSET;
+        assert_eq!(&data[at..at + 32], &[1; 32]);
     }
 }

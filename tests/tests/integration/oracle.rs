@@ -171,9 +171,13 @@ pub(crate) fn start_oracle(
     let keypair = dir.join(format!("{}.json", oracle.pubkey()));
     solana_sdk::signature::write_keypair_file(oracle, &keypair).unwrap();
     let bind = format!("127.0.0.1:{port}");
+    // Most of these tests are about the daemon (quorum, votes, claims,
+    // restarts), so one point per report unless `overrides` choose the
+    // category's rules.
     let text = format!(
         "[chain]\nrpc_url = \"{}\"\nnetwork = \"{}\"\nkeypair = \"{}\"\n\
          [store]\ndatabase_url = \"{database_url}\"\n[ingest]\nbind = \"{bind}\"\n\
+         [rules]\nset = \"report-count\"\n\
          [epochs]\ngrace_secs = 1\ntick_secs = 1\n\
          [quorum]\npeers = {peers:?}\nexchange_timeout_secs = 3\n\
          [bundles]\nlocation = \"{}\"\n",

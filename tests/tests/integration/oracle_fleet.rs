@@ -56,7 +56,10 @@ fn a_mapping_fleet_earns_and_each_cheater_is_refused_by_name() {
             &dir,
             Setup {
                 port: free_port(),
-                overrides: vec![("DEPIN_ORACLE__CHAIN__WS_URL".into(), ws_url.clone())],
+                overrides: vec![
+                    ("DEPIN_ORACLE__CHAIN__WS_URL".into(), ws_url.clone()),
+                    ("DEPIN_ORACLE__RULES__SET".into(), "category".into()),
+                ],
                 ..Setup::default()
             },
         );

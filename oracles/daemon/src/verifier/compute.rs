@@ -43,6 +43,8 @@ pub struct OrderView {
     pub accepted_at: i64,
     /// After this no work counts, unix seconds.
     pub service_deadline: i64,
+    /// Hash of what is bought (a storage deal's [`depinkit_reports::DealSpec`]).
+    pub spec_hash: Hash32,
 }
 
 /// Orders by address.

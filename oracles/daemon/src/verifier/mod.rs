@@ -11,6 +11,7 @@
 pub mod compute;
 pub mod geo;
 pub mod mapping;
+pub mod storage;
 pub mod wireless;
 
 use crate::{registry::RegisteredDevice, store::StoredReport};
@@ -116,6 +117,13 @@ pub trait Verifier: Send + Sync {
         false
     }
 
+    /// Whether scoring reads every order of the network (the storage rules'
+    /// deals, due whether or not a report names them); the worker adds them
+    /// to [`EpochInput::orders`].
+    fn reads_network_orders(&self) -> bool {
+        false
+    }
+
     /// The orders (service-payments accounts) scoring `input` reads; the
     /// worker reads them from the chain into [`EpochInput::orders`]. None by
     /// default.
@@ -162,6 +170,10 @@ impl Verifier for Box<dyn Verifier> {
 
     fn uses_devices(&self) -> bool {
         (**self).uses_devices()
+    }
+
+    fn reads_network_orders(&self) -> bool {
+        (**self).reads_network_orders()
     }
 
     fn orders_needed(&self, input: &EpochInput) -> BTreeSet<Key> {
@@ -228,6 +240,9 @@ pub fn verifier_for(rule_set: &RuleSet) -> Option<Box<dyn Verifier>> {
             wireless::WirelessRules::from_constants(&rule_set.constants)?,
         )),
         (compute::NAME, compute::VERSION) => Some(Box::new(compute::ComputeRules::from_constants(
+            &rule_set.constants,
+        )?)),
+        (storage::NAME, storage::VERSION) => Some(Box::new(storage::StorageRules::from_constants(
             &rule_set.constants,
         )?)),
         _ => None,

@@ -72,7 +72,13 @@ pub fn proof_from(device: u8) -> depinkit_reports::Report {
         timestamp_ms: 1,
         body: Body::StorageProof(StorageProof {
             deal: Key([1; 32]),
+            spec: depinkit_reports::DealSpec {
+                root: depinkit_reports::Hash32([2; 32]),
+                size: 1,
+                leaf_size: 64,
+            },
             epoch: 0,
+            seed: entropy(0),
             challenge: 0,
             leaf_index: 0,
             leaf: vec![1],
@@ -178,6 +184,7 @@ pub async fn serve(chain: Arc<ChainDouble>, store: Store, limits: Limits) -> Str
             bundles: None,
             entropy: None,
             challenges: None,
+            storage_seeds: None,
         }),
         64 * 1024,
     );
@@ -273,6 +280,20 @@ impl Chain for ChainDouble {
     ) -> Result<Vec<Option<depinkit_oracle::verifier::compute::OrderView>>, ChainError> {
         let orders = self.orders.lock().unwrap();
         Ok(addresses.iter().map(|a| orders.get(a).copied()).collect())
+    }
+
+    async fn network_orders(
+        &self,
+        network: &Pubkey,
+    ) -> Result<Vec<(Key, depinkit_oracle::verifier::compute::OrderView)>, ChainError> {
+        let orders = self.orders.lock().unwrap();
+        let mut found: Vec<_> = orders
+            .iter()
+            .filter(|(_, o)| o.network == *network)
+            .map(|(a, o)| (Key(a.to_bytes()), *o))
+            .collect();
+        found.sort_by_key(|(a, _)| *a);
+        Ok(found)
     }
 
     async fn latest_blockhash(&self) -> Result<[u8; 32], ChainError> {
