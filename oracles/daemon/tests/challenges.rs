@@ -6,16 +6,22 @@
 
 mod common;
 
-use common::{ChainDouble, NETWORK, key};
-use depinkit_oracle::{
-    challenges::ChallengeIssuer,
-    ingest::{Ingest, Limits},
-    registry::{RegisteredDevice, Registry},
-    server::{AppState, router},
-};
+use common::{ChainDouble, Extras, NETWORK, key};
+use depinkit_oracle::{challenges::ChallengeIssuer, ingest::Limits, registry::RegisteredDevice};
 use depinkit_reports::{ComputeChallenge, Key};
 use device_registry::state::Category;
 use std::{sync::Arc, time::Duration};
+
+/// Ingest's limits in these tests.
+fn limits() -> Limits {
+    Limits {
+        max_batch_reports: 10,
+        device_reports_per_minute: 60,
+        device_burst: 60,
+        grace_secs: 60,
+        max_answer_delay_ms: 7_000,
+    }
+}
 
 async fn serve(category: Category) -> String {
     let device = |seed: u8, active: bool| {
@@ -37,45 +43,17 @@ async fn serve(category: Category) -> String {
     let db = common::sqlite();
     let store = db.open().await;
     std::mem::forget(db); // the file outlives the server
-    let registry = Arc::new(
-        Registry::load(chain.clone(), NETWORK, Duration::from_secs(10))
-            .await
-            .unwrap(),
-    );
-    let limits = Limits {
-        max_batch_reports: 10,
-        device_reports_per_minute: 60,
-        device_burst: 60,
-        grace_secs: 60,
-        max_answer_delay_ms: 7_000,
-    };
-    let ingest = Arc::new(
-        Ingest::new(chain, NETWORK, registry, store.clone(), limits)
-            .await
-            .unwrap(),
-    );
     let issuer = ChallengeIssuer::new(
         &NETWORK,
         ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
         16,
         Duration::from_secs(300),
     );
-    let app = router(
-        Arc::new(AppState {
-            ingest,
-            store,
-            network: NETWORK,
-            bundles: None,
-            entropy: None,
-            challenges: Some(Arc::new(issuer)),
-            storage_seeds: None,
-        }),
-        64 * 1024,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    let extras = Extras {
+        challenges: Some(Arc::new(issuer)),
+        ..Extras::default()
+    };
+    common::serve_with(chain, store, limits(), extras).await
 }
 
 #[tokio::test]
@@ -165,44 +143,12 @@ async fn serve_seeds(category: Category, since_start_secs: i64, issued: &[i64]) 
     let db = common::sqlite();
     let store = db.open().await;
     std::mem::forget(db);
-    let registry = Arc::new(
-        Registry::load(chain.clone(), NETWORK, Duration::from_secs(10))
-            .await
-            .unwrap(),
-    );
-    let ingest = Arc::new(
-        Ingest::new(
-            chain,
-            NETWORK,
-            registry,
-            store.clone(),
-            Limits {
-                max_batch_reports: 10,
-                device_reports_per_minute: 60,
-                device_burst: 60,
-                grace_secs: 60,
-                max_answer_delay_ms: 7_000,
-            },
-        )
-        .await
-        .unwrap(),
-    );
-    let app = router(
-        Arc::new(AppState {
-            ingest,
-            store,
-            network: NETWORK,
-            bundles: None,
-            entropy: Some(entropy),
-            challenges: None,
-            storage_seeds: seeds,
-        }),
-        64 * 1024,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    let extras = Extras {
+        entropy: Some(entropy),
+        storage_seeds: seeds,
+        ..Extras::default()
+    };
+    common::serve_with(chain, store, limits(), extras).await
 }
 
 #[tokio::test]

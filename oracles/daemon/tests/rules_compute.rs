@@ -6,7 +6,7 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use common::{NETWORK, key};
+use common::{NETWORK, key, refusal};
 use depinkit_oracle::{
     store::StoredReport,
     verifier::{
@@ -154,13 +154,6 @@ fn score_with(rules: &ComputeRules, mut reports: Vec<StoredReport>, orders: &Ord
     };
     let plan = rules.plan(&input);
     rules.score(&input, plan, &State::new())
-}
-
-fn refusal(scoring: &Scoring, report: &StoredReport) -> Option<String> {
-    scoring
-        .refused
-        .get(&report.content_hash)
-        .map(|r| r.rule.clone())
 }
 
 #[test]

@@ -7,7 +7,7 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use common::{NETWORK, key};
+use common::{NETWORK, key, refusal};
 use depinkit_oracle::{
     bundle::{Bundle, Bundles, verify},
     epoch::EpochWorker,
@@ -91,13 +91,6 @@ fn score_with(rules: &MappingRules, mut reports: Vec<StoredReport>, state: &Stat
 
 fn score(reports: Vec<StoredReport>) -> Scoring {
     score_with(&MappingRules::default(), reports, &State::new())
-}
-
-fn refusal(scoring: &Scoring, report: &StoredReport) -> Option<String> {
-    scoring
-        .refused
-        .get(&report.content_hash)
-        .map(|r| r.rule.clone())
 }
 
 /// A 100 m drive north over a minute: 4 fixes, 4 frames, several cells.

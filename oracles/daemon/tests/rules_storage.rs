@@ -8,7 +8,7 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use common::{NETWORK, key};
+use common::{NETWORK, key, refusal};
 use depinkit_device::{
     DeviceKey,
     storage::{Answering, StorageNode, StoredDeal},
@@ -143,6 +143,33 @@ fn altered(
     stored(report.sign(&key(seed)))
 }
 
+const NO_DEVICES: &Devices = &Devices::new();
+
+/// The epoch with `reports` (sorted by content hash), `orders`, and the
+/// oracles `oracles` signs for.
+fn epoch<'a>(
+    reports: &'a [StoredReport],
+    orders: &'a Orders,
+    oracles: &'a [Pubkey],
+) -> EpochInput<'a> {
+    EpochInput {
+        network: NETWORK,
+        oracles,
+        epoch: u64::from(EPOCH),
+        start_ms: START,
+        end_ms: START + HOUR_MS,
+        reports,
+        devices: NO_DEVICES,
+        orders,
+    }
+}
+
+fn oracle_keys(keys: &[&ed25519_dalek::SigningKey]) -> Vec<Pubkey> {
+    keys.iter()
+        .map(|k| Pubkey::new_from_array(k.verifying_key().to_bytes()))
+        .collect()
+}
+
 fn score_with(
     rules: &StorageRules,
     mut reports: Vec<StoredReport>,
@@ -150,27 +177,9 @@ fn score_with(
     state: &State,
 ) -> Scoring {
     reports.sort_by_key(|r| r.content_hash);
-    let devices = Devices::new();
-    let oracles = [Pubkey::new_from_array(oracle().verifying_key().to_bytes())];
-    let input = EpochInput {
-        network: NETWORK,
-        oracles: &oracles,
-        epoch: u64::from(EPOCH),
-        start_ms: START,
-        end_ms: START + HOUR_MS,
-        reports: &reports,
-        devices: &devices,
-        orders,
-    };
-    let plan = rules.plan(&input);
-    rules.score(&input, plan, state)
-}
-
-fn refusal(scoring: &Scoring, report: &StoredReport) -> Option<String> {
-    scoring
-        .refused
-        .get(&report.content_hash)
-        .map(|r| r.rule.clone())
+    let oracles = oracle_keys(&[&oracle()]);
+    let input = epoch(&reports, orders, &oracles);
+    rules.score(&input, rules.plan(&input), state)
 }
 
 #[test]
@@ -294,21 +303,8 @@ fn duplicates_other_seeds_and_other_kinds_are_refused_and_the_rest_still_earns()
     reports.extend([again.clone(), other_seed.clone(), beacon.clone()]);
     reports.sort_by_key(|r| r.content_hash);
     let rules = StorageRules::default();
-    let devices = Devices::new();
-    let oracles = [
-        Pubkey::new_from_array(oracle().verifying_key().to_bytes()),
-        Pubkey::new_from_array(second_oracle.verifying_key().to_bytes()),
-    ];
-    let input = EpochInput {
-        network: NETWORK,
-        oracles: &oracles,
-        epoch: u64::from(EPOCH),
-        start_ms: START,
-        end_ms: START + HOUR_MS,
-        reports: &reports,
-        devices: &devices,
-        orders: &orders,
-    };
+    let oracles = oracle_keys(&[&oracle(), &second_oracle]);
+    let input = epoch(&reports, &orders, &oracles);
     let scoring = rules.score(&input, rules.plan(&input), &State::new());
     // Whichever of the two comes first by content hash counts.
     let duplicates = [&honest[3], &again]
@@ -346,18 +342,8 @@ fn misses_are_strikes_carried_to_the_fault() {
     );
     // The plan asks for both deals' strikes.
     let reports = answers(1, 1, Answering::Honest);
-    let devices = Devices::new();
-    let oracles = [Pubkey::new_from_array(oracle().verifying_key().to_bytes())];
-    let input = EpochInput {
-        network: NETWORK,
-        oracles: &oracles,
-        epoch: u64::from(EPOCH),
-        start_ms: START,
-        end_ms: START + HOUR_MS,
-        reports: &reports,
-        devices: &devices,
-        orders: &orders,
-    };
+    let oracles = oracle_keys(&[&oracle()]);
+    let input = epoch(&reports, &orders, &oracles);
     assert_eq!(
         rules.plan(&input).state_keys,
         [key1, key2].into_iter().collect()

@@ -166,6 +166,27 @@ impl ChainDouble {
 /// Serves the oracle's API for `chain`'s network from `store` on a loopback
 /// port (64 KiB body limit); its URL.
 pub async fn serve(chain: Arc<ChainDouble>, store: Store, limits: Limits) -> String {
+    serve_with(chain, store, limits, Extras::default()).await
+}
+
+/// What an oracle may serve beyond ingest and the epochs.
+#[derive(Default)]
+pub struct Extras {
+    /// Its entropy.
+    pub entropy: Option<Arc<depinkit_oracle::entropy::EntropySource>>,
+    /// Its compute challenges.
+    pub challenges: Option<Arc<depinkit_oracle::challenges::ChallengeIssuer>>,
+    /// Its storage seeds.
+    pub storage_seeds: Option<Arc<depinkit_oracle::challenges::StorageSeeds<ChainDouble>>>,
+}
+
+/// [`serve`], with `extras`.
+pub async fn serve_with(
+    chain: Arc<ChainDouble>,
+    store: Store,
+    limits: Limits,
+    extras: Extras,
+) -> String {
     let registry = Arc::new(
         Registry::load(chain.clone(), NETWORK, std::time::Duration::from_secs(10))
             .await
@@ -182,9 +203,9 @@ pub async fn serve(chain: Arc<ChainDouble>, store: Store, limits: Limits) -> Str
             store,
             network: NETWORK,
             bundles: None,
-            entropy: None,
-            challenges: None,
-            storage_seeds: None,
+            entropy: extras.entropy,
+            challenges: extras.challenges,
+            storage_seeds: extras.storage_seeds,
         }),
         64 * 1024,
     );
@@ -419,4 +440,15 @@ pub async fn databases() -> Vec<TestDatabase> {
     let mut databases = vec![sqlite()];
     databases.extend(postgres().await);
     databases
+}
+
+/// The rule that refused `report` in `scoring`, if one did.
+pub fn refusal(
+    scoring: &depinkit_oracle::verifier::Scoring,
+    report: &depinkit_oracle::store::StoredReport,
+) -> Option<String> {
+    scoring
+        .refused
+        .get(&report.content_hash)
+        .map(|r| r.rule.clone())
 }

@@ -2,6 +2,7 @@
 //! chosen distances around one point, the beacons and witnesses they sign,
 //! and an epoch of them scored as the worker scores it.
 
+pub use crate::common::refusal;
 use crate::common::{NETWORK, entropy, key, oracle};
 use anchor_lang::prelude::Pubkey;
 use depinkit_oracle::{
@@ -159,14 +160,6 @@ pub fn score_with(
 /// Scores `reports` in the default world, with the default rules.
 pub fn score(reports: Vec<StoredReport>) -> Scoring {
     score_with(&WirelessRules::default(), reports, &world(), &State::new())
-}
-
-/// The rule that refused `report`, if any.
-pub fn refusal(scoring: &Scoring, report: &StoredReport) -> Option<String> {
-    scoring
-        .refused
-        .get(&report.content_hash)
-        .map(|r| r.rule.clone())
 }
 
 /// The score of device `seed` (0 when absent).
