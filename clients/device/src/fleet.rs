@@ -10,8 +10,9 @@ use crate::{
     hotspot::{Hotspot, OnAir, Radio},
     keys::DeviceKey,
     sim::{Position, Rng},
+    storage::{Answering, StorageNode, StoredDeal},
 };
-use depinkit_reports::{ComputeChallenge, Entropy, Key, SignedReport};
+use depinkit_reports::{ComputeChallenge, Entropy, Key, SignedReport, storage::StorageSeed};
 use std::collections::BTreeMap;
 
 /// The GPU class a compute fleet's devices declare.
@@ -26,6 +27,8 @@ pub enum Category {
     Wireless,
     /// GPU providers answering an oracle's compute challenges.
     Compute,
+    /// Storage providers answering each epoch's storage challenges.
+    Storage,
 }
 
 impl std::str::FromStr for Category {
@@ -35,8 +38,9 @@ impl std::str::FromStr for Category {
             "mapping" => Ok(Category::Mapping),
             "wireless" => Ok(Category::Wireless),
             "compute" => Ok(Category::Compute),
+            "storage" => Ok(Category::Storage),
             other => Err(format!(
-                "category {other:?}: the fleet plays mapping, wireless or compute devices"
+                "category {other:?}: the fleet plays mapping, wireless, compute or storage devices"
             )),
         }
     }
@@ -56,6 +60,10 @@ pub enum Cheat {
     RssiTooStrong,
     /// Compute: challenges answered with a product that was not computed.
     WrongProduct,
+    /// Storage: one answer's leaf is not the stored bytes.
+    WrongChunk,
+    /// Storage: one challenge of each deal goes unanswered.
+    SkipChallenge,
 }
 
 impl std::str::FromStr for Cheat {
@@ -67,10 +75,12 @@ impl std::str::FromStr for Cheat {
             "replay" => Cheat::Replay,
             "rssi-too-strong" => Cheat::RssiTooStrong,
             "wrong-product" => Cheat::WrongProduct,
+            "wrong-chunk" => Cheat::WrongChunk,
+            "skip-challenge" => Cheat::SkipChallenge,
             other => {
                 return Err(format!(
                     "cheat {other:?}: one of teleport, duplicate-frames, replay, rssi-too-strong, \
-                     wrong-product \
+                     wrong-product, wrong-chunk, skip-challenge \
                      (co-located witnesses are placed by `keygen --colocated`)"
                 ));
             }
@@ -104,6 +114,7 @@ enum Member {
     Dashcam(Dashcam),
     Hotspot(Hotspot),
     Gpu(GpuNode),
+    Storage(StorageNode),
 }
 
 /// A fleet and its memory of the last round.
@@ -143,6 +154,7 @@ impl Fleet {
                     Member::Hotspot(Hotspot::new(key, position, Radio::default()))
                 }
                 Category::Compute => Member::Gpu(GpuNode::new(key, DEFAULT_GPU_CLASS)),
+                Category::Storage => Member::Storage(StorageNode::new(key)),
             })
             .collect();
         let count = members.len();
@@ -176,6 +188,19 @@ impl Fleet {
             Member::Dashcam(cam) => cam.key(),
             Member::Hotspot(hotspot) => hotspot.key(),
             Member::Gpu(node) => node.key(),
+            Member::Storage(node) => node.key(),
+        }
+    }
+
+    /// Gives storage device `index` the bytes of the deal at `order` (an
+    /// order its device accepted); whether it is a storage device.
+    pub fn hold(&mut self, index: usize, order: Key, deal: StoredDeal) -> Result<(), String> {
+        match self.members.get_mut(index) {
+            Some(Member::Storage(node)) => {
+                node.hold(order, deal);
+                Ok(())
+            }
+            _ => Err(format!("device {index} is no storage device of this fleet")),
         }
     }
 
@@ -194,6 +219,7 @@ impl Fleet {
             Cheat::Teleport | Cheat::DuplicateFrames => self.category == Category::Mapping,
             Cheat::RssiTooStrong => self.category == Category::Wireless,
             Cheat::WrongProduct => self.category == Category::Compute,
+            Cheat::WrongChunk | Cheat::SkipChallenge => self.category == Category::Storage,
             Cheat::Replay => true,
         };
         if !fits || index >= self.members.len() {
@@ -217,7 +243,7 @@ impl Fleet {
                 let entropy = entropy.expect("a wireless round needs the oracle's entropy");
                 self.wireless_round(now_ms, entropy)
             }
-            Category::Compute => vec![Vec::new(); self.members.len()],
+            Category::Compute | Category::Storage => vec![Vec::new(); self.members.len()],
         };
         self.sent(made)
     }
@@ -240,6 +266,36 @@ impl Fleet {
                 node.answer(self.network, challenge, now_ms)
             });
         }
+        self.sent(made)
+    }
+
+    /// The answers of a storage fleet's devices, for every deal each holds,
+    /// to the challenges of the epoch `seed` names, signed at `now_ms`.
+    pub fn answer_storage(
+        &mut self,
+        now_ms: i64,
+        seed: &StorageSeed,
+    ) -> Vec<(usize, SignedReport)> {
+        let made = (0..self.members.len())
+            .map(|index| {
+                let Member::Storage(node) = &self.members[index] else {
+                    return Vec::new();
+                };
+                let answering = match self.cheats.get(&index) {
+                    Some(Cheat::WrongChunk) => Answering::WrongChunk,
+                    Some(Cheat::SkipChallenge) => Answering::SkipChallenge,
+                    _ => Answering::Honest,
+                };
+                node.answer_epoch(
+                    self.network,
+                    &seed.seed,
+                    seed.epoch,
+                    seed.challenges_per_deal,
+                    now_ms,
+                    answering,
+                )
+            })
+            .collect();
         self.sent(made)
     }
 
@@ -409,6 +465,49 @@ mod tests {
             let right = depinkit_reports::multiply(&a, &b, 4) == answer.product;
             assert_eq!(right, index != 1, "device {index}");
         }
+    }
+
+    #[test]
+    fn a_storage_fleet_answers_every_deal_and_the_cheats_fail_theirs() {
+        let network = Key([9; 32]);
+        let devices = keys(3)
+            .into_iter()
+            .map(|k| (k, Position::degrees(0.0, 0.0)))
+            .collect();
+        let mut fleet = Fleet::new(network, Category::Storage, devices, 7);
+        let bytes: Vec<u8> = (0..5_000u32).map(|i| (i % 241) as u8).collect();
+        for index in 0..3 {
+            let deal = StoredDeal::new(bytes.clone(), 128).unwrap();
+            fleet.hold(index, Key([index as u8; 32]), deal).unwrap();
+        }
+        fleet.set_cheat(1, Cheat::WrongChunk).unwrap();
+        fleet.set_cheat(2, Cheat::SkipChallenge).unwrap();
+        assert!(fleet.set_cheat(0, Cheat::WrongProduct).is_err());
+        let oracle = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+        let seed = StorageSeed {
+            epoch: 4,
+            epoch_start_ms: 60_000,
+            epoch_end_ms: 120_000,
+            seed: Entropy::issue(&network, 60_000, &[1; 32], &oracle),
+            challenges_per_deal: 5,
+        };
+        let answers = fleet.answer_storage(70_000, &seed);
+        let mut per_device = [0usize; 3];
+        let mut wrong = [0usize; 3];
+        for (index, signed) in answers {
+            let depinkit_reports::Body::StorageProof(proof) = signed.report.body else {
+                panic!("a storage proof")
+            };
+            per_device[index] += 1;
+            if !proof
+                .spec
+                .verify(proof.leaf_index, &proof.leaf, &proof.path)
+            {
+                wrong[index] += 1;
+            }
+        }
+        assert_eq!(per_device, [5, 5, 4]);
+        assert_eq!(wrong, [0, 1, 0]);
     }
 
     #[test]

@@ -6,10 +6,13 @@
 //! depin device onboard --network demo --issuing-key maker.json --csv fleet/fleet.csv
 //! depin-device run --oracle http://127.0.0.1:8780 --network ADDRESS \
 //!   --fleet fleet/fleet.csv --category mapping --rounds 3 --cheat 4=teleport
+//! depin-device deal-spec --file photo.jpg --leaf-size 1024
 //! ```
 
 use clap::{Parser, Subcommand};
-use depinkit_device::{Category, Cheat, DeviceKey, Fleet, OracleClient, Position, layout};
+use depinkit_device::{
+    Category, Cheat, DeviceKey, Fleet, OracleClient, Position, layout, storage::StoredDeal,
+};
 use depinkit_reports::{Key, Verdict};
 use std::{collections::BTreeMap, path::PathBuf, str::FromStr, time::Duration};
 
@@ -58,18 +61,23 @@ enum Command {
         /// The fleet file written by `keygen`.
         #[arg(long)]
         fleet: PathBuf,
-        /// mapping (dashcams), wireless (hotspots) or compute (GPU nodes
-        /// answering the oracle's challenges; storage nodes come with
-        /// `storage-node`).
+        /// mapping (dashcams), wireless (hotspots), compute (GPU nodes
+        /// answering the oracle's challenges) or storage (providers
+        /// answering each epoch's challenges for the deals of `--deals`).
         #[arg(long)]
         category: String,
+        /// Storage: the deals each device holds, a CSV
+        /// `device,order,file,leaf_size` (the device's row in the fleet file,
+        /// the order its device accepted, the file of the deal's bytes).
+        #[arg(long)]
+        deals: Option<PathBuf>,
         /// Rounds to play.
         #[arg(long, default_value_t = 1)]
         rounds: u32,
         /// Seconds between rounds.
         #[arg(long, default_value_t = 60)]
         every_secs: u64,
-        /// A device's cheat: `INDEX=teleport|duplicate-frames|replay|rssi-too-strong|wrong-product`
+        /// A device's cheat: `INDEX=teleport|duplicate-frames|replay|rssi-too-strong|wrong-product|wrong-chunk|skip-challenge`
         /// (the index is the device's row in the fleet file, from 0).
         #[arg(long = "cheat", value_name = "INDEX=CHEAT")]
         cheats: Vec<String>,
@@ -79,6 +87,17 @@ enum Command {
         /// Seed of the fleet's routes and radio conditions.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// What a storage deal over FILE commits to: its merkle root, size and
+    /// leaf size, and the spec hash to open its order with
+    /// (`depin order open --spec-hash`), as JSON.
+    DealSpec {
+        /// The file to store.
+        #[arg(long)]
+        file: PathBuf,
+        /// Bytes per leaf: a power of two from 32 to 1024.
+        #[arg(long, default_value_t = 1024)]
+        leaf_size: u32,
     },
 }
 
@@ -104,6 +123,19 @@ async fn main() {
             spacing_m,
             colocated,
         ),
+        Command::DealSpec { file, leaf_size } => {
+            let deal = read_deal(&file, leaf_size).unwrap_or_else(|e| fail(e));
+            let spec = deal.spec();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "root": spec.root.to_string(),
+                    "size": spec.size,
+                    "leaf_size": spec.leaf_size,
+                    "spec_hash": spec.hash().to_string(),
+                })
+            );
+        }
         Command::Run {
             oracle,
             network,
@@ -114,12 +146,23 @@ async fn main() {
             cheats,
             batch,
             seed,
+            deals,
         } => {
             let network = Key::from_str(&network)
                 .unwrap_or_else(|_| fail(format!("--network {network:?} is not an address")));
             let category = Category::from_str(&category).unwrap_or_else(|e| fail(e));
             let devices = read_fleet(&fleet).unwrap_or_else(|e| fail(e));
             let mut fleet = Fleet::new(network, category, devices, seed);
+            match (&deals, category) {
+                (Some(path), Category::Storage) => {
+                    for (index, order, deal) in read_deals(path).unwrap_or_else(|e| fail(e)) {
+                        fleet.hold(index, order, deal).unwrap_or_else(|e| fail(e));
+                    }
+                }
+                (None, Category::Storage) => fail("a storage fleet needs --deals"),
+                (Some(_), _) => fail("--deals is for a storage fleet"),
+                (None, _) => {}
+            }
             for cheat in &cheats {
                 let (index, kind) = cheat
                     .split_once('=')
@@ -210,6 +253,47 @@ fn read_fleet(path: &std::path::Path) -> Result<Vec<(DeviceKey, Position)>, Stri
         .collect()
 }
 
+/// The bytes of `file` as a deal with `leaf_size` leaves.
+fn read_deal(file: &std::path::Path, leaf_size: u32) -> Result<StoredDeal, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    StoredDeal::new(bytes, leaf_size).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// The deals of a `--deals` file: (device index, order, its bytes).
+fn read_deals(path: &std::path::Path) -> Result<Vec<(usize, Key, StoredDeal)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut lines = text.lines();
+    if lines.next().map(str::trim) != Some("device,order,file,leaf_size") {
+        return Err(format!(
+            "{}: the header must be device,order,file,leaf_size",
+            path.display()
+        ));
+    }
+    lines
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            let at = || format!("{} line {}", path.display(), i + 2);
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let [device, order, file, leaf_size] = fields[..] else {
+                return Err(format!("{}: expected device,order,file,leaf_size", at()));
+            };
+            let device = device
+                .parse()
+                .map_err(|_| format!("{}: {device:?} is no device index", at()))?;
+            let order = Key::from_str(order)
+                .map_err(|_| format!("{}: {order:?} is not an address", at()))?;
+            let leaf_size = leaf_size
+                .parse()
+                .map_err(|_| format!("{}: {leaf_size:?} is no leaf size", at()))?;
+            let deal = read_deal(std::path::Path::new(file), leaf_size)
+                .map_err(|e| format!("{}: {e}", at()))?;
+            Ok((device, order, deal))
+        })
+        .collect()
+}
+
 /// One round: make, send, summarize.
 async fn play(
     client: &OracleClient,
@@ -220,7 +304,7 @@ async fn play(
 ) {
     let entropy = match category {
         Category::Wireless => Some(client.entropy().await.unwrap_or_else(|e| fail(e))),
-        Category::Mapping | Category::Compute => None,
+        _ => None,
     };
     let now_ms = || {
         std::time::SystemTime::now()
@@ -243,6 +327,9 @@ async fn play(
             }
         }
         fleet.answer(now_ms(), challenges)
+    } else if category == Category::Storage {
+        let seed = client.storage_seed().await.unwrap_or_else(|e| fail(e));
+        fleet.answer_storage(now_ms(), &seed)
     } else {
         fleet.round(now_ms(), entropy)
     };

@@ -50,6 +50,7 @@ pub enum Answering {
 }
 
 /// A storage provider's device and the deals it holds, by order address.
+#[derive(Clone)]
 pub struct StorageNode {
     key: DeviceKey,
     deals: BTreeMap<Key, StoredDeal>,
