@@ -242,7 +242,7 @@ impl Store {
     /// longer takes reports; one answer per report, in order (the first of
     /// equal reports is the one kept). Everything accepted is committed
     /// before this returns, in one transaction with the other batches
-    /// waiting to be stored ([`writer`]).
+    /// waiting to be stored (the `writer` module).
     pub async fn store_reports(
         &self,
         reports: &[NewReport<'_>],

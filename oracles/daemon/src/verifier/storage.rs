@@ -2,7 +2,7 @@
 //! RULES.md, "Storage".
 //!
 //! A deal is a storage order of this network that a device accepted; its
-//! `spec_hash` commits to a [`DealSpec`] (the root of a tree over the stored
+//! `spec_hash` commits to a [`depinkit_reports::DealSpec`] (the root of a tree over the stored
 //! bytes, their size, the leaf size). A deal is due in every epoch that
 //! begins after it was accepted and ends before its service deadline. Each
 //! epoch, `challenges_per_deal` leaves of every due deal are drawn from a seed
