@@ -16,5 +16,6 @@ mod onboarding;
 mod oracle;
 mod oracle_fleet;
 mod oracle_follow;
+mod oracle_services;
 mod orders;
 mod reward_pool;
