@@ -127,6 +127,9 @@ enum Command {
     /// usage and settlements.
     #[command(subcommand)]
     Oracle(OracleCommand),
+    /// The whole system on this machine: a localnet, a network per category,
+    /// their oracles and a fleet of simulated devices, for a few epochs.
+    Demo(commands::demo::DemoArgs),
 }
 
 /// `depin localnet`: exactly the options of `depinkit-localnet`, none of depin's.
@@ -173,6 +176,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             ));
         }
         Command::Config(c) => return commands::config::run(&globals, c),
+        Command::Demo(args) => return commands::demo::run(args, globals.output),
         command => command,
     };
     let ctx = Context::new(&globals)?;
@@ -194,7 +198,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Credits(c) => commands::credits::run(&ctx, c).await,
             Command::Order(c) => commands::order::run(&ctx, c).await,
             Command::Oracle(c) => commands::oracle::run(&ctx, c).await,
-            Command::Localnet | Command::Config(_) => unreachable!("handled above"),
+            Command::Localnet | Command::Config(_) | Command::Demo(_) => {
+                unreachable!("handled above")
+            }
         }
     })
 }

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod credits;
+pub mod demo;
 pub mod device;
 pub mod localnet;
 pub mod maker;

@@ -1,0 +1,591 @@
+//! `depin demo`: the whole system on this machine, nothing to install. A
+//! localnet in this process; a network per category (wireless, mapping,
+//! compute) with its reward pool of short epochs and payments; the oracle
+//! daemons in this process on SQLite (three oracles with threshold 2 for the
+//! wireless network, one for the others) scoring with each category's rules;
+//! and a fleet of simulated devices from `depinkit-device`, honest but for a
+//! few cheaters, reporting over HTTP. Epochs close, roots are voted and
+//! finalize, the oracles' crank claims every device's rewards for its owner,
+//! and the demo prints what happened and checks that every token is accounted
+//! for.
+
+mod oracles;
+mod world;
+
+use crate::{error::CliError, output::OutputFormat};
+use clap::Args;
+use depinkit_device::{Category as FleetCategory, Cheat, Fleet, OracleClient};
+use depinkit_reports::{Key, Verdict};
+use depinkit_sdk::accounts;
+use device_registry::state::Category;
+use indicatif::{ProgressBar, ProgressStyle};
+use reward_pool::state::Pool;
+use serde_json::{Value, json};
+use std::{collections::BTreeMap, io::Write, time::Duration};
+use world::{DemoChain, DemoNetwork, category_name};
+
+/// `depin demo` options.
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Devices in all, shared among the networks.
+    #[arg(long, default_value_t = 200)]
+    pub devices: usize,
+    /// Epochs to run.
+    #[arg(long, default_value_t = 3)]
+    pub epochs: u32,
+    /// Seconds per epoch.
+    #[arg(long, default_value_t = 15)]
+    pub epoch_secs: i64,
+    /// Leave the localnet and the oracles running, and print their URLs.
+    #[arg(long)]
+    pub keep_running: bool,
+}
+
+/// Why the demo stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// Something could not be set up.
+    #[error("{0}")]
+    Setup(String),
+    /// The chain refused or failed.
+    #[error("chain: {0}")]
+    Chain(String),
+    /// An oracle did not answer or finish in time.
+    #[error("oracle: {0}")]
+    Oracle(String),
+}
+
+impl From<DemoError> for CliError {
+    fn from(e: DemoError) -> Self {
+        CliError::Rpc(e.to_string())
+    }
+}
+
+/// The categories the demo runs, with their oracle counts.
+const CATEGORIES: [(Category, usize); 3] = [
+    (Category::Wireless, 3),
+    (Category::Mapping, 1),
+    (Category::Compute, 1),
+];
+
+/// What one network did.
+#[derive(Default)]
+struct Tally {
+    /// Reports the oracles counted.
+    accepted: u64,
+    /// Reports refused, at ingest (its reason) or by the rules (the rule).
+    rejected: BTreeMap<String, u64>,
+}
+
+/// Runs the demo; the summary goes to stdout as `output` says.
+pub fn run(args: DemoArgs, output: OutputFormat) -> Result<(), CliError> {
+    if args.devices < CATEGORIES.len() || args.epochs == 0 || args.epoch_secs < 5 {
+        return Err(CliError::Input(format!(
+            "--devices must be at least {}, --epochs at least 1 and --epoch-secs at least 5",
+            CATEGORIES.len()
+        )));
+    }
+    let mut out = summary_output();
+    let dir = std::env::temp_dir().join(format!("depin-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Input(format!("cannot create {}: {e}", dir.display())))?;
+    let port = depinkit_localnet::free_port_pair();
+    let localnet = depinkit_localnet::Localnet::start(depinkit_localnet::LocalnetConfig {
+        bind: ([127, 0, 0, 1], port).into(),
+        keypair_path: dir.join("payer.json"),
+        ..depinkit_localnet::LocalnetConfig::default()
+    })
+    .map_err(|e| CliError::Rpc(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let result = runtime.block_on(demo(&args, &localnet, &dir, output, &mut out));
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    localnet.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn demo(
+    args: &DemoArgs,
+    localnet: &depinkit_localnet::Localnet,
+    dir: &std::path::Path,
+    output: OutputFormat,
+    out: &mut std::fs::File,
+) -> Result<(), CliError> {
+    let rpc = std::sync::Arc::new(
+        solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+            localnet.rpc_url.clone(),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        ),
+    );
+    let sender = depinkit_sdk::sender::TransactionSender::new(
+        rpc.clone(),
+        depinkit_sdk::sender::SenderConfig::default(),
+    );
+    let chain = DemoChain {
+        rpc,
+        sender,
+        payer: localnet.payer.insecure_clone(),
+    };
+    let progress = if output == OutputFormat::Json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("a valid template"),
+    );
+    progress.enable_steady_tick(Duration::from_millis(120));
+
+    progress.set_message("creating the networks and onboarding the devices");
+    let mint = world::reward_mint(&chain).await?;
+    let per_network = args.devices / CATEGORIES.len();
+    let mut networks = Vec::new();
+    for (i, (category, oracle_count)) in CATEGORIES.iter().enumerate() {
+        let devices = if i == 0 {
+            args.devices - per_network * (CATEGORIES.len() - 1)
+        } else {
+            per_network
+        };
+        networks.push(world::network(&chain, &mint, *category, *oracle_count, devices).await?);
+    }
+    // One schedule for every network, its first epoch starting once the
+    // oracles are up.
+    let start = chain.now().await? + 5;
+    for network in &mut networks {
+        world::open_pool(&chain, network, &mint, args.epoch_secs, args.epochs, start).await?;
+    }
+
+    progress.set_message("starting the oracles");
+    let mut running = Vec::new();
+    for network in &networks {
+        running.push(
+            oracles::start(
+                network,
+                &localnet.rpc_url,
+                &localnet.ws_url,
+                dir,
+                args.epoch_secs,
+            )
+            .await?,
+        );
+    }
+    let mut fleets: Vec<Fleet> = networks.iter().map(fleet_of).collect();
+    let mut tallies: Vec<Tally> = networks.iter().map(|_| Tally::default()).collect();
+
+    for epoch in 0..args.epochs {
+        // Every fleet reports a third into the epoch, on the chain's clock;
+        // the oracles close, score and vote each epoch while the next runs.
+        let at = start + i64::from(epoch) * args.epoch_secs + args.epoch_secs / 3;
+        wait_for_chain_time(&chain, at).await?;
+        progress.set_message(format!(
+            "epoch {}/{}: the devices report",
+            epoch + 1,
+            args.epochs
+        ));
+        for (n, network) in networks.iter().enumerate() {
+            play_round(&mut fleets[n], network, &running[n][0].url, &mut tallies[n]).await?;
+        }
+    }
+    progress.set_message("the oracles close, score and vote the last epoch");
+    let mut finalized_by = Vec::new();
+    for oracles in &running {
+        finalized_by.push(wait_finalized(oracles, args.epochs - 1, args.epoch_secs).await?);
+    }
+    progress.set_message("the crank claims every device's rewards");
+    let mut summaries = Vec::new();
+    let mut accounting_ok = true;
+    for (n, network) in networks.iter().enumerate() {
+        let pool = wait_claimed(&chain, network).await?;
+        let rules = refusals(&finalized_by[n], network, args.epochs).await?;
+        for (rule, count) in rules.1 {
+            *tallies[n].rejected.entry(rule).or_default() += count;
+        }
+        tallies[n].accepted = rules.0;
+        let (summary, ok) = summarize(
+            &chain,
+            network,
+            &pool,
+            &tallies[n],
+            &finalized_by[n],
+            args.epochs,
+        )
+        .await?;
+        accounting_ok &= ok;
+        summaries.push(summary);
+    }
+    progress.finish_and_clear();
+    print_summary(out, &summaries, accounting_ok, output);
+    if args.keep_running {
+        let _ = writeln!(
+            out,
+            "\nlocalnet: {} (websocket {})",
+            localnet.rpc_url, localnet.ws_url
+        );
+        for (network, oracles) in networks.iter().zip(&running) {
+            for oracle in oracles {
+                let _ = writeln!(
+                    out,
+                    "oracle of {} ({}): {}",
+                    category_name(network.category),
+                    network.address,
+                    oracle.url
+                );
+            }
+        }
+        let _ = writeln!(out, "Ctrl-C stops them.");
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    for oracles in running {
+        for oracle in oracles {
+            oracle.stop().await;
+        }
+    }
+    if !accounting_ok {
+        return Err(CliError::Rpc(
+            "the accounting check failed: see the summary".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The fleet playing `network`'s devices, two of them cheating.
+fn fleet_of(network: &DemoNetwork) -> Fleet {
+    let category = match network.category {
+        Category::Wireless => FleetCategory::Wireless,
+        Category::Mapping => FleetCategory::Mapping,
+        Category::Compute => FleetCategory::Compute,
+        Category::Storage => FleetCategory::Storage,
+    };
+    let devices = network
+        .devices
+        .iter()
+        .map(|d| (d.key.clone(), d.place))
+        .collect();
+    let mut fleet = Fleet::new(Key(network.address.to_bytes()), category, devices, 7);
+    // LoRa in a city: a few kilometres.
+    fleet.radio_range_m = 3_000.0;
+    let cheats: &[Cheat] = match network.category {
+        Category::Wireless => &[Cheat::RssiTooStrong, Cheat::Replay],
+        Category::Mapping => &[Cheat::Teleport, Cheat::DuplicateFrames],
+        Category::Compute => &[Cheat::WrongProduct],
+        Category::Storage => &[],
+    };
+    for (i, cheat) in cheats.iter().enumerate() {
+        let index = fleet.len().saturating_sub(1 + i);
+        if index > 0 {
+            let _ = fleet.set_cheat(index, *cheat);
+        }
+    }
+    fleet
+}
+
+/// One round of `fleet` against its network's oracle at `url`.
+async fn play_round(
+    fleet: &mut Fleet,
+    network: &DemoNetwork,
+    url: &str,
+    tally: &mut Tally,
+) -> Result<(), DemoError> {
+    let client = OracleClient::new(url);
+    let now = depinkit_oracle::store::now_ms();
+    let made = match network.category {
+        Category::Wireless => {
+            let entropy = client
+                .entropy()
+                .await
+                .map_err(|e| DemoError::Oracle(e.to_string()))?;
+            fleet.round(now, Some(entropy))
+        }
+        Category::Compute => {
+            let mut challenges = Vec::new();
+            for index in 0..fleet.len() {
+                let class = fleet.gpu_class(index).unwrap_or_default().to_string();
+                if let Ok(challenge) = client
+                    .compute_challenge(&fleet.key(index).public(), &class)
+                    .await
+                {
+                    challenges.push((index, challenge));
+                }
+            }
+            // Answered once computed, after every challenge was issued.
+            fleet.answer(depinkit_oracle::store::now_ms(), challenges)
+        }
+        _ => fleet.round(now, None),
+    };
+    let reports: Vec<_> = made.into_iter().map(|(_, r)| r).collect();
+    let verdicts = client
+        .send_all(&reports, 500)
+        .await
+        .map_err(|e| DemoError::Oracle(e.to_string()))?;
+    for verdict in verdicts {
+        if let Verdict::Rejected { reason } = verdict {
+            *tally.rejected.entry(reason.code().to_string()).or_default() += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Waits until the chain's clock reads `at` (unix seconds).
+async fn wait_for_chain_time(chain: &DemoChain, at: i64) -> Result<(), DemoError> {
+    loop {
+        let now = chain.now().await?;
+        if now >= at {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(
+            ((at - now) * 1000).clamp(100, 1000) as u64
+        ))
+        .await;
+    }
+}
+
+/// Waits until one of `oracles` reports `epoch` finalized (the chain took
+/// its root); that oracle's URL.
+async fn wait_finalized(
+    oracles: &[oracles::RunningOracle],
+    epoch: u32,
+    epoch_secs: i64,
+) -> Result<String, DemoError> {
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(epoch_secs as u64 + 120);
+    let mut last = Value::Null;
+    loop {
+        for oracle in oracles {
+            if let Ok(response) = http
+                .get(format!("{}/v1/epochs/{epoch}", oracle.url))
+                .send()
+                .await
+                && let Ok(summary) = response.json::<Value>().await
+            {
+                if summary["state"] == "finalized" {
+                    return Ok(oracle.url.clone());
+                }
+                last = summary;
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(DemoError::Oracle(format!(
+                "epoch {epoch} was not finalized in time; an oracle says {last}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits until the crank has claimed everything the last root pays; the pool.
+async fn wait_claimed(chain: &DemoChain, network: &DemoNetwork) -> Result<Pool, DemoError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let pool: Pool = accounts::fetch(&chain.rpc, &network.pool.pool)
+            .await
+            .map_err(|e| DemoError::Chain(e.to_string()))?;
+        if pool.total_claimed == pool.root_total || std::time::Instant::now() > deadline {
+            return Ok(pool);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// What the oracle at `url` counted and refused by rule over `epochs`, from
+/// each device's report list: (counted, refusals by rule).
+async fn refusals(
+    url: &str,
+    network: &DemoNetwork,
+    epochs: u32,
+) -> Result<(u64, BTreeMap<String, u64>), DemoError> {
+    let http = reqwest::Client::new();
+    let mut counted = 0;
+    let mut refused = BTreeMap::new();
+    for device in &network.devices {
+        for epoch in 0..epochs {
+            let listing: Value = http
+                .get(format!(
+                    "{url}/v1/devices/{}/reports?epoch={epoch}",
+                    device.mint
+                ))
+                .send()
+                .await
+                .map_err(|e| DemoError::Oracle(e.to_string()))?
+                .json()
+                .await
+                .map_err(|e| DemoError::Oracle(e.to_string()))?;
+            for report in listing["reports"].as_array().into_iter().flatten() {
+                match report["rule"].as_str() {
+                    Some(rule) => *refused.entry(rule.to_string()).or_default() += 1,
+                    None => counted += 1,
+                }
+            }
+        }
+    }
+    Ok((counted, refused))
+}
+
+/// One network's summary, and whether its accounting holds: the vault holds
+/// what came in less what was claimed, the owner holds every claim, the
+/// crank claimed all the roots pay, and the roots pay no more than came in,
+/// nor more than the demo's epochs emitted and earned.
+async fn summarize(
+    chain: &DemoChain,
+    network: &DemoNetwork,
+    pool: &Pool,
+    tally: &Tally,
+    url: &str,
+    epochs: u32,
+) -> Result<(Value, bool), DemoError> {
+    let balance = |account| async move {
+        depinkit_sdk::tokens::balance(&chain.rpc, &account)
+            .await
+            .map(|b| b.unwrap_or(0))
+            .map_err(|e| DemoError::Chain(e.to_string()))
+    };
+    let vault = balance(network.pool.vault).await?;
+    let owner = balance(depinkit_sdk::ata(
+        &solana_sdk::signer::Signer::pubkey(&network.owner),
+        &pool.reward_mint,
+        &pool.reward_token_program,
+    ))
+    .await?;
+    // What the demo's epochs emitted (the schedule is flat); what their roots
+    // did not pay out is the floors' dust and the shares of refused devices'
+    // epochs nobody earned in.
+    let emissions = world::EMISSION * u64::from(epochs);
+    let unpaid = (emissions + pool.revenue_inflow).checked_sub(pool.root_total);
+    let ok = vault == pool.total_inflow - pool.total_claimed
+        && owner == pool.total_claimed
+        && pool.total_claimed == pool.root_total
+        && pool.root_total <= pool.total_inflow
+        && unpaid.is_some();
+    let dust = unpaid.unwrap_or(0);
+    let proofs: Value = reqwest::get(format!("{url}/v1/proofs"))
+        .await
+        .map_err(|e| DemoError::Oracle(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| DemoError::Oracle(e.to_string()))?;
+    let mut earners: Vec<(u64, String)> = proofs["claims"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["cumulative_amount"].as_u64().unwrap_or(0),
+                c["device_mint"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    earners.sort_by(|a, b| b.cmp(a));
+    earners.truncate(3);
+    let summary = json!({
+        "category": category_name(network.category),
+        "network": network.address.to_string(),
+        "devices": network.devices.len(),
+        "oracles": network.oracles.len(),
+        "reports_accepted": tally.accepted,
+        "reports_rejected": tally.rejected,
+        "rewards_paid": pool.total_claimed,
+        "service_revenue": pool.revenue_inflow,
+        "emissions": emissions,
+        "unclaimed": pool.root_total - pool.total_claimed,
+        "dust": dust,
+        "top_earners": earners
+            .iter()
+            .map(|(amount, mint)| json!({"device_mint": mint, "amount": amount}))
+            .collect::<Vec<_>>(),
+        "accounting_ok": ok,
+    });
+    Ok((summary, ok))
+}
+
+fn tokens(amount: u64) -> String {
+    depinkit_sdk::tokens::ui_amount(amount, world::DECIMALS)
+}
+
+/// Where the summary goes: this process's stdout as it was. The programs,
+/// run natively in this process, print the logs of failing transactions
+/// (an oracle's vote arriving after the root finalized, a claim racing a new
+/// root) on stdout; from here on stdout is stderr, so the summary, JSON
+/// included, is all a reader of stdout gets.
+fn summary_output() -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fds 1 and 2 are open for the whole process; `dup` returns a new
+    // descriptor this `File` alone owns, and `dup2` only re-points fd 1.
+    unsafe {
+        let saved = libc::dup(1);
+        libc::dup2(2, 1);
+        std::fs::File::from_raw_fd(saved)
+    }
+}
+
+fn print_summary(
+    out: &mut std::fs::File,
+    summaries: &[Value],
+    accounting_ok: bool,
+    output: OutputFormat,
+) {
+    if output == OutputFormat::Json {
+        let _ = writeln!(
+            out,
+            "{}",
+            json!({"networks": summaries, "accounting_ok": accounting_ok})
+        );
+        return;
+    }
+    for s in summaries {
+        let rejected = s["reports_rejected"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(reason, n)| format!("{reason} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{} network {}: {} devices, {} oracle(s)",
+            s["category"].as_str().unwrap_or_default(),
+            s["network"].as_str().unwrap_or_default(),
+            s["devices"],
+            s["oracles"]
+        );
+        let _ = writeln!(
+            out,
+            "  reports: {} counted; refused: {}",
+            s["reports_accepted"],
+            if rejected.is_empty() {
+                "none".into()
+            } else {
+                rejected
+            }
+        );
+        let _ = writeln!(
+            out,
+            "  rewards paid: {} tokens of {} emitted (unclaimed {}, not yet paid {}); service revenue {}",
+            tokens(s["rewards_paid"].as_u64().unwrap_or(0)),
+            tokens(s["emissions"].as_u64().unwrap_or(0)),
+            tokens(s["unclaimed"].as_u64().unwrap_or(0)),
+            tokens(s["dust"].as_u64().unwrap_or(0)),
+            tokens(s["service_revenue"].as_u64().unwrap_or(0)),
+        );
+        for earner in s["top_earners"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  top earner {}: {} tokens",
+                earner["device_mint"].as_str().unwrap_or_default(),
+                tokens(earner["amount"].as_u64().unwrap_or(0))
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "accounting: {}",
+        if accounting_ok {
+            "every token emitted is claimed, unclaimed or not yet paid out; every claim reached its owner"
+        } else {
+            "MISMATCH (see above)"
+        }
+    );
+}

@@ -1,0 +1,72 @@
+//! `depin demo`, the README's first command, at the size CI runs it: every
+//! network's epoch finalizes, the cheaters are refused by the rule they
+//! break, every claim reaches its owner, and `--output json` is the summary
+//! alone on stdout.
+
+use serde_json::Value;
+use std::process::Command;
+
+#[test]
+fn the_demo_runs_every_network_to_its_claims_and_accounts_for_every_token() {
+    let output = Command::new(env!("CARGO_BIN_EXE_depin"))
+        .args([
+            "demo",
+            "--devices",
+            "20",
+            "--epochs",
+            "1",
+            "--output",
+            "json",
+        ])
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run depin demo");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is one JSON object ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    assert_eq!(summary["accounting_ok"], true, "{summary}");
+    let networks = summary["networks"].as_array().unwrap();
+    let categories: Vec<&str> = networks
+        .iter()
+        .map(|n| n["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(categories, ["wireless", "mapping", "compute"]);
+    let devices: u64 = networks
+        .iter()
+        .map(|n| n["devices"].as_u64().unwrap())
+        .sum();
+    assert_eq!(devices, 20);
+    for network in networks {
+        let category = network["category"].as_str().unwrap();
+        assert!(
+            network["reports_accepted"].as_u64().unwrap() > 0,
+            "{category}: {network}"
+        );
+        assert!(
+            network["rewards_paid"].as_u64().unwrap() > 0,
+            "{category}: {network}"
+        );
+        assert_eq!(network["service_revenue"], 0);
+        // The fleet's cheaters, refused by the rule each breaks.
+        let refused = &network["reports_rejected"];
+        let expected: &[&str] = match category {
+            "wireless" => &["rssi_too_strong"],
+            "mapping" => &["speed_above_limit"],
+            _ => &["wrong_product"],
+        };
+        for rule in expected {
+            assert!(
+                refused[*rule].as_u64().unwrap_or(0) > 0,
+                "{category}: {rule} in {refused}"
+            );
+        }
+    }
+}
