@@ -274,21 +274,79 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
         Ok(())
     }
 
+    /// This oracle's totals of `epoch` when they are the ones the chain
+    /// finalized (the pool's latest root).
+    async fn finalized_totals(
+        &self,
+        epoch: u64,
+        pool: &Pool,
+    ) -> Result<Option<BTreeMap<Pubkey, u64>>, WorkerError> {
+        Ok(match self.store.epoch_result(epoch).await? {
+            Some(result) if result.root == pool.root && result.total == pool.root_total => Some(
+                result
+                    .leaves
+                    .iter()
+                    .map(|leaf| (leaf.mint, leaf.cumulative))
+                    .collect(),
+            ),
+            _ => None,
+        })
+    }
+
+    /// An oracle that fell behind (the others finalized `epoch` before it
+    /// scored it) takes `epoch`'s totals from a peer's proof file, checked
+    /// against the chain's root as `import-root` checks one; whether it did.
+    /// An oracle that scored `epoch` itself and disagrees takes nothing.
+    async fn catch_up(&self, epoch: u64) -> Result<bool, WorkerError> {
+        let Some(exchange) = &self.exchange else {
+            return Ok(false);
+        };
+        if self.store.epoch_result(epoch).await?.is_some() {
+            return Ok(false);
+        }
+        for (peer, file) in exchange.latest_proofs().await {
+            if u64::from(file.epoch) != epoch {
+                continue;
+            }
+            match import_root(&*self.chain, &self.network, &self.store, &file).await {
+                Ok(_) => {
+                    tracing::warn!(
+                        epoch,
+                        peer,
+                        "the chain finalized this epoch before this oracle scored it: took its \
+                         totals from a peer, checked against the chain's root"
+                    );
+                    return Ok(true);
+                }
+                Err(ImportError::Worker(e)) => return Err(e),
+                Err(ImportError::Mismatch(why)) => {
+                    tracing::warn!(
+                        epoch,
+                        peer,
+                        why,
+                        "a peer's proof file does not match the chain"
+                    );
+                }
+            }
+        }
+        Ok(false)
+    }
+
     /// Scores the pool's next epoch and persists the result; `Err(reason)`
     /// when it cannot be scored yet.
     async fn score(&self, pool: &Pool) -> Result<Result<(), String>, WorkerError> {
         let epoch = u64::from(pool.next_epoch);
         let previous_totals: BTreeMap<Pubkey, u64> = match epoch.checked_sub(1) {
             None => BTreeMap::new(),
-            Some(previous) => match self.store.epoch_result(previous).await? {
-                Some(result) if result.root == pool.root && result.total == pool.root_total => {
-                    result
-                        .leaves
-                        .iter()
-                        .map(|leaf| (leaf.mint, leaf.cumulative))
-                        .collect()
+            Some(previous) => match self.finalized_totals(previous, pool).await? {
+                Some(totals) => totals,
+                None if self.catch_up(previous).await? => {
+                    match self.finalized_totals(previous, pool).await? {
+                        Some(totals) => totals,
+                        None => return Ok(Err(format!("epoch {previous}'s totals do not match"))),
+                    }
                 }
-                _ => {
+                None => {
                     return Ok(Err(format!(
                         "this oracle does not hold the totals of epoch {previous} as the chain \
                          finalized them (`depin-oracle import-root` takes them from a proof file)"

@@ -65,6 +65,24 @@ impl<C: Chain> Exchange<C> {
         }
     }
 
+    /// Each answering peer's proof file of its latest finalized root
+    /// (`GET /v1/proofs`), for an oracle that fell behind the chain.
+    pub async fn latest_proofs(&self) -> Vec<(String, depinkit_sdk::proofs::ProofFile)> {
+        let mut files = Vec::new();
+        for peer in &self.peers {
+            let Ok(response) = self.http.get(format!("{peer}/v1/proofs")).send().await else {
+                continue;
+            };
+            if !response.status().is_success() {
+                continue;
+            }
+            if let Ok(file) = response.json().await {
+                files.push((peer.clone(), file));
+            }
+        }
+        files
+    }
+
     /// Pulls what each peer not yet done has of `epoch` (closed here) into
     /// `store`; the peers still missing, with why.
     pub async fn pull(

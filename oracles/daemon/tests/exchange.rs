@@ -1,7 +1,9 @@
 //! The exchange between oracles over real HTTP: a peer serves a closed
 //! epoch's ingested reports in pages (409 while open); what it serves is
 //! checked again, so a forged or misplaced report is not kept; a peer that
-//! cannot be reached holds the epoch only until the exchange times out.
+//! cannot be reached holds the epoch only until the exchange times out; an
+//! oracle the others left behind takes the finalized totals from a peer,
+//! but only totals that rebuild the chain's root.
 
 mod common;
 
@@ -192,4 +194,114 @@ async fn an_unreachable_peer_holds_the_epoch_only_until_the_timeout() {
     // Past it: scored and voted without that peer.
     worker.tick(now_ms() / 1000 + 25).await.unwrap();
     assert_eq!(chain.votes.lock().unwrap().len(), 1);
+}
+
+/// Oracles A and B of one network; the chain finalized epoch 0 with the
+/// totals B holds (`chain_root` says which root the chain has); A closed
+/// epoch 0 but never scored it. Returns A's worker, store and chain.
+async fn fallen_behind(
+    chain_root: [u8; 32],
+) -> (
+    EpochWorker<ChainDouble, ReportCount>,
+    Store,
+    Arc<ChainDouble>,
+    reward_pool::merkle::RewardTree,
+) {
+    use depinkit_oracle::epoch::import_root;
+    use depinkit_sdk::proofs::ProofFile;
+    // Epoch 1 ended 70 s ago: A's next step is to score it.
+    let start = now_ms() / 1000 - 2 * HOUR - 70;
+    let tree = reward_pool::merkle::RewardTree::new([(mint(1), 500), (mint(2), 300)]).unwrap();
+    let chain = || {
+        let chain = ChainDouble::new(
+            Category::Wireless,
+            vec![registered(1), registered(2)],
+            start,
+            HOUR,
+        );
+        {
+            let mut pool = chain.pool.lock().unwrap();
+            pool.total_inflow = 10_000_000;
+            pool.next_epoch = 1;
+            pool.root = tree.root();
+            pool.root_total = tree.total();
+        }
+        Arc::new(chain)
+    };
+    let (chain_a, chain_b) = (chain(), chain());
+    let (db_a, db_b) = (common::sqlite(), common::sqlite());
+    let (store_a, store_b) = (db_a.open().await, db_b.open().await);
+    std::mem::forget((db_a, db_b));
+    // B holds epoch 0's totals as finalized, and serves them.
+    let file = ProofFile::from_tree(&Pubkey::new_unique(), 0, &tree);
+    import_root(&*chain_b, &NETWORK, &store_b, &file)
+        .await
+        .unwrap();
+    let url_b = common::serve(chain_b, store_b, limits()).await;
+    // A kept and closed epoch 0, then the chain moved on without it.
+    keep(&store_a, 0, &[beacon(1, 1, (start + 10) * 1000)]).await;
+    store_a.close_epoch(0).await.unwrap();
+    keep(&store_a, 1, &[beacon(1, 2, (start + HOUR + 10) * 1000)]).await;
+    chain_a.pool.lock().unwrap().root = chain_root;
+    let registry = Arc::new(
+        Registry::load(chain_a.clone(), NETWORK, Duration::from_secs(10))
+            .await
+            .unwrap(),
+    );
+    let worker = EpochWorker::new(
+        chain_a.clone(),
+        NETWORK,
+        store_a.clone(),
+        ReportCount {
+            max_per_device: 100,
+        },
+        60,
+    )
+    .with_exchange(Exchange::new(vec![url_b], 0, registry));
+    (worker, store_a, chain_a, tree)
+}
+
+#[tokio::test]
+async fn an_oracle_that_fell_behind_takes_the_finalized_totals_from_a_peer() {
+    let tree = reward_pool::merkle::RewardTree::new([(mint(1), 500), (mint(2), 300)]).unwrap();
+    let (worker, store, chain, _) = fallen_behind(tree.root()).await;
+    let progress = worker.tick(now_ms() / 1000).await.unwrap();
+    // Its one vote finalizes epoch 1 on the double: epoch 2 is next.
+    assert!(
+        matches!(progress, Progress::Waiting { epoch: 2, .. }),
+        "{progress:?}"
+    );
+    // Epoch 0's totals, as the chain finalized them, came from the peer...
+    let imported = store.epoch_result(0).await.unwrap().unwrap();
+    assert_eq!(imported.root, tree.root());
+    // ...and epoch 1 is scored on top of them and voted.
+    let scored = store.epoch_result(1).await.unwrap().unwrap();
+    let cumulative: Vec<(Pubkey, u64)> = scored
+        .leaves
+        .iter()
+        .map(|l| (l.mint, l.cumulative))
+        .collect();
+    assert!(cumulative.contains(&(mint(2), 300)), "{cumulative:?}");
+    assert!(
+        cumulative.iter().any(|&(m, c)| m == mint(1) && c > 500),
+        "{cumulative:?}"
+    );
+    assert_eq!(chain.votes.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_peers_totals_that_the_chain_did_not_finalize_are_not_taken() {
+    let (worker, store, chain, _) = fallen_behind([7; 32]).await;
+    let progress = worker.tick(now_ms() / 1000).await.unwrap();
+    match progress {
+        Progress::Blocked { epoch: 1, reason } => {
+            assert!(
+                reason.contains("does not hold the totals of epoch 0"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(store.epoch_result(0).await.unwrap().is_none());
+    assert!(chain.votes.lock().unwrap().is_empty());
 }
