@@ -93,6 +93,8 @@ const EPOCH_SECS: i64 = 3_600;
 struct InMemoryChain {
     devices: Vec<(Key, RegisteredDevice)>,
     pool: Mutex<Pool>,
+    /// Transactions the oracle sent (its votes).
+    transactions: std::sync::atomic::AtomicUsize,
 }
 
 impl Chain for InMemoryChain {
@@ -158,6 +160,8 @@ impl Chain for InMemoryChain {
         _: &Pubkey,
         vote: VoteEpochRootArgs,
     ) -> Result<String, ChainError> {
+        self.transactions
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut pool = self.pool.lock().unwrap();
         pool.root = vote.root;
         pool.root_total = vote.total;
@@ -582,6 +586,7 @@ async fn ingest(args: &Args, cores: usize) {
     let chain = Arc::new(InMemoryChain {
         devices,
         pool: Mutex::new(pool(start)),
+        transactions: Default::default(),
     });
     let registry = Arc::new(
         Registry::load(chain.clone(), NETWORK, Duration::from_secs(60))
@@ -681,6 +686,7 @@ async fn epoch_close(args: &Args) {
     let chain = Arc::new(InMemoryChain {
         devices: Vec::new(),
         pool: Mutex::new(pool(start)),
+        transactions: Default::default(),
     });
     let total = args.devices * args.reports_per_device;
     let began = Instant::now();
@@ -745,6 +751,10 @@ async fn epoch_close(args: &Args) {
     println!(
         "  close, score, tree, persist, vote    {:>10.2} s",
         close.as_secs_f64()
+    );
+    println!(
+        "  transactions the oracle sent         {:>10}",
+        chain.transactions.load(std::sync::atomic::Ordering::SeqCst)
     );
     if let (Some(before), Some(peak)) = (before, peak) {
         println!(
