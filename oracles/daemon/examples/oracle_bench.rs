@@ -273,9 +273,6 @@ fn scoring_mapping(args: &Args) {
         Vec::with_capacity(args.score_devices * args.score_reports);
     for device in 0..args.score_devices {
         let (row, column) = ((device / side) as i32, (device % side) as i32);
-        let mut key = [0u8; 32];
-        key[..8].copy_from_slice(&(device as u64 + 1).to_le_bytes());
-        let mint = Pubkey::new_from_array(key);
         for r in 0..args.score_reports {
             let fixes: Vec<GnssFix> = (0..args.score_fixes)
                 .map(|f| {
@@ -293,27 +290,12 @@ fn scoring_mapping(args: &Args) {
                     }
                 })
                 .collect();
-            let report = Report {
-                network: Key(NETWORK.to_bytes()),
-                device: Key(key),
-                timestamp_ms: start_ms + 60_000,
-                body: Body::MapTrack(MapTrack { fixes }),
-            };
-            let mut id = [0u8; 16];
-            id[..8].copy_from_slice(&(device as u64).to_le_bytes());
-            id[8..].copy_from_slice(&(r as u64).to_le_bytes());
-            reports.push(StoredReport {
-                id: reports.len() as i64,
-                epoch: 0,
-                device_mint: mint,
-                content_hash: Hash32::sha256(&id),
-                received_ms: 0,
-                report: SignedReport {
-                    report,
-                    signature: Sig([0; 64]),
-                    cosignature: None,
-                },
-            });
+            reports.push(bench_report(
+                device,
+                r,
+                start_ms + 60_000,
+                Body::MapTrack(MapTrack { fixes }),
+            ));
         }
     }
     reports.sort_unstable_by_key(|r| r.content_hash);
@@ -338,6 +320,33 @@ fn scoring_mapping(args: &Args) {
         made.as_secs_f64()
     );
     measure_scoring(&what, &MappingRules::default(), &input, args.score_devices);
+}
+
+/// Report `n` of benchmark device `device` (key and mint: `device + 1` in
+/// their first bytes), unsigned: scoring never reads a signature.
+fn bench_report(device: usize, n: usize, timestamp_ms: i64, body: Body) -> StoredReport {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&(device as u64 + 1).to_le_bytes());
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&(device as u64).to_le_bytes());
+    id[8..].copy_from_slice(&(n as u64).to_le_bytes());
+    StoredReport {
+        id: 0,
+        epoch: 0,
+        device_mint: Pubkey::new_from_array(key),
+        content_hash: depinkit_reports::Hash32::sha256(&id),
+        received_ms: timestamp_ms,
+        report: SignedReport {
+            report: Report {
+                network: Key(NETWORK.to_bytes()),
+                device: Key(key),
+                timestamp_ms,
+                body,
+            },
+            signature: Sig([0; 64]),
+            cosignature: None,
+        },
+    }
 }
 
 /// Times `rules` over `input` (first pass, scores, split and cumulative
@@ -428,28 +437,6 @@ fn scoring_wireless(args: &Args) {
         .collect();
     let beacon_at = start_ms + 60_000;
     let payload = |device: usize| (device as u64).to_le_bytes().to_vec();
-    let stored = |device: usize, n: usize, timestamp_ms: i64, body: Body| {
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&(device as u64).to_le_bytes());
-        id[8..].copy_from_slice(&(n as u64).to_le_bytes());
-        StoredReport {
-            id: 0,
-            epoch: 0,
-            device_mint: mint_of(device),
-            content_hash: Hash32::sha256(&id),
-            received_ms: timestamp_ms,
-            report: SignedReport {
-                report: Report {
-                    network: Key(NETWORK.to_bytes()),
-                    device: key_of(device),
-                    timestamp_ms,
-                    body,
-                },
-                signature: Sig([0; 64]),
-                cosignature: None,
-            },
-        }
-    };
     // Offsets (rows, columns) of the beacons a hotspot witnesses: 2 to 3 km away.
     const AROUND: [(i32, i32); 12] = [
         (0, 2),
@@ -467,7 +454,7 @@ fn scoring_wireless(args: &Args) {
     ];
     let mut reports = Vec::with_capacity(args.score_devices * args.score_reports);
     for device in 0..args.score_devices {
-        reports.push(stored(
+        reports.push(bench_report(
             device,
             0,
             beacon_at,
@@ -492,7 +479,7 @@ fn scoring_wireless(args: &Args) {
         for (n, (r, c)) in heard.enumerate() {
             let beaconer = (r * side + c) as usize;
             let received_at_ms = beacon_at + 200 + n as i64 * 50;
-            reports.push(stored(
+            reports.push(bench_report(
                 device,
                 n + 1,
                 received_at_ms,

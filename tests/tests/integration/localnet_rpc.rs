@@ -702,8 +702,9 @@ async fn pool_flow(chain: &Chain, world: &World) {
     );
 }
 
-async fn payments_flow(chain: &Chain, world: &World) {
-    let rpc = &chain.rpc;
+/// The world's payments (credits at $0.00001, a 5% order fee, no pool
+/// share), paid in the reward token; their keys.
+pub(crate) async fn init_payments(chain: &Chain, world: &World) -> PaymentsKeys {
     let keys = PaymentsKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
     let args = InitPaymentsArgs {
         credits_decimals: 0,
@@ -724,6 +725,12 @@ async fn payments_flow(chain: &Chain, world: &World) {
         )
         .await
         .expect("init payments");
+    keys
+}
+
+async fn payments_flow(chain: &Chain, world: &World) {
+    let rpc = &chain.rpc;
+    let keys = init_payments(chain, world).await;
     let price = VotePriceArgs {
         price: 200_000_000,
         conf: 0,

@@ -5,7 +5,7 @@
 //! compute challenge; the oracle reads the orders over RPC when it scores the
 //! epoch with the category's rules, and what it refuses it names.
 
-use super::localnet_rpc::{Chain, SPL_TOKEN, World, on_localnet, world_of};
+use super::localnet_rpc::{Chain, SPL_TOKEN, World, init_payments, on_localnet, world_of};
 use super::oracle::{Setup, fetch_when_ready, free_port, start_oracle, wait_until_up};
 use depinkit_device::{
     DeviceKey, OracleClient,
@@ -17,7 +17,7 @@ use depinkit_oracle::store::now_ms;
 use depinkit_reports::{Hash32, Key, Verdict};
 use depinkit_sdk::{
     accounts,
-    payments::{self, OrderKeys, PaymentsKeys},
+    payments::{self, OrderKeys},
     pool::{self, PoolKeys},
 };
 use device_registry::state::Category;
@@ -25,10 +25,7 @@ use reward_pool::{
     instructions::CreatePoolArgs,
     state::{EmissionSchedule, FundingKind},
 };
-use service_payments::{
-    instructions::{InitPaymentsArgs, OpenOrderArgs},
-    state::Provider,
-};
+use service_payments::{instructions::OpenOrderArgs, state::Provider};
 use solana_sdk::signature::{Keypair, Signer};
 use std::time::Duration;
 
@@ -74,26 +71,7 @@ async fn pool_from(chain: &Chain, world: &World, start: i64) {
 
 /// Payments for the world's network, and a funded customer.
 async fn customer_of(chain: &Chain, world: &World) -> Keypair {
-    let keys = PaymentsKeys::new(&world.network, &world.reward_mint, &SPL_TOKEN);
-    let args = InitPaymentsArgs {
-        credits_decimals: 0,
-        credit_usd_micros: 10,
-        max_price_age_secs: 3_600,
-        order_fee_bps: 500,
-        pool_share_bps: 0,
-        withdrawal_notice_secs: 3_600,
-    };
-    chain
-        .send(
-            &[payments::init_payments(
-                &world.authority.pubkey(),
-                &keys,
-                args,
-            )],
-            &[&world.authority],
-        )
-        .await
-        .expect("init payments");
+    init_payments(chain, world).await;
     let customer = chain.wallet().await;
     chain
         .fund_tokens(&customer.pubkey(), &world.reward_mint, 1_000_000)
@@ -142,6 +120,36 @@ async fn accepted_order(
         .await
         .expect("accept order");
     Key(order.order.to_bytes())
+}
+
+/// The world's oracle, scoring with its category's rules and following
+/// events at `ws_url`, its files under `dir`; up when this returns.
+async fn category_oracle(
+    chain: &Chain,
+    world: &World,
+    dir: &std::path::Path,
+    ws_url: String,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), depinkit_oracle::daemon::RunError>>,
+) {
+    let running = start_oracle(
+        chain,
+        world,
+        &world.oracles[0],
+        dir,
+        Setup {
+            port: free_port(),
+            overrides: vec![
+                ("DEPIN_ORACLE__CHAIN__WS_URL".into(), ws_url),
+                ("DEPIN_ORACLE__RULES__SET".into(), "category".into()),
+            ],
+            ..Setup::default()
+        },
+    );
+    wait_until_up(&reqwest::Client::new(), &running.0).await;
+    running
 }
 
 /// The world's device as the device side holds it.
@@ -212,22 +220,8 @@ fn a_storage_provider_is_paid_for_the_deal_it_proves_and_struck_for_the_one_it_s
 
         let dir = std::env::temp_dir().join(format!("depinkit-oracle-storage-{}", world.network));
         std::fs::create_dir_all(&dir).unwrap();
-        let (url, stop, daemon) = start_oracle(
-            &chain,
-            &world,
-            &world.oracles[0],
-            &dir,
-            Setup {
-                port: free_port(),
-                overrides: vec![
-                    ("DEPIN_ORACLE__CHAIN__WS_URL".into(), ws_url),
-                    ("DEPIN_ORACLE__RULES__SET".into(), "category".into()),
-                ],
-                ..Setup::default()
-            },
-        );
+        let (url, stop, daemon) = category_oracle(&chain, &world, &dir, ws_url).await;
         let http = reqwest::Client::new();
-        wait_until_up(&http, &url).await;
 
         // Once the epoch's first minute has its seed, the provider answers.
         let client = OracleClient::new(&url);
@@ -311,22 +305,8 @@ fn a_gpu_provider_earns_for_a_cosigned_receipt_and_a_right_answer() {
 
         let dir = std::env::temp_dir().join(format!("depinkit-oracle-compute-{}", world.network));
         std::fs::create_dir_all(&dir).unwrap();
-        let (url, stop, daemon) = start_oracle(
-            &chain,
-            &world,
-            &world.oracles[0],
-            &dir,
-            Setup {
-                port: free_port(),
-                overrides: vec![
-                    ("DEPIN_ORACLE__CHAIN__WS_URL".into(), ws_url),
-                    ("DEPIN_ORACLE__RULES__SET".into(), "category".into()),
-                ],
-                ..Setup::default()
-            },
-        );
+        let (url, stop, daemon) = category_oracle(&chain, &world, &dir, ws_url).await;
         let http = reqwest::Client::new();
-        wait_until_up(&http, &url).await;
 
         let network = Key(world.network.to_bytes());
         let node = GpuNode::new(device_key(&world), "a100");

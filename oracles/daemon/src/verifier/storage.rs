@@ -284,13 +284,18 @@ impl Verifier for StorageRules {
     }
 
     fn plan(&self, input: &EpochInput) -> Plan {
+        let deals = self.due_deals(input);
         Plan {
-            state_keys: self.due_deals(input).keys().map(strike_key).collect(),
-            work: Box::new(()),
+            state_keys: deals.keys().map(strike_key).collect(),
+            work: Box::new(deals),
         }
     }
 
-    fn score(&self, input: &EpochInput, _: Plan, state: &State) -> Scoring {
+    fn score(&self, input: &EpochInput, plan: Plan, state: &State) -> Scoring {
+        let mut deals = match plan.work.downcast::<BTreeMap<Key, Deal>>() {
+            Ok(deals) => *deals,
+            Err(_) => self.due_deals(input),
+        };
         let mut seeds = SeedCheck {
             network: Key(input.network.to_bytes()),
             oracles: input.oracles.iter().map(|o| Key(o.to_bytes())).collect(),
@@ -298,7 +303,6 @@ impl Verifier for StorageRules {
         };
         let strikes_of = |deal: &Key| state.get(&strike_key(deal)).copied().unwrap_or(0);
         let max_strikes = i64::from(self.max_strikes);
-        let mut deals = self.due_deals(input);
         let mut refused = BTreeMap::new();
         for report in input.reports {
             let signed = &report.report.report;

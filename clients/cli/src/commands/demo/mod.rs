@@ -155,7 +155,7 @@ async fn demo(
     // One schedule for every network, its first epoch starting once the
     // oracles are up.
     let start = chain.now().await? + 5;
-    for network in &mut networks {
+    for network in &networks {
         world::open_pool(&chain, network, &mint, args.epoch_secs, args.epochs, start).await?;
     }
 

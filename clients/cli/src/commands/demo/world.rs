@@ -110,8 +110,6 @@ pub struct DemoNetwork {
     pub devices: Vec<DemoDevice>,
     /// Its reward pool's accounts.
     pub pool: PoolKeys,
-    /// Epoch 0's start, unix seconds.
-    pub start: i64,
 }
 
 /// Where each category's devices are: a city each.
@@ -275,7 +273,6 @@ pub async fn network(
         owner,
         devices: onboarded,
         pool,
-        start: 0,
     })
 }
 
@@ -283,7 +280,7 @@ pub async fn network(
 /// `epochs` epochs by the payer.
 pub async fn open_pool(
     chain: &DemoChain,
-    network: &mut DemoNetwork,
+    network: &DemoNetwork,
     mint: &Pubkey,
     epoch_secs: i64,
     epochs: u32,
@@ -341,7 +338,6 @@ pub async fn open_pool(
         )
         .await?;
 
-    network.start = start;
     Ok(())
 }
 
