@@ -78,6 +78,21 @@ pub struct Bundle {
 pub struct BundleMismatch(pub String);
 
 impl Bundle {
+    /// The scored reports, decoded from the bundle's batch (signatures not
+    /// yet checked: [`verify`] does).
+    pub fn scored_reports(&self) -> Result<Vec<SignedReport>, BundleMismatch> {
+        let bytes = BASE64
+            .decode(&self.reports)
+            .map_err(|e| BundleMismatch(format!("reports are not base64: {e}")))?;
+        let decoded = decode_batch(&bytes)
+            .map_err(|e| BundleMismatch(format!("reports do not decode: {e}")))?;
+        decoded
+            .into_iter()
+            .enumerate()
+            .map(|(i, report)| report.map_err(|e| BundleMismatch(format!("report {i}: {e}"))))
+            .collect()
+    }
+
     /// The bundle of `result`, scored from `reports` (sorted by content
     /// hash), starting from `previous` totals, its rules having refused
     /// `refused`.
@@ -184,21 +199,7 @@ pub fn verify(bundle: &Bundle) -> Result<Recomputed, BundleMismatch> {
             bundle.rule_set.name, bundle.rule_set.version
         ));
     };
-    let bytes = match BASE64.decode(&bundle.reports) {
-        Ok(bytes) => bytes,
-        Err(e) => return fail(format!("reports are not base64: {e}")),
-    };
-    let decoded = match decode_batch(&bytes) {
-        Ok(decoded) => decoded,
-        Err(e) => return fail(format!("reports do not decode: {e}")),
-    };
-    let mut reports = Vec::with_capacity(decoded.len());
-    for (i, report) in decoded.into_iter().enumerate() {
-        match report {
-            Ok(report) => reports.push(report),
-            Err(e) => return fail(format!("report {i}: {e}")),
-        }
-    }
+    let reports = bundle.scored_reports()?;
     for (i, verdict) in verify_signatures(&reports).into_iter().enumerate() {
         if let Err(e) = verdict {
             return fail(format!("report {i}: {e}"));

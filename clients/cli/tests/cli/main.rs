@@ -7,6 +7,7 @@ mod common;
 mod demo;
 mod devices;
 mod errors;
+mod faults;
 mod help;
 mod localnet;
 mod network;

@@ -17,7 +17,7 @@ use std::{
 };
 
 /// `depin-oracle`, built beside `depin` by `cargo test --workspace`.
-fn oracle_binary() -> PathBuf {
+pub(crate) fn oracle_binary() -> PathBuf {
     let path = Path::new(env!("CARGO_BIN_EXE_depin")).with_file_name("depin-oracle");
     assert!(
         path.exists(),
@@ -27,7 +27,7 @@ fn oracle_binary() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -37,7 +37,12 @@ fn free_port() -> u16 {
 
 /// `depin-oracle SUBCOMMAND --config oracles/oracle.example.toml` with the
 /// overrides an operator would set for this fixture's network.
-fn oracle_command(f: &Fixture, network: &Pubkey, bind: &str, subcommand: &[&str]) -> Command {
+pub(crate) fn oracle_command(
+    f: &Fixture,
+    network: &Pubkey,
+    bind: &str,
+    subcommand: &[&str],
+) -> Command {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../oracles/oracle.example.toml");
     let mut command = Command::new(oracle_binary());
     command
@@ -78,33 +83,47 @@ fn start_oracle(f: &Fixture, network: &Pubkey, bind: &str) -> Child {
 /// A beacon signed with the device keypair file at `path`.
 fn beacon(network: &Pubkey, path: &Path, n: u8) -> SignedReport {
     let keypair: Keypair = read_keypair_file(path).unwrap();
-    let signing =
-        ed25519_dalek::SigningKey::from_bytes(&keypair.to_bytes()[..32].try_into().unwrap());
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    signed_beacon(network, &signing_key(&keypair), vec![n; 16], now_ms)
+}
+
+/// The ed25519 signing key of a device keypair.
+pub(crate) fn signing_key(keypair: &Keypair) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&keypair.to_bytes()[..32].try_into().unwrap())
+}
+
+/// A beacon with `payload`, stamped `timestamp_ms`, signed by `signing`.
+pub(crate) fn signed_beacon(
+    network: &Pubkey,
+    signing: &ed25519_dalek::SigningKey,
+    payload: Vec<u8>,
+    timestamp_ms: i64,
+) -> SignedReport {
     Report {
         network: Key(network.to_bytes()),
-        device: Key(keypair.pubkey().to_bytes()),
-        timestamp_ms: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64,
+        device: Key(signing.verifying_key().to_bytes()),
+        timestamp_ms,
         body: Body::Beacon(Beacon {
             entropy: depinkit_reports::Entropy::issue(
                 &Key(network.to_bytes()),
                 0,
                 &[7; 32],
-                &signing,
+                signing,
             ),
-            payload: vec![n; 16],
+            payload,
             frequency_hz: 868_100_000,
             tx_power_ddbm: 140,
             antenna_gain_ddbi: 30,
         }),
     }
-    .sign(&signing)
+    .sign(signing)
 }
 
 /// Polls `url` until `done` holds of its JSON, or panics after a minute.
-fn wait_for(url: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) fn wait_for(url: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -131,10 +150,30 @@ fn wait_for(url: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
 /// The network `cli-net` with two onboarded devices and a funded pool of 60 s
 /// epochs emitting one token each: its address and the devices' keypair files.
 fn network_with_pool(f: &Fixture) -> (Pubkey, PathBuf, PathBuf) {
+    let (network, mut devices) = network_with_devices(f, 2, 60);
+    let device_b = devices.pop().unwrap();
+    (network, devices.pop().unwrap(), device_b)
+}
+
+/// The network `cli-net` with `devices` onboarded devices and a pool of
+/// `epoch_secs` epochs emitting one token each, funded for five: its address
+/// and the devices' keypair files.
+pub(crate) fn network_with_devices(
+    f: &Fixture,
+    devices: usize,
+    epoch_secs: u32,
+) -> (Pubkey, Vec<PathBuf>) {
     let network: Pubkey = f.network()["network"].as_str().unwrap().parse().unwrap();
     let (maker_path, _) = f.maker();
-    let (_, device_a) = f.device(&maker_path, "device-a.json");
-    let (_, device_b) = f.device(&maker_path, "device-b.json");
+    let files = (0..devices)
+        .map(|i| {
+            f.device(
+                &maker_path,
+                &format!("device-{}.json", (b'a' + i as u8) as char),
+            )
+            .1
+        })
+        .collect();
     f.mint_to_payer(50_000_000);
     f.env.json(&[
         "pool",
@@ -144,11 +183,11 @@ fn network_with_pool(f: &Fixture) -> (Pubkey, PathBuf, PathBuf) {
         "--emission",
         "1",
         "--epoch-length",
-        "60",
+        &epoch_secs.to_string(),
     ]);
     f.env
         .json(&["pool", "fund", "--network", "cli-net", "--amount", "5"]);
-    (network, device_a, device_b)
+    (network, files)
 }
 
 /// Posts `batch` (JSON) to the oracle at `url`; its answer.
