@@ -366,13 +366,15 @@ impl Fleet {
         let network = self.network;
         let count = self.members.len();
         let mut out = vec![Vec::new(); count];
-        // Each hotspot beacons, a moment apart.
+        // Each hotspot beacons, a moment apart, none before the entropy it
+        // carries was issued.
+        let first_ms = (now_ms - count as i64 * 10).max(entropy.issued_ms);
         let mut on_air: Vec<(usize, OnAir)> = Vec::new();
         for (i, member) in self.members.iter_mut().enumerate() {
             let Member::Hotspot(hotspot) = member else {
                 unreachable!("a wireless fleet has hotspots")
             };
-            let at = now_ms - (count - i) as i64 * 10;
+            let at = first_ms + i as i64 * 10;
             let beacon = hotspot.beacon(network, entropy, at);
             out[i].push(beacon.report.clone());
             on_air.push((i, beacon));

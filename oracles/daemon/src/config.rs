@@ -189,7 +189,7 @@ impl RulesConfig {
 }
 
 /// `[challenges]`: the compute challenges this oracle issues (compute
-/// networks only).
+/// networks only), and how often it issues entropy (beacons, storage seeds).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChallengesConfig {
@@ -197,6 +197,11 @@ pub struct ChallengesConfig {
     pub size: u16,
     /// Seconds between two challenges to one device.
     pub interval_secs: u64,
+    /// Seconds between two entropies (RULES.md: 60). Shorter suits epochs of
+    /// less than a minute (a storage epoch's seed is issued within its
+    /// `rules.storage.seed_window_ms`); the wireless rules' entropy age limit
+    /// must stay above it.
+    pub entropy_interval_secs: u64,
 }
 
 impl Default for ChallengesConfig {
@@ -204,6 +209,7 @@ impl Default for ChallengesConfig {
         ChallengesConfig {
             size: crate::challenges::DEFAULT_CHALLENGE_SIZE,
             interval_secs: crate::challenges::DEFAULT_CHALLENGE_INTERVAL_SECS,
+            entropy_interval_secs: (crate::entropy::ENTROPY_INTERVAL_MS / 1000) as u64,
         }
     }
 }
@@ -504,6 +510,9 @@ impl Config {
                 depinkit_reports::MAX_CHALLENGE_SIZE
             ));
         }
+        if !(1..=3_600).contains(&self.challenges.entropy_interval_secs) {
+            return Err("challenges.entropy_interval_secs must be 1 to 3600".into());
+        }
         if self.crank.max_claims_per_round == 0 || self.crank.interval_secs == 0 {
             return Err(
                 "crank.max_claims_per_round and crank.interval_secs must be at least 1".into(),
@@ -700,6 +709,7 @@ mod tests {
             "pyth_account",
             "max_age_secs",
             "interval_secs",
+            "entropy_interval_secs",
             "format",
         ] {
             assert!(example.contains(setting), "{setting} is documented");
@@ -802,6 +812,12 @@ mod tests {
             (
                 format!("[chain]\nnetwork = \"{NETWORK}\"\n[challenges]\nsize = 41\n"),
                 "challenges.size",
+            ),
+            (
+                format!(
+                    "[chain]\nnetwork = \"{NETWORK}\"\n[challenges]\nentropy_interval_secs = 0\n"
+                ),
+                "challenges.entropy_interval_secs",
             ),
         ];
         for (text, named) in cases {

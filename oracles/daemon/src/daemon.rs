@@ -193,7 +193,11 @@ pub async fn run(
     } else {
         None
     };
-    let issuer = tokio::spawn(issue_loop(chain.clone(), entropy.clone()));
+    let issuer = tokio::spawn(issue_loop(
+        chain.clone(),
+        entropy.clone(),
+        config.challenges.entropy_interval_secs as i64 * 1000,
+    ));
     let challenges = (ingest.registry().category() == Category::Compute).then(|| {
         Arc::new(ChallengeIssuer::new(
             &network,

@@ -17,11 +17,12 @@ use tokio::{
     time::{Duration, sleep},
 };
 
-/// How often entropy is issued (RULES.md: every 60 s).
+/// How often entropy is issued by default (RULES.md: every 60 s;
+/// `challenges.entropy_interval_secs`).
 pub const ENTROPY_INTERVAL_MS: i64 = 60_000;
 
-/// How many issued entropies are kept (a day's): the storage seeds of
-/// epochs up to a day long are found among them.
+/// How many issued entropies are kept (a day's at the default interval):
+/// the storage seeds of epochs up to a day long are found among them.
 pub const ENTROPY_HISTORY: usize = 1440;
 
 /// This oracle's entropy: the latest, and a day of earlier ones.
@@ -70,13 +71,15 @@ impl EntropySource {
     }
 }
 
-/// Issues entropy at the start of every minute (of the oracle's clock) from
-/// the chain's latest blockhash; a failed read keeps the last entropy (beacons
-/// may use it while it is young enough) and is retried at the next minute.
-pub async fn issue_loop<C: Chain>(chain: Arc<C>, source: Arc<EntropySource>) {
+/// Issues entropy at the start of every `interval_ms` (of the oracle's clock,
+/// a minute by default) from the chain's latest blockhash; a failed read
+/// keeps the last entropy (beacons may use it while it is young enough) and
+/// is retried at the next interval.
+pub async fn issue_loop<C: Chain>(chain: Arc<C>, source: Arc<EntropySource>, interval_ms: i64) {
+    let interval_ms = interval_ms.max(1);
     loop {
         let now = crate::store::now_ms();
-        let issued_ms = now - now.rem_euclid(ENTROPY_INTERVAL_MS);
+        let issued_ms = now - now.rem_euclid(interval_ms);
         match chain.latest_blockhash().await {
             Ok(blockhash) => {
                 source.issue(issued_ms, &blockhash).await;
@@ -86,9 +89,9 @@ pub async fn issue_loop<C: Chain>(chain: Arc<C>, source: Arc<EntropySource>) {
                 tracing::warn!(error = %e, "cannot read a blockhash for entropy; keeping the last");
             }
         }
-        let next = issued_ms + ENTROPY_INTERVAL_MS;
+        let next = issued_ms + interval_ms;
         sleep(Duration::from_millis(
-            (next - crate::store::now_ms()).clamp(1, ENTROPY_INTERVAL_MS) as u64,
+            (next - crate::store::now_ms()).clamp(1, interval_ms) as u64,
         ))
         .await;
     }

@@ -60,7 +60,11 @@ async fn entropy_is_issued_each_minute_signed_and_served() {
     // Before the first issue: not yet, say so.
     assert_eq!(http.get(&url).send().await.unwrap().status(), 503);
 
-    let issuer = tokio::spawn(issue_loop(chain.clone(), source.clone()));
+    let issuer = tokio::spawn(issue_loop(
+        chain.clone(),
+        source.clone(),
+        ENTROPY_INTERVAL_MS,
+    ));
     let mut served = None;
     for _ in 0..50 {
         let response = http.get(&url).send().await.unwrap();

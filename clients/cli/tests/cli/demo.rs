@@ -38,7 +38,7 @@ fn the_demo_runs_every_network_to_its_claims_and_accounts_for_every_token() {
         .iter()
         .map(|n| n["category"].as_str().unwrap())
         .collect();
-    assert_eq!(categories, ["wireless", "mapping", "compute"]);
+    assert_eq!(categories, ["wireless", "mapping", "storage", "compute"]);
     let devices: u64 = networks
         .iter()
         .map(|n| n["devices"].as_u64().unwrap())
@@ -60,6 +60,7 @@ fn the_demo_runs_every_network_to_its_claims_and_accounts_for_every_token() {
         let expected: &[&str] = match category {
             "wireless" => &["rssi_too_strong"],
             "mapping" => &["speed_above_limit"],
+            "storage" => &["path_mismatch", "deal_not_proven"],
             _ => &["wrong_product"],
         };
         for rule in expected {

@@ -1,6 +1,7 @@
 //! `depin demo`: the whole system on this machine, nothing to install. A
 //! localnet in this process; a network per category (wireless, mapping,
-//! compute) with its reward pool of short epochs and payments; the oracle
+//! storage, compute) with its reward pool of short epochs and payments (the
+//! storage network with a customer's deal on every device); the oracle
 //! daemons in this process on SQLite (three oracles with threshold 2 for the
 //! wireless network, one for the others) scoring with each category's rules;
 //! and a fleet of simulated devices from `depinkit-device`, honest but for a
@@ -9,6 +10,7 @@
 //! and the demo prints what happened and checks that every token is accounted
 //! for.
 
+mod deals;
 mod oracles;
 mod summary;
 mod world;
@@ -63,9 +65,10 @@ impl From<DemoError> for CliError {
 }
 
 /// The categories the demo runs, with their oracle counts.
-const CATEGORIES: [(Category, usize); 3] = [
+const CATEGORIES: [(Category, usize); 4] = [
     (Category::Wireless, 3),
     (Category::Mapping, 1),
+    (Category::Storage, 1),
     (Category::Compute, 1),
 ];
 
@@ -152,6 +155,19 @@ async fn demo(
         };
         networks.push(world::network(&chain, &mint, *category, *oracle_count, devices).await?);
     }
+    let mut fleets: Vec<Fleet> = networks.iter().map(fleet_of).collect();
+    // The storage customer's deals, accepted before the first epoch begins.
+    let run_secs = args.epoch_secs * i64::from(args.epochs);
+    let mut deals = Vec::new();
+    for (network, fleet) in networks.iter().zip(&mut fleets) {
+        deals.push(if network.category == Category::Storage {
+            progress.set_message("a customer opens storage deals; the devices' owner accepts");
+            let until = chain.now().await? + 60 + run_secs + 600;
+            Some(deals::open(&chain, network, &mint, fleet, until).await?)
+        } else {
+            None
+        });
+    }
     // One schedule for every network, its first epoch starting once the
     // oracles are up.
     let start = chain.now().await? + 5;
@@ -173,7 +189,6 @@ async fn demo(
             .await?,
         );
     }
-    let mut fleets: Vec<Fleet> = networks.iter().map(fleet_of).collect();
     let mut tallies: Vec<Tally> = networks.iter().map(|_| Tally::default()).collect();
 
     for epoch in 0..args.epochs {
@@ -212,6 +227,7 @@ async fn demo(
             &tallies[n],
             &finalized_by[n],
             args.epochs,
+            deals[n].as_ref(),
         )
         .await?;
         accounting_ok &= ok;
@@ -272,7 +288,7 @@ fn fleet_of(network: &DemoNetwork) -> Fleet {
         Category::Wireless => &[Cheat::RssiTooStrong, Cheat::Replay],
         Category::Mapping => &[Cheat::Teleport, Cheat::DuplicateFrames],
         Category::Compute => &[Cheat::WrongProduct],
-        Category::Storage => &[],
+        Category::Storage => &[Cheat::WrongChunk, Cheat::SkipChallenge],
     };
     for (i, cheat) in cheats.iter().enumerate() {
         let index = fleet.len().saturating_sub(1 + i);
@@ -314,6 +330,10 @@ async fn play_round(
             // Answered once computed, after every challenge was issued.
             fleet.answer(depinkit_oracle::store::now_ms(), challenges)
         }
+        Category::Storage => {
+            let seed = storage_seed(&client).await?;
+            fleet.answer_storage(depinkit_oracle::store::now_ms(), &seed)
+        }
         _ => fleet.round(now, None),
     };
     let reports: Vec<_> = made.into_iter().map(|(_, r)| r).collect();
@@ -327,6 +347,23 @@ async fn play_round(
         }
     }
     Ok(())
+}
+
+/// The running epoch's storage seed, once the oracle has issued it (early in
+/// the epoch).
+async fn storage_seed(
+    client: &OracleClient,
+) -> Result<depinkit_reports::storage::StorageSeed, DemoError> {
+    let asked = std::time::Instant::now();
+    loop {
+        match client.storage_seed().await {
+            Ok(seed) => return Ok(seed),
+            Err(e) if asked.elapsed() > Duration::from_secs(30) => {
+                return Err(DemoError::Oracle(format!("no storage seed: {e}")));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
 }
 
 /// Waits until the chain's clock reads `at` (unix seconds).

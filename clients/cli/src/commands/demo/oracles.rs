@@ -46,6 +46,9 @@ pub async fn start(
         .iter()
         .map(|_| free_port())
         .collect::<Result<_, _>>()?;
+    // Entropy a third of an epoch apart: a storage epoch's seed is the one
+    // issued in its first third.
+    let entropy_secs = (epoch_secs / 3).clamp(1, 60);
     let mut running = Vec::new();
     for (i, oracle) in network.oracles.iter().enumerate() {
         let name = format!("{}-{i}", super::world::category_name(network.category));
@@ -69,7 +72,9 @@ pub async fn start(
              [bundles]\nlocation = \"{bundles}\"\n\
              [rules]\nset = \"category\"\n\
              [rules.wireless]\nbeacon_interval_ms = {beacon_ms}\n\
+             [rules.storage]\nseed_window_ms = {entropy_ms}\n\
              [challenges]\ninterval_secs = {challenge_secs}\n\
+             entropy_interval_secs = {entropy_secs}\n\
              [crank]\nenabled = true\nmin_unclaimed = 1\ninterval_secs = 2\n\
              [log]\nformat = \"text\"\n",
             network = network.address,
@@ -79,6 +84,8 @@ pub async fn start(
             bundles = dir.join(format!("{name}-bundles")).display(),
             beacon_ms = epoch_secs * 1000,
             challenge_secs = (epoch_secs / 2).max(1),
+            entropy_secs = entropy_secs,
+            entropy_ms = entropy_secs * 1000,
         );
         let config = Config::parse(&text, "demo", Vec::new())
             .map_err(|e| DemoError::Setup(format!("oracle {name}'s settings: {e}")))?;

@@ -18,6 +18,7 @@ pub(super) async fn summarize(
     tally: &Tally,
     url: &str,
     epochs: u32,
+    deals: Option<&super::deals::Deals>,
 ) -> Result<(Value, bool), DemoError> {
     let balance = |account| async move {
         depinkit_sdk::tokens::balance(&chain.rpc, &account)
@@ -62,7 +63,7 @@ pub(super) async fn summarize(
         .collect();
     earners.sort_by(|a, b| b.cmp(a));
     earners.truncate(3);
-    let summary = json!({
+    let mut summary = json!({
         "category": category_name(network.category),
         "network": network.address.to_string(),
         "devices": network.devices.len(),
@@ -80,6 +81,9 @@ pub(super) async fn summarize(
             .collect::<Vec<_>>(),
         "accounting_ok": ok,
     });
+    if let Some(deals) = deals {
+        summary["storage_deals"] = json!({"orders": deals.orders, "escrowed": deals.escrowed});
+    }
     Ok((summary, ok))
 }
 
@@ -154,6 +158,14 @@ pub(super) fn print_summary(
             tokens(s["dust"].as_u64().unwrap_or(0)),
             tokens(s["service_revenue"].as_u64().unwrap_or(0)),
         );
+        if let Some(deals) = s.get("storage_deals") {
+            let _ = writeln!(
+                out,
+                "  storage deals: {} orders, {} tokens escrowed by the customer (not settled yet)",
+                deals["orders"],
+                tokens(deals["escrowed"].as_u64().unwrap_or(0)),
+            );
+        }
         for earner in s["top_earners"].as_array().into_iter().flatten() {
             let _ = writeln!(
                 out,

@@ -36,7 +36,7 @@ pub const DECIMALS: u8 = 6;
 /// Reward tokens (base units) each epoch emits on each network: 1,000 tokens.
 pub const EMISSION: u64 = 1_000_000_000;
 /// The classic SPL Token program (the demo's reward mint).
-const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
+pub const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
 
 /// The demo's connection to its chain, and the wallet that pays for it all.
 pub struct DemoChain {
@@ -92,6 +92,8 @@ pub struct DemoDevice {
     pub place: Position,
     /// Its NFT.
     pub mint: Pubkey,
+    /// Its registry account (what orders name as their provider).
+    pub address: Pubkey,
 }
 
 /// One network of the demo.
@@ -251,6 +253,7 @@ pub async fn network(
         ));
         onboarded.push(DemoDevice {
             mint: pda::find_device_mint_address(&address, &signer.pubkey()).0,
+            address: pda::find_device_address(&address, &signer.pubkey()).0,
             key,
             place,
         });
@@ -307,23 +310,7 @@ pub async fn open_pool(
         )
         .await?;
     let funding = EMISSION * u64::from(epochs);
-    let info = tokens::MintInfo {
-        address: *mint,
-        token_program: SPL_TOKEN,
-        decimals: DECIMALS,
-        symbol: None,
-        supply: 0,
-        mint_authority: Some(chain.payer.pubkey()),
-        freeze_authority: None,
-    };
-    let mint_to = tokens::mint_to_owner(
-        &chain.payer.pubkey(),
-        &info,
-        &chain.payer.pubkey(),
-        &chain.payer.pubkey(),
-        funding,
-    );
-    chain.send(&mint_to, &[]).await?;
+    mint_to(chain, mint, &chain.payer.pubkey(), funding).await?;
     let funder = depinkit_sdk::ata(&chain.payer.pubkey(), mint, &SPL_TOKEN);
     chain
         .send(
@@ -339,6 +326,33 @@ pub async fn open_pool(
         .await?;
 
     Ok(())
+}
+
+/// Mints `amount` base units of the reward token `mint` to `owner`'s
+/// associated account (created if need be); the payer is the mint authority.
+pub async fn mint_to(
+    chain: &DemoChain,
+    mint: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> Result<(), DemoError> {
+    let info = tokens::MintInfo {
+        address: *mint,
+        token_program: SPL_TOKEN,
+        decimals: DECIMALS,
+        symbol: None,
+        supply: 0,
+        mint_authority: Some(chain.payer.pubkey()),
+        freeze_authority: None,
+    };
+    let instructions = tokens::mint_to_owner(
+        &chain.payer.pubkey(),
+        &info,
+        owner,
+        &chain.payer.pubkey(),
+        amount,
+    );
+    chain.send(&instructions, &[]).await
 }
 
 /// A category's name as configs and output spell it.
