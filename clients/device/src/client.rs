@@ -87,6 +87,28 @@ impl OracleClient {
             .map_err(|e| ClientError::Unreachable(url, e))
     }
 
+    /// Announces a storage node (`POST /v1/providers`): `Ok` once the oracle
+    /// keeps it, or keeps a later one of the same device.
+    pub async fn announce(
+        &self,
+        signed: &depinkit_reports::provider::SignedAnnouncement,
+    ) -> Result<(), ClientError> {
+        let url = format!("{}/v1/providers", self.base);
+        let response = self
+            .http
+            .post(&url)
+            .json(signed)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(url.clone(), e))?;
+        let status = response.status().as_u16();
+        if response.status().is_success() || status == 409 {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(ClientError::Refused(url, status, text))
+    }
+
     /// Sends one batch; the oracle's answer, one verdict per report.
     pub async fn send(&self, reports: &[SignedReport]) -> Result<BatchAnswer, ClientError> {
         let url = format!("{}/v1/reports", self.base);

@@ -19,6 +19,9 @@ pub mod fleet;
 pub mod gpu;
 pub mod hotspot;
 pub mod keys;
+#[cfg(feature = "node")]
+pub mod node;
+pub mod shards;
 pub mod sim;
 pub mod storage;
 

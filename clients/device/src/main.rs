@@ -7,6 +7,8 @@
 //! depin-device run --oracle http://127.0.0.1:8780 --network ADDRESS \
 //!   --fleet fleet/fleet.csv --category mapping --rounds 3 --cheat 4=teleport
 //! depin-device deal-spec --file photo.jpg --leaf-size 1024
+//! depin-device storage-node --keypair device.json --network ADDRESS \
+//!   --data /srv/depin --bind 0.0.0.0:8790 --oracle http://oracle:8780
 //! ```
 
 use clap::{Parser, Subcommand};
@@ -99,6 +101,55 @@ enum Command {
         #[arg(long, default_value_t = 1024)]
         leaf_size: u32,
     },
+    /// Run a storage node for an onboarded storage device: take shard
+    /// uploads for orders naming the device (accepting them on chain), serve
+    /// them, announce the node to the oracle, and answer each epoch's
+    /// challenges.
+    #[cfg(feature = "node")]
+    StorageNode(NodeArgs),
+}
+
+/// `depin-device storage-node` options.
+#[cfg(feature = "node")]
+#[derive(clap::Args, Debug)]
+struct NodeArgs {
+    /// The device's keypair file.
+    #[arg(long)]
+    keypair: PathBuf,
+    /// The keypair of the wallet holding the device's NFT, which accepts
+    /// orders (default: the device's keypair).
+    #[arg(long)]
+    holder_keypair: Option<PathBuf>,
+    /// The network's address.
+    #[arg(long)]
+    network: String,
+    /// The cluster's JSON-RPC.
+    #[arg(long, default_value = "http://127.0.0.1:8899")]
+    rpc_url: String,
+    /// The network oracle's API.
+    #[arg(long, default_value = "http://127.0.0.1:8780")]
+    oracle: String,
+    /// Directory for the shards (created if missing).
+    #[arg(long)]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8790")]
+    bind: std::net::SocketAddr,
+    /// The URL customers reach this node at (default: http://BIND).
+    #[arg(long, default_value = "")]
+    endpoint: String,
+    /// Bytes of shards to keep at most.
+    #[arg(long, default_value_t = 10 << 30)]
+    capacity: u64,
+    /// Largest shard taken in one upload, bytes.
+    #[arg(long, default_value_t = 1 << 30)]
+    max_shard_bytes: usize,
+    /// Seconds between two announcements to the oracle.
+    #[arg(long, default_value_t = 300)]
+    announce_secs: u64,
+    /// Seconds between two looks for the running epoch's storage seed.
+    #[arg(long, default_value_t = 10)]
+    seed_secs: u64,
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -123,6 +174,8 @@ async fn main() {
             spacing_m,
             colocated,
         ),
+        #[cfg(feature = "node")]
+        Command::StorageNode(args) => storage_node(args).await,
         Command::DealSpec { file, leaf_size } => {
             let deal = read_deal(&file, leaf_size).unwrap_or_else(|e| fail(e));
             let spec = deal.spec();
@@ -359,4 +412,57 @@ async fn play(
             format!(", refused: {}", refused.join(", "))
         }
     );
+}
+
+/// Runs the storage node until Ctrl-C or SIGTERM.
+#[cfg(feature = "node")]
+async fn storage_node(args: NodeArgs) {
+    use depinkit_device::node::{NodeConfig, orders::NodeChain, run};
+    use solana_sdk::signature::{Signer, read_keypair_file};
+    let key = DeviceKey::read(&args.keypair)
+        .unwrap_or_else(|e| fail(format!("{}: {e}", args.keypair.display())));
+    let holder_path = args.holder_keypair.as_ref().unwrap_or(&args.keypair);
+    let holder = read_keypair_file(holder_path)
+        .unwrap_or_else(|e| fail(format!("{}: {e}", holder_path.display())));
+    let network: solana_sdk::pubkey::Pubkey = args
+        .network
+        .parse()
+        .unwrap_or_else(|_| fail(format!("--network {}: not an address", args.network)));
+    let rpc = std::sync::Arc::new(
+        solana_rpc_client::nonblocking::rpc_client::RpcClient::new_with_commitment(
+            args.rpc_url.clone(),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        ),
+    );
+    let device_key = solana_sdk::pubkey::Pubkey::new_from_array(key.public().0);
+    eprintln!(
+        "storage-node: device {} (holder {}) on {network}, listening on {}",
+        key.address(),
+        holder.pubkey(),
+        args.bind
+    );
+    let config = NodeConfig {
+        chain: NodeChain::new(rpc, network, &device_key, holder),
+        key,
+        oracle: args.oracle,
+        data: args.data,
+        capacity: args.capacity,
+        bind: args.bind,
+        endpoint: args.endpoint,
+        max_shard_bytes: args.max_shard_bytes,
+        announce_every: Duration::from_secs(args.announce_secs.max(1)),
+        seed_every: Duration::from_secs(args.seed_secs.max(1)),
+    };
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    };
+    if let Err(e) = run(config, shutdown).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
 }

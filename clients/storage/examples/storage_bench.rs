@@ -73,7 +73,7 @@ fn main() {
         rate(mib, raw_sha)
     );
     println!(
-        "  seal (put without transfer)         {} {}",
+        "  seal, no transfer                    {} {}",
         rate(mib, sealing),
         split(&put)
     );

@@ -32,6 +32,7 @@ pub mod events;
 pub mod exchange;
 pub mod ingest;
 pub mod price;
+pub mod providers;
 pub mod registry;
 pub mod rewards;
 pub mod screen;

@@ -118,6 +118,18 @@ impl<C: Chain> Registry<C> {
         self.devices.read().await.get(key).copied()
     }
 
+    /// The device with `key`; when unknown, after one rate-limited re-read
+    /// of the network's devices (it may have been onboarded since).
+    pub async fn known_device(&self, key: &Key) -> Option<RegisteredDevice> {
+        if let Some(device) = self.device(key).await {
+            return Some(device);
+        }
+        if self.refresh_if_due().await {
+            return self.device(key).await;
+        }
+        None
+    }
+
     /// Re-reads the one device account at `address` (an event named it) and
     /// keeps what it says; whether the account exists.
     pub async fn refresh_device(&self, address: &Pubkey) -> Result<bool, ChainError> {

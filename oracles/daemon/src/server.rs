@@ -71,6 +71,16 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
     let seeds = Router::new()
         .route("/v1/challenges/storage", get(api::storage_seed::<C>))
         .with_state(state.storage_seeds.clone());
+    let providers = Router::new()
+        .route(
+            "/v1/providers",
+            get(crate::providers::list::<C>).post(crate::providers::announce::<C>),
+        )
+        .with_state(Arc::new(crate::providers::Providers {
+            store: state.store.clone(),
+            registry: state.ingest.registry().clone(),
+            network: state.network,
+        }));
     let rewards = Router::new()
         .route("/v1/devices/{mint}/rewards", get(api::device_rewards))
         .route("/v1/proofs", get(api::all_proofs))
@@ -86,6 +96,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .merge(entropy)
         .merge(challenges)
         .merge(seeds)
+        .merge(providers)
         .merge(rewards)
 }
 

@@ -44,6 +44,7 @@ mod compute;
 mod entropy;
 mod key;
 mod kinds;
+pub mod provider;
 mod reject;
 mod report;
 pub mod storage;

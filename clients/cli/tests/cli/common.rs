@@ -254,8 +254,15 @@ impl Fixture {
         }
     }
 
-    /// `network create` of the network `cli-net`, its one oracle the fixture's.
+    /// `network create` of the wireless network `cli-net`, its one oracle
+    /// the fixture's.
     pub fn network(&self) -> Value {
+        self.network_of("wireless")
+    }
+
+    /// `network create` of the network `cli-net` of `category`, its one
+    /// oracle the fixture's.
+    pub fn network_of(&self, category: &str) -> Value {
         self.env.json(&[
             "network",
             "create",
@@ -266,7 +273,7 @@ impl Fixture {
             "--symbol",
             "CLI",
             "--category",
-            "wireless",
+            category,
             "--reward-mint",
             &self.reward_mint.to_string(),
             "--oracle",

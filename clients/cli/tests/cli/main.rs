@@ -14,4 +14,5 @@ mod network;
 mod oracle_daemon;
 mod payments;
 mod rewards;
+mod storage_node;
 mod wallet;

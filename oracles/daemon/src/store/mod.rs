@@ -9,9 +9,11 @@
 //! no report of that epoch can still arrive, and the epoch worker reads a
 //! complete set.
 
+mod providers;
 mod results;
 mod writer;
 
+pub use providers::KeptAnnouncement;
 pub use results::{DeviceReward, EpochResult, Leaf, RefusedReport, ReportStatus, RuleIo};
 
 use anchor_lang::prelude::Pubkey;

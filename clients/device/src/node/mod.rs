@@ -1,0 +1,306 @@
+//! `depin-device storage-node`: the daemon a storage provider runs beside an
+//! onboarded storage device. It takes shard uploads for orders naming its
+//! device (checking the order on chain and the bytes against the order's
+//! spec hash, then accepting the order as the device's NFT holder), keeps
+//! them with [`crate::shards::ShardStore`], serves them back, announces its
+//! endpoint and room to the network's oracle, and answers each epoch's
+//! storage challenges from disk.
+//!
+//! HTTP: `PUT /v1/shards/{order}?leaf_size=N` (the shard's bytes; 201 kept,
+//! 200 kept before), `GET /v1/shards/{order}` (the bytes), `GET /health`.
+//! A refusal is a 4xx with `{"error": code, "message": why}` and keeps
+//! nothing: `unknown_order` (404), `other_network`, `not_for_this_device`,
+//! `taken_by_another`, `expired` (403), `spec_mismatch`, `bad_leaf_size`
+//! (400), `no_room` (507); a chain that cannot be read or refuses the
+//! acceptance is a 502.
+
+pub mod orders;
+
+use crate::{
+    client::OracleClient,
+    keys::DeviceKey,
+    shards::{ShardError, ShardStore},
+    storage::{Answering, StorageNode},
+};
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use depinkit_reports::{
+    Key, StorageTree,
+    provider::{Announcement, SignedAnnouncement},
+};
+use orders::{NodeChain, OrderRefused, check_order};
+use serde_json::json;
+use solana_sdk::pubkey::Pubkey;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::Mutex;
+
+/// How a node runs.
+pub struct NodeConfig {
+    /// The device's key: signs announcements and challenge answers.
+    pub key: DeviceKey,
+    /// The chain, the network and the holder's key.
+    pub chain: NodeChain,
+    /// The network's oracle.
+    pub oracle: String,
+    /// Where the shards are kept.
+    pub data: std::path::PathBuf,
+    /// Bytes of shards it may keep.
+    pub capacity: u64,
+    /// Where it listens.
+    pub bind: std::net::SocketAddr,
+    /// The URL customers reach it at (announced); `http://{bind}` if empty.
+    pub endpoint: String,
+    /// Largest shard taken in one upload.
+    pub max_shard_bytes: usize,
+    /// Between two announcements, and two looks for a new epoch's seed.
+    pub announce_every: Duration,
+    /// Between two looks for the running epoch's storage seed.
+    pub seed_every: Duration,
+}
+
+/// What the routes and loops share.
+struct Node {
+    key: DeviceKey,
+    chain: NodeChain,
+    oracle: OracleClient,
+    endpoint: String,
+    shards: Mutex<ShardStore>,
+}
+
+fn refuse(status: StatusCode, code: &str, message: impl ToString) -> Response {
+    (
+        status,
+        Json(json!({ "error": code, "message": message.to_string() })),
+    )
+        .into_response()
+}
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The data directory could not be opened.
+    #[error("data: {0}")]
+    Shards(#[from] ShardError),
+    /// The address could not be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(std::net::SocketAddr, std::io::Error),
+}
+
+/// Runs the node until `shutdown` completes.
+pub async fn run(
+    config: NodeConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), NodeError> {
+    let shards = ShardStore::open(&config.data, config.capacity)?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| NodeError::Bind(config.bind, e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| NodeError::Bind(config.bind, e))?;
+    let endpoint = if config.endpoint.is_empty() {
+        format!("http://{bound}")
+    } else {
+        config.endpoint.clone()
+    };
+    let node = Arc::new(Node {
+        key: config.key,
+        chain: config.chain,
+        oracle: OracleClient::new(&config.oracle),
+        endpoint,
+        shards: Mutex::new(shards),
+    });
+    let announcing = tokio::spawn(announce_loop(node.clone(), config.announce_every));
+    let answering = tokio::spawn(answer_loop(node.clone(), config.seed_every));
+    let app = Router::new()
+        .route("/v1/shards/{order}", get(get_shard).put(put_shard))
+        .route("/health", get(health))
+        .layer(DefaultBodyLimit::max(config.max_shard_bytes))
+        .with_state(node);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    announcing.abort();
+    answering.abort();
+    served.map_err(|e| NodeError::Bind(bound, e))
+}
+
+/// `PUT /v1/shards/{order}`'s query.
+#[derive(serde::Deserialize)]
+struct PutQuery {
+    leaf_size: u32,
+}
+
+async fn put_shard(
+    State(node): State<Arc<Node>>,
+    Path(order): Path<String>,
+    Query(query): Query<PutQuery>,
+    bytes: Bytes,
+) -> Response {
+    let Ok(order) = order.parse::<Pubkey>() else {
+        return refuse(StatusCode::BAD_REQUEST, "bad_order", "not an address");
+    };
+    let spec = match StorageTree::build(&bytes, query.leaf_size) {
+        Ok(tree) => tree.spec(),
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_leaf_size", e),
+    };
+    let key = Key(order.to_bytes());
+    // One upload at a time: checks, acceptance and write see one state.
+    let mut shards = node.shards.lock().await;
+    if shards.spec(&key) == Some(spec) {
+        return (StatusCode::OK, Json(json!({ "kept": true }))).into_response();
+    }
+    if let Err(e) = shards.check(&key, &spec, &bytes) {
+        return shard_refusal(e);
+    }
+    let (found, now) = match tokio::try_join!(node.chain.order(&order), node.chain.now()) {
+        Ok(read) => read,
+        Err(e) => return refuse(StatusCode::BAD_GATEWAY, "chain_unavailable", e),
+    };
+    let Some(found) = found else {
+        return order_refusal(OrderRefused::Unknown(order));
+    };
+    let must_accept = match check_order(&found, &node.chain.network, &node.chain.device, &spec, now)
+    {
+        Ok(must_accept) => must_accept,
+        Err(e) => return order_refusal(e),
+    };
+    // Kept first, then accepted: an order is never accepted for bytes the
+    // node could not keep; a refused acceptance drops them again.
+    if let Err(e) = shards.put(key, &spec, &bytes) {
+        return shard_refusal(e);
+    }
+    if must_accept && let Err(e) = node.chain.accept(&order).await {
+        let _ = shards.remove(&key);
+        return refuse(StatusCode::BAD_GATEWAY, "accept_failed", e);
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({ "kept": true, "spec_hash": spec.hash().to_string() })),
+    )
+        .into_response()
+}
+
+fn order_refusal(e: OrderRefused) -> Response {
+    let (status, code) = match &e {
+        OrderRefused::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_order"),
+        OrderRefused::OtherNetwork(_) => (StatusCode::FORBIDDEN, "other_network"),
+        OrderRefused::NotForThisDevice => (StatusCode::FORBIDDEN, "not_for_this_device"),
+        OrderRefused::TakenByAnother(_) => (StatusCode::FORBIDDEN, "taken_by_another"),
+        OrderRefused::Expired(_) => (StatusCode::FORBIDDEN, "expired"),
+        OrderRefused::SpecMismatch { .. } => (StatusCode::BAD_REQUEST, "spec_mismatch"),
+    };
+    refuse(status, code, e)
+}
+
+fn shard_refusal(e: ShardError) -> Response {
+    match e {
+        ShardError::Full { .. } => refuse(StatusCode::INSUFFICIENT_STORAGE, "no_room", e),
+        ShardError::Taken(_) => refuse(StatusCode::CONFLICT, "order_holds_another_shard", e),
+        ShardError::Mismatch { .. } => refuse(StatusCode::BAD_REQUEST, "spec_mismatch", e),
+        ShardError::Damaged(..) | ShardError::Io(..) => {
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "disk", e)
+        }
+    }
+}
+
+async fn get_shard(State(node): State<Arc<Node>>, Path(order): Path<String>) -> Response {
+    let Ok(order) = order.parse::<Key>() else {
+        return refuse(StatusCode::BAD_REQUEST, "bad_order", "not an address");
+    };
+    match node.shards.lock().await.get(&order) {
+        Ok(Some(bytes)) => bytes.into_response(),
+        Ok(None) => refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_shard",
+            "no shard for this order",
+        ),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "disk", e),
+    }
+}
+
+async fn health(State(node): State<Arc<Node>>) -> Response {
+    let shards = node.shards.lock().await;
+    Json(json!({
+        "device": node.key.public().to_string(),
+        "endpoint": node.endpoint,
+        "free_bytes": shards.free_bytes(),
+        "shards": shards.held().count(),
+    }))
+    .into_response()
+}
+
+/// This node's announcement now.
+async fn announcement(node: &Node) -> SignedAnnouncement {
+    Announcement {
+        network: Key(node.chain.network.to_bytes()),
+        device: node.key.public(),
+        endpoint: node.endpoint.clone(),
+        free_bytes: node.shards.lock().await.free_bytes(),
+        timestamp_ms: now_ms(),
+    }
+    .sign(node.key.signing())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Announces the node to the oracle now and every `every`; a failure is
+/// logged and retried at the next turn.
+async fn announce_loop(node: Arc<Node>, every: Duration) {
+    loop {
+        let signed = announcement(&node).await;
+        if let Err(e) = node.oracle.announce(&signed).await {
+            eprintln!("storage-node: announcing: {e}");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Looks for the running epoch's seed every `every` and, once per epoch,
+/// answers its challenges for every deal held, reading each from disk.
+async fn answer_loop(node: Arc<Node>, every: Duration) {
+    let mut answered: Option<u32> = None;
+    loop {
+        if let Ok(seed) = node.oracle.storage_seed().await
+            && answered != Some(seed.epoch)
+        {
+            let orders: Vec<Key> = node.shards.lock().await.held().map(|(k, _)| *k).collect();
+            let mut reports = Vec::new();
+            for order in orders {
+                let deal = node.shards.lock().await.deal(&order);
+                match deal {
+                    Ok(Some(deal)) => {
+                        let mut one = StorageNode::new(node.key.clone());
+                        one.hold(order, deal);
+                        reports.extend(one.answer_epoch(
+                            Key(node.chain.network.to_bytes()),
+                            &seed.seed,
+                            seed.epoch,
+                            seed.challenges_per_deal,
+                            now_ms(),
+                            Answering::Honest,
+                        ));
+                    }
+                    Ok(None) => {}
+                    Err(e) => eprintln!("storage-node: reading {order}: {e}"),
+                }
+            }
+            match node.oracle.send_all(&reports, 200).await {
+                Ok(_) => answered = Some(seed.epoch),
+                Err(e) => eprintln!("storage-node: answering epoch {}: {e}", seed.epoch),
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
+}

@@ -1,0 +1,244 @@
+//! What a storage node asks of the chain: the order a shard is uploaded for,
+//! and its acceptance by the device's NFT holder. [`check_order`] decides
+//! from the order alone whether this device may take the shard.
+
+use depinkit_reports::{DealSpec, Hash32};
+use depinkit_sdk::{payments, sender::TransactionSender};
+use service_payments::state::{Order, OrderStatus, Provider};
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_sdk::{
+    pubkey::Pubkey,
+    signature::{Keypair, Signer},
+};
+use std::sync::Arc;
+
+/// Why an order is not one this device may serve.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OrderRefused {
+    /// No order account at the address.
+    #[error("no order at {0}")]
+    Unknown(Pubkey),
+    /// The order belongs to another network.
+    #[error("the order is for network {0}")]
+    OtherNetwork(Pubkey),
+    /// The order names another provider.
+    #[error("the order is not for this device")]
+    NotForThisDevice,
+    /// Another device accepted it.
+    #[error("device {0} serves the order")]
+    TakenByAnother(Pubkey),
+    /// Too late to accept it.
+    #[error("the order could be accepted until {0} (unix time)")]
+    Expired(i64),
+    /// The shard is not what the order bought.
+    #[error("the order's spec hash is {want}, the shard's {got}")]
+    SpecMismatch {
+        /// The shard's spec hash.
+        got: Hash32,
+        /// The order's.
+        want: Hash32,
+    },
+}
+
+/// Whether `device` of `network` may take a shard with `spec` for `order`
+/// at unix time `now`: `Ok(true)` when the node must accept the order
+/// first, `Ok(false)` when this device accepted it already.
+pub fn check_order(
+    order: &Order,
+    network: &Pubkey,
+    device: &Pubkey,
+    spec: &DealSpec,
+    now: i64,
+) -> Result<bool, OrderRefused> {
+    if order.network != *network {
+        return Err(OrderRefused::OtherNetwork(order.network));
+    }
+    let hash = spec.hash();
+    if hash.0 != order.spec_hash {
+        return Err(OrderRefused::SpecMismatch {
+            got: hash,
+            want: Hash32(order.spec_hash),
+        });
+    }
+    match order.status {
+        OrderStatus::Accepted => match order.accepted_device {
+            Some(accepted) if accepted == *device => Ok(false),
+            Some(accepted) => Err(OrderRefused::TakenByAnother(accepted)),
+            None => Err(OrderRefused::NotForThisDevice),
+        },
+        OrderStatus::Open => {
+            match order.provider {
+                Provider::Device(named) if named == *device => {}
+                Provider::AnyDevice => {}
+                _ => return Err(OrderRefused::NotForThisDevice),
+            }
+            if now > order.accept_deadline {
+                return Err(OrderRefused::Expired(order.accept_deadline));
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// The node's chain: the network, its device's accounts, and the NFT
+/// holder's key that accepts orders.
+pub struct NodeChain {
+    /// JSON-RPC.
+    pub rpc: Arc<RpcClient>,
+    sender: TransactionSender,
+    holder: Keypair,
+    /// The network.
+    pub network: Pubkey,
+    /// The device's registry account.
+    pub device: Pubkey,
+    /// The device's NFT.
+    pub device_mint: Pubkey,
+}
+
+impl NodeChain {
+    /// The chain at `rpc` for the device with key `device_key` on `network`,
+    /// its NFT held by `holder`.
+    pub fn new(rpc: Arc<RpcClient>, network: Pubkey, device_key: &Pubkey, holder: Keypair) -> Self {
+        let sender = TransactionSender::new(rpc.clone(), Default::default());
+        NodeChain {
+            rpc,
+            sender,
+            holder,
+            device: device_registry::pda::find_device_address(&network, device_key).0,
+            device_mint: device_registry::pda::find_device_mint_address(&network, device_key).0,
+            network,
+        }
+    }
+
+    /// The order at `address`, if there is one.
+    pub async fn order(&self, address: &Pubkey) -> Result<Option<Order>, String> {
+        depinkit_sdk::accounts::fetch_optional(&self.rpc, address)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The chain's clock, unix seconds.
+    pub async fn now(&self) -> Result<i64, String> {
+        depinkit_sdk::accounts::chain_time(&self.rpc)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Accepts the order at `address` as the device's holder; the
+    /// transaction's signature.
+    pub async fn accept(&self, address: &Pubkey) -> Result<String, String> {
+        let instruction = payments::accept_order(
+            &self.holder.pubkey(),
+            &self.network,
+            address,
+            &self.device,
+            &self.device_mint,
+        );
+        self.sender
+            .send(&[instruction], &self.holder.pubkey(), &[&self.holder])
+            .await
+            .map(|sent| sent.signature.to_string())
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NETWORK: Pubkey = Pubkey::new_from_array([1; 32]);
+    const DEVICE: Pubkey = Pubkey::new_from_array([2; 32]);
+    const OTHER: Pubkey = Pubkey::new_from_array([3; 32]);
+
+    fn spec() -> DealSpec {
+        DealSpec {
+            root: Hash32([4; 32]),
+            size: 1_000,
+            leaf_size: 256,
+        }
+    }
+
+    fn order(provider: Provider, status: OrderStatus, accepted: Option<Pubkey>) -> Order {
+        Order {
+            version: 1,
+            bump: 255,
+            network: NETWORK,
+            customer: Pubkey::new_from_array([5; 32]),
+            order_id: 1,
+            payment_mint: Pubkey::new_from_array([6; 32]),
+            payment_token_program: Pubkey::new_from_array([7; 32]),
+            escrow: Pubkey::new_from_array([8; 32]),
+            provider,
+            accepted_device: accepted,
+            max_amount: 1_000,
+            settled: 0,
+            accept_deadline: 1_000,
+            service_deadline: 2_000,
+            spec_hash: spec().hash().0,
+            fee_bps: 100,
+            pool_share_bps: 0,
+            status,
+            opened_at: 0,
+            opened_slot: 0,
+            accepted_at: 0,
+            settlement_count: 0,
+            votes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_open_order_for_this_device_or_any_is_accepted_then_served() {
+        let mine = order(Provider::Device(DEVICE), OrderStatus::Open, None);
+        assert_eq!(
+            check_order(&mine, &NETWORK, &DEVICE, &spec(), 999),
+            Ok(true)
+        );
+        let any = order(Provider::AnyDevice, OrderStatus::Open, None);
+        assert_eq!(check_order(&any, &NETWORK, &DEVICE, &spec(), 999), Ok(true));
+        let accepted = order(
+            Provider::Device(DEVICE),
+            OrderStatus::Accepted,
+            Some(DEVICE),
+        );
+        assert_eq!(
+            check_order(&accepted, &NETWORK, &DEVICE, &spec(), 5_000),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn every_order_this_device_may_not_serve_is_refused_by_name() {
+        let mine = order(Provider::Device(DEVICE), OrderStatus::Open, None);
+        assert_eq!(
+            check_order(&mine, &OTHER, &DEVICE, &spec(), 999),
+            Err(OrderRefused::OtherNetwork(NETWORK))
+        );
+        assert_eq!(
+            check_order(&mine, &NETWORK, &DEVICE, &spec(), 1_001),
+            Err(OrderRefused::Expired(1_000))
+        );
+        let other_spec = DealSpec {
+            size: 999,
+            ..spec()
+        };
+        assert!(matches!(
+            check_order(&mine, &NETWORK, &DEVICE, &other_spec, 999),
+            Err(OrderRefused::SpecMismatch { .. })
+        ));
+        let theirs = order(Provider::Device(OTHER), OrderStatus::Open, None);
+        assert_eq!(
+            check_order(&theirs, &NETWORK, &DEVICE, &spec(), 999),
+            Err(OrderRefused::NotForThisDevice)
+        );
+        let network_wide = order(Provider::Network, OrderStatus::Open, None);
+        assert_eq!(
+            check_order(&network_wide, &NETWORK, &DEVICE, &spec(), 999),
+            Err(OrderRefused::NotForThisDevice)
+        );
+        let taken = order(Provider::AnyDevice, OrderStatus::Accepted, Some(OTHER));
+        assert_eq!(
+            check_order(&taken, &NETWORK, &DEVICE, &spec(), 999),
+            Err(OrderRefused::TakenByAnother(OTHER))
+        );
+    }
+}
