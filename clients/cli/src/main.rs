@@ -123,6 +123,9 @@ enum Command {
     /// Escrowed service orders.
     #[command(subcommand)]
     Order(OrderCommand),
+    /// Files stored across the network's storage providers: put, get.
+    #[command(subcommand)]
+    Storage(commands::storage::StorageCommand),
     /// An oracle operator's manual tools: reward trees and roots, prices,
     /// usage and settlements.
     #[command(subcommand)]
@@ -197,6 +200,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Payments(c) => commands::payments::run(&ctx, c).await,
             Command::Credits(c) => commands::credits::run(&ctx, c).await,
             Command::Order(c) => commands::order::run(&ctx, c).await,
+            Command::Storage(c) => commands::storage::run(&ctx, c).await,
             Command::Oracle(c) => commands::oracle::run(&ctx, c).await,
             Command::Localnet | Command::Config(_) | Command::Demo(_) => {
                 unreachable!("handled above")

@@ -11,3 +11,4 @@ pub use seal::{Layout, SealError, SealedFile, Timings, open, seal, seal_with, sh
 pub mod manifest;
 
 pub use manifest::{Manifest, ManifestError, ShardPlacement};
+pub mod nodes;

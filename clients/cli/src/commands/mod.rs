@@ -14,5 +14,6 @@ pub mod order;
 pub mod payments;
 pub mod pool;
 pub mod rewards;
+pub mod storage;
 pub mod token;
 pub mod wallet;

@@ -14,5 +14,6 @@ mod network;
 mod oracle_daemon;
 mod payments;
 mod rewards;
+mod storage;
 mod storage_node;
 mod wallet;

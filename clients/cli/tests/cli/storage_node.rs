@@ -17,7 +17,7 @@ use std::{
 };
 
 /// `depin-device`, built beside `depin` by `cargo test --workspace`.
-fn device_binary() -> PathBuf {
+pub(crate) fn device_binary() -> PathBuf {
     let path = Path::new(env!("CARGO_BIN_EXE_depin")).with_file_name("depin-device");
     assert!(
         path.exists(),
@@ -28,7 +28,7 @@ fn device_binary() -> PathBuf {
 }
 
 /// Kills the child when dropped.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -269,9 +269,11 @@ fn a_storage_node_takes_the_shard_its_order_names_and_refuses_the_rest() {
 
     // The epoch runs: the node answers its challenges from disk, and the
     // proven deal earns the epoch's emission.
-    let epoch = wait_for(&format!("{oracle_url}/v1/epochs/0"), "epoch 0 scored", |e| {
-        e["rewards_paid"].as_u64().is_some_and(|paid| paid > 0)
-    });
+    let epoch = wait_for(
+        &format!("{oracle_url}/v1/epochs/0"),
+        "epoch 0 scored",
+        |e| e["rewards_paid"].as_u64().is_some_and(|paid| paid > 0),
+    );
     assert_eq!(epoch["rewards_paid"], 1_000_000, "{epoch}");
     let mint = device["mint"].as_str().unwrap();
     let reports = wait_for(

@@ -1,0 +1,194 @@
+//! `depin storage put|get` against six storage nodes (the built
+//! `depin-device storage-node`, each a process of its own) on a storage
+//! network: a 10 MiB file is sealed into 4 + 2 shards, each placed with its
+//! own provider through its own order (accepted on chain by the node), and
+//! got back byte for byte; with two nodes stopped still, with three no
+//! longer (one line says how many shards were reached); and only the
+//! wallet that put it opens the manifest.
+
+use super::{
+    oracle_daemon::{free_port, oracle_command, wait_for},
+    storage_node::{Running, device_binary},
+};
+use crate::common::*;
+use anchor_lang::AccountDeserialize;
+use serde_json::Value;
+use service_payments::state::{Order, OrderStatus};
+use solana_sdk::{
+    pubkey::Pubkey,
+    signature::{Keypair, write_keypair_file},
+};
+use std::process::{Command, Stdio};
+
+#[test]
+fn a_file_put_across_six_nodes_comes_back_from_any_four() {
+    let f = Fixture::start("storage-put");
+    let network: Pubkey = f.network_of("storage")["network"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (maker, _) = f.maker();
+    let devices: Vec<_> = (0..6)
+        .map(|i| f.device(&maker, &format!("node-{i}.json")))
+        .collect();
+    f.mint_to_payer(50_000_000);
+    f.payments();
+    f.env.json(&[
+        "pool",
+        "create",
+        "--network",
+        "cli-net",
+        "--emission",
+        "1",
+        "--epoch-length",
+        "60",
+    ]);
+    let oracle_bind = format!("127.0.0.1:{}", free_port());
+    let oracle_url = format!("http://{oracle_bind}");
+    let _oracle = Running(
+        oracle_command(&f, &network, &oracle_bind, &["run"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(&format!("{oracle_url}/health"), "the oracle", |h| {
+        h["devices"] == 6
+    });
+    let mut nodes: Vec<Option<Running>> = devices
+        .iter()
+        .enumerate()
+        .map(|(i, (_, keypair))| {
+            let port = free_port();
+            Some(Running(
+                Command::new(device_binary())
+                    .args(["storage-node", "--keypair"])
+                    .arg(keypair)
+                    .arg("--holder-keypair")
+                    .arg(&f.env.payer)
+                    .args([
+                        "--network",
+                        &network.to_string(),
+                        "--rpc-url",
+                        &f.env.url,
+                        "--oracle",
+                        &oracle_url,
+                        "--bind",
+                        &format!("127.0.0.1:{port}"),
+                    ])
+                    .arg("--data")
+                    .arg(f.dir.join(format!("node-data-{i}")))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            ))
+        })
+        .collect();
+    wait_for(
+        &format!("{oracle_url}/v1/providers"),
+        "six providers",
+        |l| l["providers"].as_array().is_some_and(|p| p.len() == 6),
+    );
+
+    let file: Vec<u8> = (0..10u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let path = f.dir.join("photos.tar");
+    std::fs::write(&path, &file).unwrap();
+    let put = f.env.json(&[
+        "storage",
+        "put",
+        path.to_str().unwrap(),
+        "--network",
+        "cli-net",
+        "--oracle",
+        &oracle_url,
+    ]);
+    let manifest = put["manifest"].as_str().unwrap().to_string();
+    let shards = put["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 6);
+    let mut endpoints: Vec<&str> = shards
+        .iter()
+        .map(|s| s["endpoint"].as_str().unwrap())
+        .collect();
+    endpoints.sort();
+    endpoints.dedup();
+    assert_eq!(endpoints.len(), 6, "one provider per shard");
+    for shard in shards {
+        let order: Pubkey = shard["order"].as_str().unwrap().parse().unwrap();
+        let data = f.rpc.get_account_data(&order).unwrap();
+        let order = Order::try_deserialize(&mut &data[..]).unwrap();
+        assert_eq!(order.status, OrderStatus::Accepted, "{shard}");
+        assert_eq!(order.max_amount, 1_000_000, "one token escrowed a shard");
+    }
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&manifest).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the manifest is its owner's alone");
+
+    let get = |out: &str| -> Value {
+        f.env.json(&[
+            "storage",
+            "get",
+            &manifest,
+            "--out",
+            f.dir.join(out).to_str().unwrap(),
+        ])
+    };
+    let got = get("back.tar");
+    assert_eq!(got["shards_reached"], 6);
+    assert!(std::fs::read(f.dir.join("back.tar")).unwrap() == file);
+
+    // Two nodes stop: any four shards still give the file back.
+    let index_of = |endpoint: &str| {
+        devices
+            .iter()
+            .position(|(d, _)| {
+                put["shards"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["endpoint"] == endpoint && s["provider"] == d["device_key"])
+            })
+            .unwrap()
+    };
+    for shard in &shards[..2] {
+        nodes[index_of(shard["endpoint"].as_str().unwrap())] = None;
+    }
+    let got = get("back-2.tar");
+    assert_eq!(got["shards_reached"], 4);
+    assert!(std::fs::read(f.dir.join("back-2.tar")).unwrap() == file);
+
+    // A third stops: three shards are not enough, and the command says so.
+    nodes[index_of(shards[2]["endpoint"].as_str().unwrap())] = None;
+    f.env.fails(
+        &f.env.payer,
+        &[
+            "storage",
+            "get",
+            &manifest,
+            "--out",
+            f.dir.join("back-3.tar").to_str().unwrap(),
+        ],
+        4,
+        "3 good shards of the 4 needed",
+    );
+    // Another wallet cannot open the manifest.
+    let stranger = f.dir.join("stranger.json");
+    write_keypair_file(&Keypair::new(), &stranger).unwrap();
+    f.env.fails(
+        &stranger,
+        &[
+            "storage",
+            "get",
+            &manifest,
+            "--out",
+            f.dir.join("theirs.tar").to_str().unwrap(),
+        ],
+        2,
+        "does not open this manifest",
+    );
+    drop(nodes);
+}
