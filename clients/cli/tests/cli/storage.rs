@@ -2,9 +2,10 @@
 //! `depin-device storage-node`, each a process of its own) on a storage
 //! network: a 10 MiB file is sealed into 4 + 2 shards, each placed with its
 //! own provider through its own order (accepted on chain by the node), and
-//! got back byte for byte; with two nodes stopped still, with three no
-//! longer (one line says how many shards were reached); and only the
-//! wallet that put it opens the manifest.
+//! got back byte for byte; with two nodes stopped still; not when one of
+//! the four left serves a damaged shard (set aside against its root), nor
+//! with three stopped (one line says how many shards were good and reached);
+//! and only the wallet that put it opens the manifest.
 
 use super::{
     oracle_daemon::{free_port, oracle_command, wait_for},
@@ -161,8 +162,32 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
     assert_eq!(got["shards_reached"], 4);
     assert!(std::fs::read(f.dir.join("back-2.tar")).unwrap() == file);
 
-    // A third stops: three shards are not enough, and the command says so.
-    nodes[index_of(shards[2]["endpoint"].as_str().unwrap())] = None;
+    // One of the four left serves a damaged shard (a byte of its file
+    // flipped on disk): set aside against its root, three good shards are
+    // not enough, and the command says so.
+    let damaged = index_of(shards[2]["endpoint"].as_str().unwrap());
+    let shard_file = f
+        .dir
+        .join(format!("node-data-{damaged}"))
+        .join("shards")
+        .join(format!("{}.shard", shards[2]["order"].as_str().unwrap()));
+    let mut bytes = std::fs::read(&shard_file).unwrap();
+    bytes[1_000] ^= 0x40;
+    std::fs::write(&shard_file, &bytes).unwrap();
+    f.env.fails(
+        &f.env.payer,
+        &[
+            "storage",
+            "get",
+            &manifest,
+            "--out",
+            f.dir.join("back-damaged.tar").to_str().unwrap(),
+        ],
+        4,
+        "3 good shards of the 4 needed (4 of 6 shards reached)",
+    );
+    // That node stops too: three shards reached.
+    nodes[damaged] = None;
     f.env.fails(
         &f.env.payer,
         &[
