@@ -156,6 +156,11 @@ pub struct StorageSeeds<C> {
 }
 
 impl<C: Chain> StorageSeeds<C> {
+    /// The storage rules' constants these seeds follow.
+    pub fn rules(&self) -> crate::verifier::storage::StorageRules {
+        self.rules
+    }
+
     /// Seeds from `entropy` for `network`'s pool under `rules`.
     pub fn new(
         chain: Arc<C>,

@@ -71,6 +71,9 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
     let seeds = Router::new()
         .route("/v1/challenges/storage", get(api::storage_seed::<C>))
         .with_state(state.storage_seeds.clone());
+    let deals = Router::new()
+        .route("/v1/deals/{order}", get(crate::deals::deal_status::<C>))
+        .with_state((state.store.clone(), state.storage_seeds.clone()));
     let providers = Router::new()
         .route(
             "/v1/providers",
@@ -96,6 +99,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .merge(entropy)
         .merge(challenges)
         .merge(seeds)
+        .merge(deals)
         .merge(providers)
         .merge(rewards)
 }

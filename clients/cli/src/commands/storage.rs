@@ -1,4 +1,4 @@
-//! `depin storage put|get`: a file stored across the network's storage
+//! `depin storage put|status|get`: a file stored across the network's storage
 //! providers, one shard per provider through an order of its own, and got
 //! back from any k of the shards. The sealing, manifest and node protocol
 //! are `depinkit-storage`'s; this command adds the wallet, the orders and
@@ -46,6 +46,15 @@ pub enum StorageCommand {
         #[arg(long, default_value_t = 30 * 86_400)]
         serve_within: i64,
     },
+    /// Where each shard of MANIFEST stands: its provider's node, its order
+    /// on chain (status, escrow left), and the oracle's strikes.
+    Status {
+        /// The manifest `put` wrote.
+        manifest: PathBuf,
+        /// The network oracle's API (strikes and faults).
+        #[arg(long)]
+        oracle: String,
+    },
     /// Get the file of MANIFEST back from any k of its shards.
     Get {
         /// The manifest `put` wrote.
@@ -90,6 +99,7 @@ pub async fn run(ctx: &Context, command: StorageCommand) -> Result<(), CliError>
             .await
         }
         StorageCommand::Get { manifest, out } => get(ctx, &manifest, &out).await,
+        StorageCommand::Status { manifest, oracle } => status(ctx, &manifest, &oracle).await,
     }
 }
 
@@ -241,10 +251,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 async fn get(ctx: &Context, manifest_path: &Path, out: &Path) -> Result<(), CliError> {
     let owner = ctx.keypair()?;
-    let text = std::fs::read(manifest_path)
-        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", manifest_path.display())))?;
-    let manifest = Manifest::from_json(&text)
-        .map_err(|e| CliError::Input(format!("{}: {e}", manifest_path.display())))?;
+    let manifest = read_manifest(manifest_path)?;
     let seed: [u8; 32] = owner.to_bytes()[..32].try_into().expect("32 bytes");
     let sealed = manifest
         .unseal(&seed)
@@ -289,6 +296,141 @@ async fn get(ctx: &Context, manifest_path: &Path, out: &Path) -> Result<(), CliE
                 bytes.len(),
                 manifest.file_hash,
                 manifest.shards.len()
+            )
+        },
+    );
+    Ok(())
+}
+
+/// Reads and parses a manifest.
+fn read_manifest(path: &Path) -> Result<Manifest, CliError> {
+    let text = std::fs::read(path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    Manifest::from_json(&text).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+}
+
+/// One shard's standing.
+#[derive(serde::Serialize)]
+struct ShardStatus {
+    index: usize,
+    provider: Option<String>,
+    endpoint: Option<String>,
+    /// The node answers its health check.
+    node_up: bool,
+    order: Option<String>,
+    /// `open`, `accepted`, or `closed` (the order account is gone).
+    order_status: String,
+    /// Escrow not yet settled, base units.
+    escrow_left: u64,
+    strikes: Option<i64>,
+    faulted: Option<bool>,
+}
+
+async fn status(ctx: &Context, manifest_path: &Path, oracle: &str) -> Result<(), CliError> {
+    let manifest = read_manifest(manifest_path)?;
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("an HTTP client");
+    let mut shards = Vec::with_capacity(manifest.shards.len());
+    for shard in &manifest.shards {
+        let node_up = match &shard.endpoint {
+            Some(endpoint) => http
+                .get(format!("{}/health", endpoint.trim_end_matches('/')))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success()),
+            None => false,
+        };
+        let (order_status, escrow_left) = match &shard.order {
+            Some(order) => {
+                let address = Pubkey::new_from_array(order.0);
+                match depinkit_sdk::accounts::fetch_optional::<service_payments::state::Order>(
+                    &ctx.rpc, &address,
+                )
+                .await
+                .map_err(|e| ctx.rpc_error(e))?
+                {
+                    Some(o) => (
+                        format!("{:?}", o.status).to_lowercase(),
+                        o.max_amount.saturating_sub(o.settled),
+                    ),
+                    None => ("closed".to_string(), 0),
+                }
+            }
+            None => ("none".to_string(), 0),
+        };
+        let standing: Option<serde_json::Value> = match &shard.order {
+            Some(order) => match http
+                .get(format!("{}/v1/deals/{order}", oracle.trim_end_matches('/')))
+                .send()
+                .await
+            {
+                Ok(response) if response.status().is_success() => response.json().await.ok(),
+                _ => None,
+            },
+            None => None,
+        };
+        shards.push(ShardStatus {
+            index: shard.index,
+            provider: shard.provider.map(|k| k.to_string()),
+            endpoint: shard.endpoint.clone(),
+            node_up,
+            order: shard.order.map(|k| k.to_string()),
+            order_status,
+            escrow_left,
+            strikes: standing.as_ref().and_then(|s| s["strikes"].as_i64()),
+            faulted: standing.as_ref().and_then(|s| s["faulted"].as_bool()),
+        });
+    }
+    let healthy = shards
+        .iter()
+        .filter(|s| s.node_up && s.order_status == "accepted" && s.faulted != Some(true))
+        .count();
+    let k = manifest.layout.data_shards;
+    ctx.output.print(
+        &serde_json::json!({
+            "file": manifest.name,
+            "file_sha256": manifest.file_hash.to_string(),
+            "data_shards": k,
+            "healthy_shards": healthy,
+            "shards": shards,
+        }),
+        || {
+            let rows: Vec<Vec<String>> = shards
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.index.to_string(),
+                        s.provider.clone().unwrap_or_else(|| "-".into()),
+                        if s.node_up { "up" } else { "down" }.into(),
+                        s.order_status.clone(),
+                        s.escrow_left.to_string(),
+                        s.strikes.map_or("?".into(), |n| n.to_string()),
+                        match s.faulted {
+                            Some(true) => "faulted".into(),
+                            Some(false) => "no".into(),
+                            None => "?".into(),
+                        },
+                    ]
+                })
+                .collect();
+            format!(
+                "{}: {healthy} of {} shards healthy ({k} needed)\n{}",
+                manifest.name,
+                shards.len(),
+                crate::output::table(
+                    &[
+                        "shard",
+                        "provider",
+                        "node",
+                        "order",
+                        "escrow left",
+                        "strikes",
+                        "faulted"
+                    ],
+                    &rows
+                )
             )
         },
     );

@@ -141,6 +141,31 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
     let got = get("back.tar");
     assert_eq!(got["shards_reached"], 6);
     assert!(std::fs::read(f.dir.join("back.tar")).unwrap() == file);
+    let status = || {
+        f.env
+            .json(&["storage", "status", &manifest, "--oracle", &oracle_url])
+    };
+    let standing = status();
+    assert_eq!(standing["healthy_shards"], 6, "{standing}");
+    for shard in standing["shards"].as_array().unwrap() {
+        assert_eq!(
+            (
+                shard["node_up"].as_bool(),
+                shard["order_status"].as_str(),
+                shard["escrow_left"].as_u64(),
+                shard["strikes"].as_i64(),
+                shard["faulted"].as_bool()
+            ),
+            (
+                Some(true),
+                Some("accepted"),
+                Some(1_000_000),
+                Some(0),
+                Some(false)
+            ),
+            "{shard}"
+        );
+    }
 
     // Two nodes stop: any four shards still give the file back.
     let index_of = |endpoint: &str| {
@@ -160,6 +185,16 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
     }
     let got = get("back-2.tar");
     assert_eq!(got["shards_reached"], 4);
+    let standing = status();
+    assert_eq!(standing["healthy_shards"], 4, "{standing}");
+    let down: Vec<u64> = standing["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["node_up"] == false)
+        .map(|s| s["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(down, [0, 1], "the stopped nodes' shards");
     assert!(std::fs::read(f.dir.join("back-2.tar")).unwrap() == file);
 
     // One of the four left serves a damaged shard (a byte of its file

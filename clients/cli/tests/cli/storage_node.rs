@@ -5,7 +5,9 @@
 //! reason, keeping nothing, a shard that is not the order's, an order that
 //! does not exist or names another device, and a shard it has no room for.
 //! When the first epoch begins it answers the epoch's challenges from disk,
-//! and the oracle's storage rules pay its device for the proven deal.
+//! and the oracle's storage rules pay its device for the proven deal; the
+//! deal whose shard its disk lost goes unanswered and takes a strike
+//! (`GET /v1/deals/{order}`).
 
 use super::oracle_daemon::{free_port, oracle_command, wait_for};
 use crate::common::*;
@@ -218,6 +220,18 @@ fn a_storage_node_takes_the_shard_its_order_names_and_refuses_the_rest() {
     );
     // The same upload again: already kept.
     assert_eq!(put(&node_url, &order, &shard, 256).0, 200);
+    // A second deal, whose shard the node's disk then loses.
+    let lost: Vec<u8> = vec![9; 3_000];
+    let lost_spec = deal_spec(&f.dir.join("lost.bin"), &lost, 256);
+    let lost_order = open_order(&f, 5, &device_key, lost_spec["spec_hash"].as_str().unwrap());
+    assert_eq!(put(&node_url, &lost_order, &lost, 256).0, 201);
+    std::fs::remove_file(
+        f.dir
+            .join("node-data")
+            .join("shards")
+            .join(format!("{lost_order}.shard")),
+    )
+    .unwrap();
 
     // Not the order's bytes: refused, the order left open.
     let small: Vec<u8> = vec![7; 3_000];
@@ -250,7 +264,7 @@ fn a_storage_node_takes_the_shard_its_order_names_and_refuses_the_rest() {
         "{body}"
     );
     assert_eq!(order_status(&f, 3)["status"], "open");
-    // No room for another 12,000 bytes (8,000 left).
+    // No room for another 12,000 bytes (5,000 left).
     let more: Vec<u8> = (0..12_000u32).map(|i| (i % 7) as u8).collect();
     let more_spec = deal_spec(&f.dir.join("more.bin"), &more, 256);
     let order4 = open_order(&f, 4, &device_key, more_spec["spec_hash"].as_str().unwrap());
@@ -264,7 +278,7 @@ fn a_storage_node_takes_the_shard_its_order_names_and_refuses_the_rest() {
     let health = wait_for(&format!("{node_url}/health"), "the node", |_| true);
     assert_eq!(
         (health["shards"].as_u64(), health["free_bytes"].as_u64()),
-        (Some(1), Some(8_000))
+        (Some(2), Some(5_000))
     );
 
     // The epoch runs: the node answers its challenges from disk, and the
@@ -284,4 +298,21 @@ fn a_storage_node_takes_the_shard_its_order_names_and_refuses_the_rest() {
     let answers = reports["reports"].as_array().unwrap();
     assert_eq!(answers.len(), 20, "k = 20 challenges of the one deal");
     assert!(answers.iter().all(|a| a["rule"].is_null()), "{reports}");
+    // The deal whose shard is gone went unanswered: a strike, not yet a fault.
+    let deal = |order: &str| {
+        wait_for(&format!("{oracle_url}/v1/deals/{order}"), "a deal", |_| {
+            true
+        })
+    };
+    let lost_deal = deal(&lost_order);
+    assert_eq!(
+        (
+            lost_deal["strikes"].as_i64(),
+            lost_deal["faulted"].as_bool()
+        ),
+        (Some(1), Some(false)),
+        "{lost_deal}"
+    );
+    assert_eq!(deal(&order)["strikes"], 0);
+    assert_eq!(deal(&order)["max_strikes"], 3);
 }
