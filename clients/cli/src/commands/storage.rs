@@ -118,7 +118,12 @@ async fn put(
     let escrow = ctx.amount(escrow, &mint, "--escrow")?;
     let bytes = std::fs::read(file)
         .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
-    let (sealed, shards, _) = seal(&bytes, layout).map_err(|e| CliError::Input(e.to_string()))?;
+    let began = std::time::Instant::now();
+    let (sealed, shards, sealing) =
+        seal(&bytes, layout).map_err(|e| CliError::Input(e.to_string()))?;
+    let sealed_in = began.elapsed();
+    let mut ordering = std::time::Duration::ZERO;
+    let mut uploading = std::time::Duration::ZERO;
     let shard_bytes = shards[0].len() as u64;
     let http = reqwest::Client::new();
     let listed = nodes::providers(&http, oracle, Key(network.to_bytes()))
@@ -188,10 +193,13 @@ async fn put(
             spec_hash: manifest.shards[index].spec.hash().0,
         };
         progress.set_message(format!("(shard {index} to {})", provider.endpoint));
+        let began = std::time::Instant::now();
         ctx.send(&[payments::open_order(&keys, args)], &owner, &[])
             .await?;
+        ordering += began.elapsed();
         let order = Key(keys.order.to_bytes());
-        nodes::upload(&http, &provider.endpoint, &order, shard, layout.leaf_size)
+        let began = std::time::Instant::now();
+        let uploaded = nodes::upload(&http, &provider.endpoint, &order, shard, layout.leaf_size)
             .await
             .map_err(|e| {
                 CliError::Rpc(format!(
@@ -199,7 +207,9 @@ async fn put(
                      after its accept deadline refunds it)",
                     keys.order
                 ))
-            })?;
+            });
+        uploading += began.elapsed();
+        uploaded?;
         let placement = &mut manifest.shards[index];
         placement.provider = Some(provider.device);
         placement.endpoint = Some(provider.endpoint.clone());
@@ -213,6 +223,14 @@ async fn put(
             "manifest": manifest_path.display().to_string(),
             "file_sha256": manifest.file_hash.to_string(),
             "bytes": manifest.file_size,
+            "seconds": {
+                "seal": sealed_in.as_secs_f64(),
+                "encrypt": sealing.aead.as_secs_f64(),
+                "erasure_code": sealing.coding.as_secs_f64(),
+                "hash": sealing.hashing.as_secs_f64(),
+                "open_orders": ordering.as_secs_f64(),
+                "upload": uploading.as_secs_f64(),
+            },
             "shards": manifest.shards.iter().map(|s| serde_json::json!({
                 "index": s.index,
                 "provider": s.provider.map(|k| k.to_string()),
@@ -257,6 +275,7 @@ async fn get(ctx: &Context, manifest_path: &Path, out: &Path) -> Result<(), CliE
         .unseal(&seed)
         .map_err(|e| CliError::Input(e.to_string()))?;
     let http = reqwest::Client::new();
+    let began = std::time::Instant::now();
     let fetched = futures_util::future::join_all(manifest.shards.iter().map(|s| {
         let http = &http;
         async move {
@@ -274,7 +293,11 @@ async fn get(ctx: &Context, manifest_path: &Path, out: &Path) -> Result<(), CliE
     }))
     .await;
     let reached = fetched.iter().filter(|s| s.is_some()).count();
-    let (bytes, _) = open(&sealed, &fetched).map_err(|e| {
+    let downloaded = began.elapsed();
+    let began = std::time::Instant::now();
+    let opened = open(&sealed, &fetched);
+    let opened_in = began.elapsed();
+    let (bytes, opening) = opened.map_err(|e| {
         CliError::Rpc(format!(
             "{e} ({reached} of {} shards reached)",
             manifest.shards.len()
@@ -288,6 +311,13 @@ async fn get(ctx: &Context, manifest_path: &Path, out: &Path) -> Result<(), CliE
             "bytes": bytes.len(),
             "file_sha256": manifest.file_hash.to_string(),
             "shards_reached": reached,
+            "seconds": {
+                "download": downloaded.as_secs_f64(),
+                "open": opened_in.as_secs_f64(),
+                "check": opening.hashing.as_secs_f64(),
+                "erasure_decode": opening.coding.as_secs_f64(),
+                "decrypt": opening.aead.as_secs_f64(),
+            },
         }),
         || {
             format!(

@@ -21,9 +21,18 @@ use solana_sdk::{
 };
 use std::process::{Command, Stdio};
 
-#[test]
-fn a_file_put_across_six_nodes_comes_back_from_any_four() {
-    let f = Fixture::start("storage-put");
+/// A storage network with six onboarded devices, each with its node running
+/// (their NFTs held by the payer), and its oracle listing them.
+struct SixNodes {
+    f: Fixture,
+    devices: Vec<(Value, std::path::PathBuf)>,
+    oracle_url: String,
+    nodes: Vec<Option<Running>>,
+    _oracle: Running,
+}
+
+fn six_nodes(name: &str) -> SixNodes {
+    let f = Fixture::start(name);
     let network: Pubkey = f.network_of("storage")["network"]
         .as_str()
         .unwrap()
@@ -47,7 +56,7 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
     ]);
     let oracle_bind = format!("127.0.0.1:{}", free_port());
     let oracle_url = format!("http://{oracle_bind}");
-    let _oracle = Running(
+    let oracle = Running(
         oracle_command(&f, &network, &oracle_bind, &["run"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -57,7 +66,7 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
     wait_for(&format!("{oracle_url}/health"), "the oracle", |h| {
         h["devices"] == 6
     });
-    let mut nodes: Vec<Option<Running>> = devices
+    let nodes: Vec<Option<Running>> = devices
         .iter()
         .enumerate()
         .map(|(i, (_, keypair))| {
@@ -92,7 +101,24 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
         "six providers",
         |l| l["providers"].as_array().is_some_and(|p| p.len() == 6),
     );
+    SixNodes {
+        f,
+        devices,
+        oracle_url,
+        nodes,
+        _oracle: oracle,
+    }
+}
 
+#[test]
+fn a_file_put_across_six_nodes_comes_back_from_any_four() {
+    let SixNodes {
+        f,
+        devices,
+        oracle_url,
+        mut nodes,
+        _oracle,
+    } = six_nodes("storage-put");
     let file: Vec<u8> = (0..10u32 << 20)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
@@ -249,6 +275,63 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
         ],
         2,
         "does not open this manifest",
+    );
+    drop(nodes);
+}
+
+/// Put and get throughput with the transfer to six local nodes, for the
+/// README (`DEPIN_STORAGE_BENCH_MIB`, default 256):
+/// `cargo test -p depinkit-cli --test cli storage::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: run it alone"]
+fn throughput() {
+    let mib: u32 = std::env::var("DEPIN_STORAGE_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let SixNodes {
+        f,
+        oracle_url,
+        nodes,
+        _oracle,
+        ..
+    } = six_nodes("storage-bench");
+    let file: Vec<u8> = (0..mib << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let path = f.dir.join("bench.bin");
+    std::fs::write(&path, &file).unwrap();
+    drop(file);
+    let began = std::time::Instant::now();
+    let put = f.env.json(&[
+        "storage",
+        "put",
+        path.to_str().unwrap(),
+        "--network",
+        "cli-net",
+        "--oracle",
+        &oracle_url,
+    ]);
+    let put_secs = began.elapsed().as_secs_f64();
+    let manifest = put["manifest"].as_str().unwrap().to_string();
+    let began = std::time::Instant::now();
+    let got = f.env.json(&[
+        "storage",
+        "get",
+        &manifest,
+        "--out",
+        f.dir.join("bench-back.bin").to_str().unwrap(),
+    ]);
+    let get_secs = began.elapsed().as_secs_f64();
+    println!(
+        "put throughput: {:.1} MiB/s ({mib} MiB in {put_secs:.2} s; {})",
+        f64::from(mib) / put_secs,
+        put["seconds"]
+    );
+    println!(
+        "get throughput: {:.1} MiB/s ({mib} MiB in {get_secs:.2} s; {})",
+        f64::from(mib) / get_secs,
+        got["seconds"]
     );
     drop(nodes);
 }
