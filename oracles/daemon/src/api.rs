@@ -112,7 +112,9 @@ impl FinalizedTree {
     }
 }
 
-fn error(status: StatusCode, code: &str, message: impl ToString) -> Response {
+/// A refusal as every route answers it: the status, and
+/// `{"error": code, "message": why}`.
+pub(crate) fn error(status: StatusCode, code: &str, message: impl ToString) -> Response {
     (
         status,
         Json(json!({ "error": code, "message": message.to_string() })),

@@ -4,6 +4,7 @@
 //! whether it is faulted (at `rules.storage.max_strikes` it earns nothing
 //! more).
 
+use crate::api::error as refuse;
 use crate::{chain::Chain, challenges::StorageSeeds, store::Store, verifier::storage::strike_key};
 use axum::{
     Json,
@@ -18,14 +19,6 @@ use std::{collections::BTreeSet, sync::Arc};
 /// What the route needs: the store, and the storage seeds (present on
 /// storage networks only), which hold the rules' constants.
 pub type DealState<C> = (Store, Option<Arc<StorageSeeds<C>>>);
-
-fn refuse(status: StatusCode, code: &str, message: impl ToString) -> Response {
-    (
-        status,
-        Json(json!({ "error": code, "message": message.to_string() })),
-    )
-        .into_response()
-}
 
 /// `GET /v1/deals/{order}`: `{order, strikes, max_strikes, faulted}`; 400
 /// for a path that is not an address, 404 on networks that do not store.

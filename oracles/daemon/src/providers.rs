@@ -4,6 +4,7 @@
 //! customers placing shards. A refusal is a 4xx naming its reason and keeps
 //! nothing.
 
+use crate::api::error as refuse;
 use crate::{
     chain::Chain,
     registry::Registry,
@@ -37,14 +38,6 @@ pub struct Providers<C> {
     pub registry: Arc<Registry<C>>,
     /// The network.
     pub network: Pubkey,
-}
-
-fn refuse(status: StatusCode, code: &str, message: impl ToString) -> Response {
-    (
-        status,
-        Json(json!({ "error": code, "message": message.to_string() })),
-    )
-        .into_response()
 }
 
 /// `POST /v1/providers`: 200 `{"kept": true}` when kept; 400 for a bad

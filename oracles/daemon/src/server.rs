@@ -9,6 +9,7 @@
 //! the store fails (nothing accepted: send again). Errors are JSON
 //! `{"error": code, "message": text}`.
 
+use crate::api::error;
 use crate::{
     api::{self, Proofs},
     chain::Chain,
@@ -115,14 +116,6 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         handle
     })
-}
-
-fn error(status: StatusCode, code: &str, message: impl ToString) -> Response {
-    (
-        status,
-        Json(json!({ "error": code, "message": message.to_string() })),
-    )
-        .into_response()
 }
 
 async fn post_reports<C: Chain>(

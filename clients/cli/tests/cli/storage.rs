@@ -9,7 +9,7 @@
 
 use super::{
     oracle_daemon::{free_port, oracle_command, wait_for},
-    storage_node::{Running, device_binary},
+    storage_node::{Running, start_node},
 };
 use crate::common::*;
 use anchor_lang::AccountDeserialize;
@@ -19,7 +19,7 @@ use solana_sdk::{
     pubkey::Pubkey,
     signature::{Keypair, write_keypair_file},
 };
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// A storage network with six onboarded devices, each with its node running
 /// (their NFTs held by the payer), and its oracle listing them.
@@ -70,29 +70,14 @@ fn six_nodes(name: &str) -> SixNodes {
         .iter()
         .enumerate()
         .map(|(i, (_, keypair))| {
-            let port = free_port();
-            Some(Running(
-                Command::new(device_binary())
-                    .args(["storage-node", "--keypair"])
-                    .arg(keypair)
-                    .arg("--holder-keypair")
-                    .arg(&f.env.payer)
-                    .args([
-                        "--network",
-                        &network.to_string(),
-                        "--rpc-url",
-                        &f.env.url,
-                        "--oracle",
-                        &oracle_url,
-                        "--bind",
-                        &format!("127.0.0.1:{port}"),
-                    ])
-                    .arg("--data")
-                    .arg(f.dir.join(format!("node-data-{i}")))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap(),
+            Some(start_node(
+                &f,
+                keypair,
+                &network,
+                &oracle_url,
+                free_port(),
+                &f.dir.join(format!("node-data-{i}")),
+                &[],
             ))
         })
         .collect();

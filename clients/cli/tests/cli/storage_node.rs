@@ -29,6 +29,44 @@ pub(crate) fn device_binary() -> PathBuf {
     path
 }
 
+/// Starts `depin-device storage-node` for the device whose keypair file is
+/// `keypair` (its NFT held by the fixture's payer) on `port`, its shards
+/// under `data`, with `extra` options; stopped when dropped.
+pub(crate) fn start_node(
+    f: &Fixture,
+    keypair: &Path,
+    network: &Pubkey,
+    oracle_url: &str,
+    port: u16,
+    data: &Path,
+    extra: &[&str],
+) -> Running {
+    Running(
+        Command::new(device_binary())
+            .args(["storage-node", "--keypair"])
+            .arg(keypair)
+            .arg("--holder-keypair")
+            .arg(&f.env.payer)
+            .args([
+                "--network",
+                &network.to_string(),
+                "--rpc-url",
+                &f.env.url,
+                "--oracle",
+                oracle_url,
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .arg("--data")
+            .arg(data)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 /// Kills the child when dropped.
 pub(crate) struct Running(pub(crate) Child);
 
@@ -165,32 +203,14 @@ fn a_storage_node_takes_the_shard_its_order_names_and_refuses_the_rest() {
 
     let node_port = free_port();
     let node_url = format!("http://127.0.0.1:{node_port}");
-    let _node = Running(
-        Command::new(device_binary())
-            .args(["storage-node", "--keypair"])
-            .arg(&device_path)
-            .arg("--holder-keypair")
-            .arg(&f.env.payer)
-            .args([
-                "--network",
-                &network.to_string(),
-                "--rpc-url",
-                &f.env.url,
-                "--oracle",
-                &oracle_url,
-                "--bind",
-                &format!("127.0.0.1:{node_port}"),
-                "--capacity",
-                "20000",
-                "--seed-secs",
-                "1",
-            ])
-            .arg("--data")
-            .arg(f.dir.join("node-data"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
+    let _node = start_node(
+        &f,
+        &device_path,
+        &network,
+        &oracle_url,
+        node_port,
+        &f.dir.join("node-data"),
+        &["--capacity", "20000", "--seed-secs", "1"],
     );
     let health = wait_for(&format!("{node_url}/health"), "the node", |h| {
         h["free_bytes"] == 20_000
