@@ -122,8 +122,6 @@ async fn put(
     let (sealed, shards, sealing) =
         seal(&bytes, layout).map_err(|e| CliError::Input(e.to_string()))?;
     let sealed_in = began.elapsed();
-    let mut ordering = std::time::Duration::ZERO;
-    let mut uploading = std::time::Duration::ZERO;
     let shard_bytes = shards[0].len() as u64;
     let http = reqwest::Client::new();
     let listed = nodes::providers(&http, oracle, Key(network.to_bytes()))
@@ -173,48 +171,91 @@ async fn put(
         ProgressStyle::with_template("{bar:30} {pos}/{len} shards placed {msg}")
             .expect("a valid template"),
     );
-    for (index, (shard, provider)) in shards.into_iter().zip(&picked).enumerate() {
-        let id = rand_core::OsRng.next_u64();
-        let keys = OrderKeys::new(
-            &network,
-            &owner.pubkey(),
-            id,
-            &mint.address,
-            &mint.token_program,
-        );
-        let device_key = Pubkey::new_from_array(provider.device.0);
-        let now = ctx.chain_time().await?;
-        let args = OpenOrderArgs {
-            order_id: id,
-            provider: Provider::Device(pda::find_device_address(&network, &device_key).0),
-            max_amount: escrow,
-            accept_deadline: now.saturating_add(3_600),
-            service_deadline: now.saturating_add(serve_within),
-            spec_hash: manifest.shards[index].spec.hash().0,
-        };
-        progress.set_message(format!("(shard {index} to {})", provider.endpoint));
-        let began = std::time::Instant::now();
-        ctx.send(&[payments::open_order(&keys, args)], &owner, &[])
-            .await?;
-        ordering += began.elapsed();
-        let order = Key(keys.order.to_bytes());
-        let began = std::time::Instant::now();
-        let uploaded = nodes::upload(&http, &provider.endpoint, &order, shard, layout.leaf_size)
-            .await
-            .map_err(|e| {
-                CliError::Rpc(format!(
-                    "shard {index}: {e} (its order {} stays open: `depin order cancel` \
-                     after its accept deadline refunds it)",
-                    keys.order
-                ))
-            });
-        uploading += began.elapsed();
-        uploaded?;
+    // Every shard's order, opened at once (independent transactions).
+    let now = ctx.chain_time().await?;
+    let orders: Vec<(OrderKeys, OpenOrderArgs)> = picked
+        .iter()
+        .enumerate()
+        .map(|(index, provider)| {
+            let id = rand_core::OsRng.next_u64();
+            let keys = OrderKeys::new(
+                &network,
+                &owner.pubkey(),
+                id,
+                &mint.address,
+                &mint.token_program,
+            );
+            let device_key = Pubkey::new_from_array(provider.device.0);
+            let args = OpenOrderArgs {
+                order_id: id,
+                provider: Provider::Device(pda::find_device_address(&network, &device_key).0),
+                max_amount: escrow,
+                accept_deadline: now.saturating_add(3_600),
+                service_deadline: now.saturating_add(serve_within),
+                spec_hash: manifest.shards[index].spec.hash().0,
+            };
+            (keys, args)
+        })
+        .collect();
+    progress.set_message("(opening the orders)");
+    let began = std::time::Instant::now();
+    let instructions: Vec<[solana_sdk::instruction::Instruction; 1]> = orders
+        .iter()
+        .map(|(keys, args)| [payments::open_order(keys, args.clone())])
+        .collect();
+    let opened = futures_util::future::join_all(
+        instructions
+            .iter()
+            .map(|instruction| ctx.send(instruction, &owner, &[])),
+    )
+    .await;
+    let ordering = began.elapsed();
+    if let Some((index, Err(e))) = opened
+        .into_iter()
+        .enumerate()
+        .find(|(_, sent)| sent.is_err())
+    {
+        return Err(CliError::Transaction(format!(
+            "shard {index}'s order: {e} (orders that opened stay open: `depin order cancel` \
+             after their accept deadline refunds them)"
+        )));
+    }
+    // Every shard to its node at once; each node accepts its order.
+    progress.set_message("(uploading)");
+    let began = std::time::Instant::now();
+    let uploaded =
+        futures_util::future::join_all(shards.into_iter().zip(&picked).zip(&orders).map(
+            |((shard, provider), (keys, _))| {
+                let http = &http;
+                let progress = &progress;
+                async move {
+                    let order = Key(keys.order.to_bytes());
+                    let done =
+                        nodes::upload(http, &provider.endpoint, &order, shard, layout.leaf_size)
+                            .await;
+                    progress.inc(1);
+                    done
+                }
+            },
+        ))
+        .await;
+    let uploading = began.elapsed();
+    for (index, (done, (provider, (keys, _)))) in uploaded
+        .into_iter()
+        .zip(picked.iter().zip(&orders))
+        .enumerate()
+    {
+        if let Err(e) = done {
+            return Err(CliError::Rpc(format!(
+                "shard {index}: {e} (its order {} stays open: `depin order cancel` after its \
+                 accept deadline refunds it)",
+                keys.order
+            )));
+        }
         let placement = &mut manifest.shards[index];
         placement.provider = Some(provider.device);
         placement.endpoint = Some(provider.endpoint.clone());
-        placement.order = Some(order);
-        progress.inc(1);
+        placement.order = Some(Key(keys.order.to_bytes()));
     }
     progress.finish_and_clear();
     write_private(manifest_path, &manifest.to_json())?;
