@@ -148,38 +148,52 @@ impl ShardStore {
         self.held.get(order).copied()
     }
 
-    /// Checks that `bytes` are the deal `spec` and fit: what [`Self::put`]
-    /// refuses, without writing (a node checks before accepting an order).
-    pub fn check(&self, order: &Key, spec: &DealSpec, bytes: &[u8]) -> Result<(), ShardError> {
+    /// Whether a shard of deal `spec` may be kept for `order` (the bytes
+    /// not looked at): `Ok(true)` when that very shard is held already,
+    /// `Ok(false)` when there is room for it; `Taken` or `Full` otherwise.
+    pub fn admit(&self, order: &Key, spec: &DealSpec) -> Result<bool, ShardError> {
         match self.held.get(order) {
-            Some(held) if held == spec => return Ok(()),
-            Some(_) => return Err(ShardError::Taken(*order)),
-            None => {}
-        }
-        let got = StorageTree::build(bytes, spec.leaf_size)
-            .map(|tree| tree.spec())
-            .map_err(|e| ShardError::Damaged(self.path(order), e.to_string()))?;
-        if got != *spec {
-            return Err(ShardError::Mismatch {
-                got: got.root,
-                want: spec.root,
-            });
-        }
-        if spec.size > self.free_bytes() {
-            return Err(ShardError::Full {
+            Some(held) if held == spec => Ok(true),
+            Some(_) => Err(ShardError::Taken(*order)),
+            None if spec.size > self.free_bytes() => Err(ShardError::Full {
                 need: spec.size,
                 free: self.free_bytes(),
-            });
+            }),
+            None => Ok(false),
         }
-        Ok(())
     }
 
     /// Keeps `bytes` as the shard of the deal at `order` once they are the
     /// deal `spec` and fit (the same shard again changes nothing); durable
     /// when this returns.
     pub fn put(&mut self, order: Key, spec: &DealSpec, bytes: &[u8]) -> Result<(), ShardError> {
-        self.check(&order, spec, bytes)?;
-        if self.held.contains_key(&order) {
+        let got = StorageTree::build(bytes, spec.leaf_size)
+            .map_err(|e| ShardError::Damaged(self.path(&order), e.to_string()))?;
+        if got.spec() != *spec {
+            return Err(ShardError::Mismatch {
+                got: got.spec().root,
+                want: spec.root,
+            });
+        }
+        self.put_built(order, &got, bytes)
+    }
+
+    /// [`Self::put`] for bytes whose tree the caller has just built from
+    /// them (a node derives the deal from the upload): not hashed again.
+    pub fn put_built(
+        &mut self,
+        order: Key,
+        tree: &StorageTree,
+        bytes: &[u8],
+    ) -> Result<(), ShardError> {
+        let spec = &tree.spec();
+        if spec.size != bytes.len() as u64 {
+            return Err(ShardError::Damaged(
+                self.path(&order),
+                "the tree given is not of these bytes".into(),
+            ));
+        }
+        if self.admit(&order, spec)? {
             return Ok(());
         }
         let path = self.path(&order);

@@ -48,6 +48,21 @@ struct ListedProviders {
     providers: Vec<Listed>,
 }
 
+/// GETs `url`; the response when it is a success, else why not.
+async fn get_ok(http: &reqwest::Client, url: &str) -> Result<reqwest::Response, NodeError> {
+    let response = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| NodeError::Unreachable(url.to_string(), e.to_string()))?;
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    Err(NodeError::Refused(url.to_string(), status, body))
+}
+
 /// The providers the oracle at `oracle` lists for `network`, keeping only
 /// those whose announcement verifies.
 pub async fn providers(
@@ -56,17 +71,8 @@ pub async fn providers(
     network: Key,
 ) -> Result<Vec<Listing>, NodeError> {
     let url = format!("{}/v1/providers", oracle.trim_end_matches('/'));
-    let response = http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| NodeError::Unreachable(url.clone(), e.to_string()))?;
-    let status = response.status().as_u16();
-    if !response.status().is_success() {
-        let body = response.text().await.unwrap_or_default();
-        return Err(NodeError::Refused(url, status, body));
-    }
-    let listed: ListedProviders = response
+    let listed: ListedProviders = get_ok(http, &url)
+        .await?
         .json()
         .await
         .map_err(|e| NodeError::Unreachable(url, e.to_string()))?;
@@ -132,17 +138,8 @@ pub async fn download(
     order: &Key,
 ) -> Result<Vec<u8>, NodeError> {
     let url = format!("{}/v1/shards/{order}", endpoint.trim_end_matches('/'));
-    let response = http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| NodeError::Unreachable(url.clone(), e.to_string()))?;
-    let status = response.status().as_u16();
-    if !response.status().is_success() {
-        let body = response.text().await.unwrap_or_default();
-        return Err(NodeError::Refused(url, status, body));
-    }
-    response
+    get_ok(http, &url)
+        .await?
         .bytes()
         .await
         .map(|b| b.to_vec())

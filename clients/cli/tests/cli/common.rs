@@ -188,6 +188,40 @@ pub fn create_mint(rpc: &RpcClient, payer: &Keypair) -> Pubkey {
     mint.pubkey()
 }
 
+/// The workspace binary `name`, built beside `depin` by `cargo test --workspace`.
+pub fn sibling_binary(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_depin")).with_file_name(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace's binaries (`cargo build --workspace --bins`)",
+        path.display()
+    );
+    path
+}
+
+/// A pool on `cli-net` emitting one token per epoch of `epoch_secs`, from
+/// `start` (default now), funded for five epochs.
+pub fn pool(f: &Fixture, epoch_secs: u32, start: Option<i64>) {
+    let epoch_secs = epoch_secs.to_string();
+    let start = start.map(|s| s.to_string());
+    let mut args = vec![
+        "pool",
+        "create",
+        "--network",
+        "cli-net",
+        "--emission",
+        "1",
+        "--epoch-length",
+        &epoch_secs,
+    ];
+    if let Some(start) = &start {
+        args.extend(["--start-time", start]);
+    }
+    f.env.json(&args);
+    f.env
+        .json(&["pool", "fund", "--network", "cli-net", "--amount", "5"]);
+}
+
 /// One test's world: a localnet of its own, a config directory, the funded
 /// payer, a reward mint (SPL Token, 6 decimals, the payer its authority) and a
 /// funded oracle. The localnet stops when the fixture drops.

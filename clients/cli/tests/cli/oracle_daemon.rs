@@ -18,13 +18,7 @@ use std::{
 
 /// `depin-oracle`, built beside `depin` by `cargo test --workspace`.
 pub(crate) fn oracle_binary() -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_depin")).with_file_name("depin-oracle");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p depinkit-oracle`",
-        path.display()
-    );
-    path
+    sibling_binary("depin-oracle")
 }
 
 pub(crate) fn free_port() -> u16 {
@@ -175,18 +169,7 @@ pub(crate) fn network_with_devices(
         })
         .collect();
     f.mint_to_payer(50_000_000);
-    f.env.json(&[
-        "pool",
-        "create",
-        "--network",
-        "cli-net",
-        "--emission",
-        "1",
-        "--epoch-length",
-        &epoch_secs.to_string(),
-    ]);
-    f.env
-        .json(&["pool", "fund", "--network", "cli-net", "--amount", "5"]);
+    pool(f, epoch_secs, None);
     (network, files)
 }
 

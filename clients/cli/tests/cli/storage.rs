@@ -44,16 +44,7 @@ fn six_nodes(name: &str) -> SixNodes {
         .collect();
     f.mint_to_payer(50_000_000);
     f.payments();
-    f.env.json(&[
-        "pool",
-        "create",
-        "--network",
-        "cli-net",
-        "--emission",
-        "1",
-        "--epoch-length",
-        "60",
-    ]);
+    pool(&f, 60, None);
     let oracle_bind = format!("127.0.0.1:{}", free_port());
     let oracle_url = format!("http://{oracle_bind}");
     let oracle = Running(

@@ -20,13 +20,7 @@ use std::{
 
 /// `depin-device`, built beside `depin` by `cargo test --workspace`.
 pub(crate) fn device_binary() -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_depin")).with_file_name("depin-device");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p depinkit-device`",
-        path.display()
-    );
-    path
+    sibling_binary("depin-device")
 }
 
 /// Starts `depin-device storage-node` for the device whose keypair file is
@@ -167,21 +161,7 @@ fn a_storage_node_takes_the_shard_its_order_names_and_refuses_the_rest() {
     // The oracle serves a network with a reward pool; its first epoch
     // begins once the deal below is in place (a deal counts from the first
     // epoch that begins after its acceptance).
-    let start = chain_time(&f.rpc) + 25;
-    f.env.json(&[
-        "pool",
-        "create",
-        "--network",
-        "cli-net",
-        "--emission",
-        "1",
-        "--epoch-length",
-        "12",
-        "--start-time",
-        &start.to_string(),
-    ]);
-    f.env
-        .json(&["pool", "fund", "--network", "cli-net", "--amount", "5"]);
+    pool(&f, 12, Some(chain_time(&f.rpc) + 25));
 
     let oracle_bind = format!("127.0.0.1:{}", free_port());
     let oracle_url = format!("http://{oracle_bind}");

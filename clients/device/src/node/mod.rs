@@ -146,18 +146,19 @@ async fn put_shard(
     let Ok(order) = order.parse::<Pubkey>() else {
         return refuse(StatusCode::BAD_REQUEST, "bad_order", "not an address");
     };
-    let spec = match StorageTree::build(&bytes, query.leaf_size) {
-        Ok(tree) => tree.spec(),
+    // The deal these bytes make: built once, the order checked against it.
+    let tree = match StorageTree::build(&bytes, query.leaf_size) {
+        Ok(tree) => tree,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_leaf_size", e),
     };
+    let spec = tree.spec();
     let key = Key(order.to_bytes());
     // One upload at a time: checks, acceptance and write see one state.
     let mut shards = node.shards.lock().await;
-    if shards.spec(&key) == Some(spec) {
-        return (StatusCode::OK, Json(json!({ "kept": true }))).into_response();
-    }
-    if let Err(e) = shards.check(&key, &spec, &bytes) {
-        return shard_refusal(e);
+    match shards.admit(&key, &spec) {
+        Ok(true) => return (StatusCode::OK, Json(json!({ "kept": true }))).into_response(),
+        Ok(false) => {}
+        Err(e) => return shard_refusal(e),
     }
     let (found, now) = match tokio::try_join!(node.chain.order(&order), node.chain.now()) {
         Ok(read) => read,
@@ -173,7 +174,7 @@ async fn put_shard(
     };
     // Kept first, then accepted: an order is never accepted for bytes the
     // node could not keep; a refused acceptance drops them again.
-    if let Err(e) = shards.put(key, &spec, &bytes) {
+    if let Err(e) = shards.put_built(key, &tree, &bytes) {
         return shard_refusal(e);
     }
     if must_accept && let Err(e) = node.chain.accept(&order).await {
