@@ -27,6 +27,7 @@ pub mod pool;
 pub mod proofs;
 pub mod registry;
 pub mod sender;
+pub mod settle;
 pub mod tokens;
 
 pub use device_registry;

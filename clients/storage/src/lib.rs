@@ -7,7 +7,9 @@
 
 pub mod seal;
 
-pub use seal::{Layout, SealError, SealedFile, Timings, open, seal, seal_with, shard_matches};
+pub use seal::{
+    Layout, SealError, SealedFile, Timings, open, rebuild, seal, seal_with, shard_matches,
+};
 pub mod manifest;
 
 pub use manifest::{Manifest, ManifestError, ShardPlacement};

@@ -33,6 +33,16 @@ pub struct ShardPlacement {
     pub order: Option<Key>,
 }
 
+impl ShardPlacement {
+    /// Records that the shard is now held by `provider`'s node at
+    /// `endpoint`, paid through `order`.
+    pub fn place(&mut self, provider: Key, endpoint: &str, order: Key) {
+        self.provider = Some(provider);
+        self.endpoint = Some(endpoint.to_string());
+        self.order = Some(order);
+    }
+}
+
 /// The file key, encrypted under the owner's wrapping key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WrappedKey {

@@ -239,16 +239,15 @@ pub fn shard_matches(spec: &DealSpec, shard: &[u8]) -> bool {
         && StorageTree::build(shard, spec.leaf_size).is_ok_and(|tree| tree.spec() == *spec)
 }
 
-/// Opens `sealed` from `shards` (by shard index; `None` for a shard not
-/// fetched): shards that do not match their roots are set aside, any k good
-/// ones rebuild the file.
-pub fn open(
+/// The data shards joined (nonce, ciphertext, tag, then zeros), decoded
+/// from any k of `shards` that match their roots; the others set aside.
+fn joined_data(
     sealed: &SealedFile,
     shards: &[Option<Vec<u8>>],
-) -> Result<(Vec<u8>, Timings), SealError> {
+    timings: &mut Timings,
+) -> Result<Vec<u8>, SealError> {
     sealed.layout.check()?;
     let k = sealed.layout.data_shards;
-    let mut timings = Timings::default();
     let began = Instant::now();
     let offered: Vec<(usize, &Vec<u8>)> = shards
         .iter()
@@ -311,7 +310,58 @@ pub fn open(
         }
     }
     timings.coding += began.elapsed();
+    Ok(joined)
+}
 
+/// Rebuilds the shards numbered `wanted` of `sealed` from any k of `shards`
+/// (by shard index; `None` for a shard not fetched), for placing them with
+/// new providers: the data shards decoded, the parity encoded again, each
+/// rebuilt shard checked against its root. Nothing is decrypted.
+pub fn rebuild(
+    sealed: &SealedFile,
+    shards: &[Option<Vec<u8>>],
+    wanted: &[usize],
+) -> Result<Vec<Vec<u8>>, SealError> {
+    let mut timings = Timings::default();
+    let joined = joined_data(sealed, shards, &mut timings)?;
+    let k = sealed.layout.data_shards;
+    let shard_size = joined.len() / k;
+    let parity = if wanted.iter().any(|&i| i >= k) {
+        reed_solomon_simd::encode(k, sealed.layout.parity_shards, joined.chunks(shard_size))
+            .map_err(|e| SealError::Coding(e.to_string()))?
+    } else {
+        Vec::new()
+    };
+    wanted
+        .iter()
+        .map(|&i| {
+            let shard = if i < k {
+                joined[i * shard_size..(i + 1) * shard_size].to_vec()
+            } else {
+                parity
+                    .get(i - k)
+                    .cloned()
+                    .ok_or_else(|| SealError::Layout(format!("no shard {i}")))?
+            };
+            match sealed.specs.get(i) {
+                Some(spec) if shard_matches(spec, &shard) => Ok(shard),
+                _ => Err(SealError::Coding(format!(
+                    "shard {i} rebuilt does not match its root"
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// Opens `sealed` from `shards` (by shard index; `None` for a shard not
+/// fetched): shards that do not match their roots are set aside, any k good
+/// ones rebuild the file.
+pub fn open(
+    sealed: &SealedFile,
+    shards: &[Option<Vec<u8>>],
+) -> Result<(Vec<u8>, Timings), SealError> {
+    let mut timings = Timings::default();
+    let mut joined = joined_data(sealed, shards, &mut timings)?;
     let sealed_size = usize::try_from(sealed.sealed_size)
         .ok()
         .filter(|size| *size <= joined.len() && *size >= NONCE_BYTES + TAG_BYTES)

@@ -3,7 +3,7 @@
 //! good shards, another key or another file's shards are refused by name.
 
 use depinkit_reports::Hash32;
-use depinkit_storage::{Layout, SealError, open, seal, seal_with, shard_matches};
+use depinkit_storage::{Layout, SealError, open, rebuild, seal, seal_with, shard_matches};
 use proptest::prelude::*;
 
 fn file(len: usize) -> Vec<u8> {
@@ -37,6 +37,25 @@ fn any_four_of_six_shards_give_the_file_back() {
             assert_eq!(back, original, "shards {a} and {b} lost");
         }
     }
+}
+
+#[test]
+fn any_two_lost_shards_are_rebuilt_byte_for_byte_from_the_other_four() {
+    let original = file(70_001);
+    let (sealed, shards, _) = seal(&original, Layout::default()).unwrap();
+    for a in 0..6 {
+        for b in a + 1..6 {
+            let rebuilt = rebuild(&sealed, &without(&shards, &[a, b]), &[a, b]).unwrap();
+            assert_eq!(rebuilt, [shards[a].clone(), shards[b].clone()], "{a}, {b}");
+        }
+    }
+    // A damaged shard is set aside; three good ones rebuild nothing.
+    let mut offered = without(&shards, &[0, 1]);
+    offered[2].as_mut().unwrap()[10] ^= 1;
+    assert_eq!(
+        rebuild(&sealed, &offered, &[0, 1]),
+        Err(SealError::TooFewShards { have: 3, need: 4 })
+    );
 }
 
 #[test]

@@ -10,7 +10,10 @@ use depinkit_sdk::events::DepinEvent;
 use depinkit_sdk::sender::{SenderConfig, TransactionSender};
 use device_registry::state::{Category, Device, Network};
 use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
-use service_payments::instructions::VotePriceArgs;
+use service_payments::{
+    instructions::{VotePriceArgs, VoteSettlementArgs},
+    state::Order,
+};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::signature::{Keypair, Signature, Signer};
 use std::{future::Future, sync::Arc};
@@ -124,6 +127,38 @@ pub trait Chain: Send + Sync {
         network: &Pubkey,
         vote: VoteEpochRootArgs,
     ) -> impl Future<Output = Result<String, ChainError>> + Send;
+
+    /// The orders at `addresses` as the program keeps them (settlement
+    /// count, amounts, pending votes), in order; `None` where none exists.
+    /// Chains that settle nothing need not serve it.
+    fn settlement_orders(
+        &self,
+        addresses: &[Pubkey],
+    ) -> impl Future<Output = Result<Vec<Option<Order>>, ChainError>> + Send {
+        let _ = addresses;
+        async {
+            Err(ChainError(
+                "this chain does not serve orders to settle".into(),
+            ))
+        }
+    }
+
+    /// Votes the settlement `args` of `order` (at `address`) as this
+    /// oracle; the landed transaction's signature. Chains that settle
+    /// nothing need not serve it.
+    fn vote_settlement(
+        &self,
+        address: &Pubkey,
+        order: &Order,
+        args: VoteSettlementArgs,
+    ) -> impl Future<Output = Result<String, ChainError>> + Send {
+        let _ = (address, order, args);
+        async {
+            Err(ChainError(
+                "this chain does not take settlement votes".into(),
+            ))
+        }
+    }
 }
 
 /// [`Chain`] over JSON-RPC with the SDK.
@@ -214,9 +249,9 @@ impl Chain for RpcChain {
     }
 
     async fn orders(&self, addresses: &[Pubkey]) -> Result<Vec<Option<OrderView>>, ChainError> {
-        let orders: Vec<Option<service_payments::state::Order>> =
-            accounts::fetch_many(&self.rpc, addresses).await?;
-        Ok(orders
+        Ok(self
+            .full_orders(addresses)
+            .await?
             .into_iter()
             .map(|order| order.as_ref().map(order_view))
             .collect())
@@ -280,10 +315,45 @@ impl Chain for RpcChain {
             .await?;
         Ok(sent.signature.to_string())
     }
+
+    async fn settlement_orders(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<Vec<Option<Order>>, ChainError> {
+        self.full_orders(addresses).await
+    }
+
+    async fn vote_settlement(
+        &self,
+        address: &Pubkey,
+        order: &Order,
+        args: VoteSettlementArgs,
+    ) -> Result<String, ChainError> {
+        let (sender, oracle) = self.signer()?;
+        let instructions = depinkit_sdk::settle::settlement_vote(
+            &self.rpc,
+            &oracle.pubkey(),
+            address,
+            order,
+            args,
+        )
+        .await?;
+        let sent = sender
+            .send(&instructions, &oracle.pubkey(), &[oracle])
+            .await?;
+        Ok(sent.signature.to_string())
+    }
+}
+
+impl RpcChain {
+    /// The orders at `addresses`, in order.
+    async fn full_orders(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Order>>, ChainError> {
+        Ok(accounts::fetch_many(&self.rpc, addresses).await?)
+    }
 }
 
 /// What the rules read of an order.
-fn order_view(o: &service_payments::state::Order) -> OrderView {
+fn order_view(o: &Order) -> OrderView {
     OrderView {
         network: o.network,
         customer: o.customer,

@@ -19,6 +19,7 @@ use crate::{
     price::price_loop,
     registry::Registry,
     server::{AppState, router},
+    settle::{Round, Settler},
     store::{Role, Store, StoreError},
     verifier::Verifier,
 };
@@ -27,6 +28,7 @@ use depinkit_sdk::sender::{SenderConfig, TransactionSender};
 use device_registry::state::Category;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_sdk::signature::Signer as _;
 use std::{future::Future, sync::Arc};
 use tokio::{
     sync::Notify,
@@ -72,6 +74,7 @@ pub async fn run(
         ))
     })?;
     let crank_keypair = keypair.insecure_clone();
+    let oracle_key = keypair.pubkey();
     let oracle_signing_key = ed25519_dalek::SigningKey::from_bytes(
         keypair.to_bytes()[..32]
             .try_into()
@@ -193,6 +196,16 @@ pub async fn run(
     } else {
         None
     };
+    // Storage deals are paid per proven epoch once it is finalized.
+    let settler = (ingest.registry().category() == Category::Storage).then(|| {
+        tokio::spawn(settle_loop(
+            Settler::new(chain.clone(), network, store.clone(), oracle_key),
+            store.clone(),
+            network,
+            tick,
+            pool_changed.clone(),
+        ))
+    });
     let issuer = tokio::spawn(issue_loop(
         chain.clone(),
         entropy.clone(),
@@ -245,7 +258,7 @@ pub async fn run(
     // recorded is re-sent, the same root, at the next start.
     worker.abort();
     issuer.abort();
-    for task in [price, follower, crank].into_iter().flatten() {
+    for task in [price, follower, crank, settler].into_iter().flatten() {
         task.abort();
     }
     served.map_err(RunError::Serve)?;
@@ -381,6 +394,43 @@ async fn crank_loop(
             };
             tokio::select! {
                 () = sleep(wait) => {}
+                () = pool_changed.notified() => {}
+            }
+        }
+    }
+}
+
+/// Runs settlement rounds whenever this replica holds the settler's lock:
+/// every `tick`, and at once after each pool change (an epoch finalized).
+async fn settle_loop<C: Chain>(
+    settler: Settler<C>,
+    store: Store,
+    network: Pubkey,
+    tick: Duration,
+    pool_changed: Arc<Notify>,
+) {
+    loop {
+        let mut leadership = match store.try_lead(&network, Role::Settler).await {
+            Ok(Some(leadership)) => leadership,
+            Ok(None) | Err(_) => {
+                sleep(tick.max(Duration::from_secs(5))).await;
+                continue;
+            }
+        };
+        while leadership.still_held().await {
+            match settler.round().await {
+                Ok(round) => {
+                    if round != Round::default() {
+                        tracing::info!(?round, "settlement round");
+                    }
+                }
+                Err(e) => {
+                    metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
+                    tracing::warn!(error = %e, "settlement round failed; retrying");
+                }
+            }
+            tokio::select! {
+                () = sleep(tick) => {}
                 () = pool_changed.notified() => {}
             }
         }

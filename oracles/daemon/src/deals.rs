@@ -2,7 +2,9 @@
 //! rules, for the customer's `depin storage status`: the strikes it has
 //! taken (an epoch whose challenges it did not all answer right) and
 //! whether it is faulted (at `rules.storage.max_strikes` it earns nothing
-//! more).
+//! more), and its settlements: each finalized epoch that paid it (proven)
+//! or ended it, and whether the chain took the settlement yet
+//! ([`crate::settle`]).
 
 use crate::api::error as refuse;
 use crate::{chain::Chain, challenges::StorageSeeds, store::Store, verifier::storage::strike_key};
@@ -20,7 +22,8 @@ use std::{collections::BTreeSet, sync::Arc};
 /// storage networks only), which hold the rules' constants.
 pub type DealState<C> = (Store, Option<Arc<StorageSeeds<C>>>);
 
-/// `GET /v1/deals/{order}`: `{order, strikes, max_strikes, faulted}`; 400
+/// `GET /v1/deals/{order}`: `{order, strikes, max_strikes, faulted,
+/// last_proven_epoch, settlements}`; 400
 /// for a path that is not an address, 404 on networks that do not store.
 pub async fn deal_status<C: Chain>(
     State((store, seeds)): State<DealState<C>>,
@@ -43,11 +46,28 @@ pub async fn deal_status<C: Chain>(
     };
     let strikes = state.get(&key).copied().unwrap_or(0);
     let max_strikes = i64::from(seeds.rules().max_strikes);
+    let settlements = match store.order_settlements(&order).await {
+        Ok(settlements) => settlements,
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e),
+    };
+    let last_proven_epoch = settlements
+        .iter()
+        .filter(|s| s.settlement.outcome.delivered)
+        .map(|s| s.settlement.epoch)
+        .max();
     Json(json!({
         "order": order.to_string(),
         "strikes": strikes,
         "max_strikes": max_strikes,
         "faulted": strikes >= max_strikes,
+        "last_proven_epoch": last_proven_epoch,
+        "settlements": settlements.iter().map(|s| json!({
+            "epoch": s.settlement.epoch,
+            "proven": s.settlement.outcome.delivered,
+            "completes": s.settlement.outcome.closes,
+            "state": format!("{:?}", s.state).to_lowercase(),
+            "signature": s.signature,
+        })).collect::<Vec<_>>(),
     }))
     .into_response()
 }

@@ -425,6 +425,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
                 .collect(),
             state_read: state.into_iter().collect(),
             carried: scoring.carried.into_iter().collect(),
+            settlements: scoring.settlements.into_iter().collect(),
         };
 
         let amount = distributable(pool);

@@ -38,6 +38,7 @@ pub mod registry;
 pub mod rewards;
 pub mod screen;
 pub mod server;
+pub mod settle;
 pub mod store;
 pub mod verifier;
 pub mod verify_epoch;

@@ -16,7 +16,7 @@ use depinkit_device::{
 use depinkit_oracle::{
     store::StoredReport,
     verifier::{
-        Devices, EpochInput, Scoring, State, Verifier,
+        Devices, EpochInput, OrderOutcome, Scoring, State, Verifier,
         compute::{OrderView, Orders},
         storage::{StorageRules, strike_key},
         verifier_for,
@@ -197,6 +197,39 @@ fn every_challenge_answered_with_real_leaves_earns_the_deals_bytes() {
     );
     assert_eq!(scoring.scores[&mint(2)], 10_000);
     assert!(scoring.carried.is_empty(), "no strike");
+    // Each proven deal's epoch is paid; none ends (a day in service).
+    let paid = OrderOutcome {
+        delivered: true,
+        closes: false,
+    };
+    assert_eq!(
+        scoring.settlements,
+        [1, 2, 3].map(|n| (order_address(n), paid)).into()
+    );
+}
+
+#[test]
+fn a_deals_last_epoch_in_service_completes_its_order_proven_or_not() {
+    // Orders 1 and 2 end before the next epoch would: this is their last.
+    let last = |n: u8| {
+        let (address, mut view) = order(n, 1);
+        view.service_deadline = (START + HOUR_MS + HOUR_MS / 2) / 1000;
+        (address, view)
+    };
+    let orders = Orders::from([last(1), last(2), order(3, 1)]);
+    let mut reports = answers(1, 1, Answering::Honest);
+    reports.extend(answers(1, 3, Answering::Honest));
+    let scoring = score_with(&StorageRules::default(), reports, &orders, &State::new());
+    let outcome = |delivered, closes| OrderOutcome { delivered, closes };
+    assert_eq!(
+        scoring.settlements,
+        [
+            (order_address(1), outcome(true, true)),
+            (order_address(2), outcome(false, true)),
+            (order_address(3), outcome(true, false)),
+        ]
+        .into()
+    );
 }
 
 #[test]
@@ -336,6 +369,7 @@ fn misses_are_strikes_carried_to_the_fault() {
     assert!(scoring.scores.is_empty());
     assert_eq!(scoring.carried.get(&key1), Some(&1));
     assert_eq!(scoring.carried.get(&key2), Some(&1));
+    assert!(scoring.settlements.is_empty(), "a strike pays nothing");
     assert_eq!(
         refusal(&scoring, &skipped[0]).as_deref(),
         Some("deal_not_proven")
@@ -354,6 +388,28 @@ fn misses_are_strikes_carried_to_the_fault() {
     assert_eq!(scoring.scores[&mint(1)], 10_000);
     assert_eq!(scoring.carried.get(&key1), None);
     assert_eq!(scoring.carried.get(&key2), Some(&3));
+    // The proven deal is paid; the fault completes deal 2's order (the
+    // rest of its escrow refunded).
+    assert_eq!(
+        scoring.settlements,
+        [
+            (
+                order_address(1),
+                OrderOutcome {
+                    delivered: true,
+                    closes: false
+                }
+            ),
+            (
+                order_address(2),
+                OrderOutcome {
+                    delivered: false,
+                    closes: true
+                }
+            ),
+        ]
+        .into()
+    );
     // A faulted deal earns nothing more, however well answered, and takes
     // no further strikes.
     let faulted = State::from([(key1, 3)]);
@@ -365,6 +421,10 @@ fn misses_are_strikes_carried_to_the_fault() {
         Some("deal_faulted")
     );
     assert_eq!(scoring.carried.get(&key1), None);
+    assert!(
+        !scoring.settlements.contains_key(&order_address(1)),
+        "its fault settled it already"
+    );
 }
 
 #[test]

@@ -34,6 +34,8 @@ pub const STORAGE_NODE_DOMAIN: u8 = 0x03;
 pub const DEAL_DOMAIN: &[u8; 16] = b"depinkit-deal-v1";
 /// Preimage prefix of a challenged leaf index.
 pub const STORAGE_CHALLENGE_DOMAIN: &[u8; 20] = b"depinkit-storage-chl";
+/// Preimage prefix of a storage settlement's receipt hash.
+pub const SETTLEMENT_RECEIPT_DOMAIN: &[u8; 24] = b"depinkit-storage-receipt";
 /// The hash standing for a missing subtree (past the last leaf).
 pub const EMPTY_NODE: Hash32 = Hash32([0; 32]);
 /// Smallest leaf a deal may cut its bytes into.
@@ -254,9 +256,47 @@ pub fn challenged_leaf(seed: &Entropy, deal: &Key, epoch: u32, challenge: u16, l
     draw % leaves.max(1)
 }
 
+/// The receipt a storage order's settlement for `epoch` attests (the
+/// `receipt_hash` of its `vote_settlement`): SHA-256 of the domain, the
+/// order, the epoch, whether the deal was proven in it, whether the
+/// settlement completes the order, and the reward root the chain finalized
+/// for the epoch (which commits to the scoring behind it). Every oracle of
+/// the network computes the same, so their votes count together.
+pub fn settlement_receipt(
+    order: &Key,
+    epoch: u64,
+    proven: bool,
+    completes: bool,
+    epoch_root: &[u8; 32],
+) -> Hash32 {
+    let mut hasher = Sha256::new();
+    hasher.update(SETTLEMENT_RECEIPT_DOMAIN);
+    hasher.update(order.0);
+    hasher.update(epoch.to_le_bytes());
+    hasher.update([u8::from(proven), u8::from(completes)]);
+    hasher.update(epoch_root);
+    Hash32(hasher.finalize().into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_settlement_receipt_names_its_order_epoch_outcome_and_root() {
+        let order = Key([1; 32]);
+        let base = settlement_receipt(&order, 7, true, false, &[9; 32]);
+        assert_eq!(base, settlement_receipt(&order, 7, true, false, &[9; 32]));
+        for other in [
+            settlement_receipt(&Key([2; 32]), 7, true, false, &[9; 32]),
+            settlement_receipt(&order, 8, true, false, &[9; 32]),
+            settlement_receipt(&order, 7, false, false, &[9; 32]),
+            settlement_receipt(&order, 7, true, true, &[9; 32]),
+            settlement_receipt(&order, 7, true, false, &[8; 32]),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
 
     #[test]
     fn every_leaf_of_uneven_trees_proves_and_no_other_bytes_do() {

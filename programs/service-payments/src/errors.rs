@@ -60,7 +60,9 @@ pub enum PaymentError {
     WrongSettlementSequence,
     #[msg("The settlement would pay more than the order's maximum")]
     SettlementAboveMax,
-    #[msg("An accepted order can be cancelled only after its service deadline")]
+    #[msg(
+        "An accepted order can be cancelled only after its service deadline and the settlement grace"
+    )]
     CancelAfterAcceptance,
     #[msg("A settlement vote is pending (no longer returned: see CancelAfterAcceptance)")]
     SettlementPending,
@@ -78,7 +80,7 @@ pub enum PaymentError {
     UnsupportedMint,
     #[msg("A token account already at the escrow address is not fully controlled by the order")]
     EscrowNotControlled,
-    #[msg("The order's service deadline has passed: no more settlements")]
+    #[msg("The order's service deadline and settlement grace have passed: no more settlements")]
     ServiceDeadlinePassed,
     #[msg("The vote is for an earlier order under the same id")]
     WrongOrderInstance,

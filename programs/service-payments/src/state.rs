@@ -14,6 +14,12 @@ pub const MAX_WITHDRAWAL_NOTICE_SECS: i64 = 90 * 24 * 60 * 60;
 /// service and pull the credits out just before the oracles burn its usage.
 pub const WITHDRAWAL_WINDOW_SECS: i64 = 24 * 60 * 60;
 
+/// How long after an order's service deadline the oracles may still settle
+/// it (service delivered before the deadline is attested only once the
+/// epoch it fell in is finalized), and so how long before the customer may
+/// cancel an accepted order: one day.
+pub const SETTLEMENT_GRACE_SECS: i64 = 24 * 60 * 60;
+
 /// A finalized USD price of the network token: `price * 10^expo` USD per whole
 /// token, give or take `conf * 10^expo` (the Pyth convention).
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
@@ -166,9 +172,10 @@ pub enum Provider {
 /// The lifecycle: `Open` (the customer may cancel at any time) until a
 /// provider accepts it before `accept_deadline` (a device's holder, or for a
 /// network-wide order an oracle of the network, which starts serving it).
-/// `Accepted` orders are settled by oracle votes until `service_deadline` and
-/// close when complete or fully paid; the customer cannot cancel them before
-/// `service_deadline`, and may after it, taking back what was not settled.
+/// `Accepted` orders are settled by oracle votes until `service_deadline` plus
+/// [`SETTLEMENT_GRACE_SECS`] and close when complete or fully paid; the
+/// customer cannot cancel them before then, and may after, taking back what
+/// was not settled.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum OrderStatus {
     /// Waiting for a provider.
@@ -207,8 +214,9 @@ pub struct Order {
     pub settled: u64,
     /// Unix time after which it can no longer be accepted.
     pub accept_deadline: i64,
-    /// Unix time after which no settlement is accepted and the customer may
-    /// cancel, taking back what was not settled.
+    /// Unix time the service ends. Settlements are accepted until
+    /// [`SETTLEMENT_GRACE_SECS`] after it; then the customer may cancel,
+    /// taking back what was not settled.
     pub service_deadline: i64,
     /// Hash of what is bought (job spec, deal, query).
     pub spec_hash: [u8; 32],
@@ -233,6 +241,12 @@ pub struct Order {
 }
 
 impl Order {
+    /// The last unix time a settlement of this order is accepted, and after
+    /// which its customer may cancel it once accepted.
+    pub fn settlement_end(&self) -> i64 {
+        self.service_deadline.saturating_add(SETTLEMENT_GRACE_SECS)
+    }
+
     /// Byte offset of `network` in an `Order` account (after discriminator,
     /// version and bump), for `getProgramAccounts` filters.
     pub const NETWORK_OFFSET: usize = device_registry::state::DISCRIMINATOR_LEN + 1 + 1;

@@ -17,7 +17,7 @@ use service_payments::{
     errors::PaymentError,
     events::{OrderAccepted, OrderCancelled, OrderOpened, OrderSettled, SettlementVoted},
     instructions::{UpdatePaymentsArgs, VoteSettlementArgs, split},
-    state::{Order, OrderStatus, Provider},
+    state::{Order, OrderStatus, Provider, SETTLEMENT_GRACE_SECS},
 };
 use solana_program_test::BanksClientError;
 use solana_sdk::{
@@ -690,7 +690,8 @@ async fn cancel_rules_and_settling_a_cancelled_order() {
     assert_anchor_error(&result, AnchorError::AccountNotInitialized as u32);
 
     // Accepted: no cancel before the service deadline, even after the
-    // acceptance deadline; settlements go on until the service deadline.
+    // acceptance deadline; settlements go on until the service deadline
+    // and its grace.
     h.send(
         &[open_ix(&f, &pay, 2, Provider::AnyDevice, 700, now)],
         &[&customer],
@@ -727,9 +728,29 @@ async fn cancel_rules_and_settling_a_cancelled_order() {
     .await
     .expect("settled after the acceptance deadline, before the service deadline");
 
+    // Past the service deadline, within the settlement grace: service
+    // delivered before the deadline is still settled, and the customer
+    // cannot cancel yet.
+    h.warp_seconds(SERVE_WITHIN - ACCEPT_WITHIN).await;
+    assert_anchor_error(
+        &h.send(std::slice::from_ref(&cancel2), &[&customer]).await,
+        PaymentError::CancelAfterAcceptance,
+    );
+    settle(
+        &mut h,
+        &f,
+        &pay,
+        2,
+        Some((0, holder0.pubkey())),
+        &[0, 1],
+        receipt(1, 50, false),
+    )
+    .await
+    .expect("settled within the grace after the service deadline");
+
     // A single vote (one oracle's, say a removed one's) is left pending. It
-    // never locks the refund: after the service deadline votes are refused and
-    // the customer cancels whatever is pending.
+    // never locks the refund: after the grace votes are refused and the
+    // customer cancels whatever is pending.
     settle(
         &mut h,
         &f,
@@ -737,13 +758,13 @@ async fn cancel_rules_and_settling_a_cancelled_order() {
         2,
         Some((0, holder0.pubkey())),
         &[0],
-        receipt(1, 50, false),
+        receipt(2, 50, false),
     )
     .await
     .unwrap();
     let record: Order = h.anchor_account(&order2).await;
     assert_eq!(record.votes.len(), 1);
-    h.warp_seconds(SERVE_WITHIN - ACCEPT_WITHIN).await;
+    h.warp_seconds(SETTLEMENT_GRACE_SECS).await;
     let result = settle(
         &mut h,
         &f,
@@ -751,7 +772,7 @@ async fn cancel_rules_and_settling_a_cancelled_order() {
         2,
         Some((0, holder0.pubkey())),
         &[1],
-        receipt(1, 50, false),
+        receipt(2, 50, false),
     )
     .await;
     assert_anchor_error(&result, PaymentError::ServiceDeadlinePassed);
@@ -759,10 +780,10 @@ async fn cancel_rules_and_settling_a_cancelled_order() {
     let mid = balances(&mut h, &ledger2).await;
     h.send(&[cancel2], &[&customer])
         .await
-        .expect("cancel after the service deadline");
+        .expect("cancel after the service deadline and the grace");
     let end = balances(&mut h, &ledger2).await;
     assert_conserved(&mid, &end);
-    assert_eq!(end[1] - mid[1], 600, "the unsettled rest is refunded");
+    assert_eq!(end[1] - mid[1], 550, "the unsettled rest is refunded");
     assert!(h.account_data(&order2).await.is_none());
 }
 
@@ -809,7 +830,8 @@ async fn network_orders_cannot_be_cancelled_once_the_network_serves_them() {
     let record: Order = h.anchor_account(&order).await;
     assert_eq!(record.status, OrderStatus::Accepted);
     assert_eq!(record.accepted_device, None);
-    h.warp_seconds(SERVE_WITHIN + 1).await;
+    h.warp_seconds(SERVE_WITHIN + SETTLEMENT_GRACE_SECS + 1)
+        .await;
     let wallet = ata(&customer.pubkey(), &pay.mint, &pay.program);
     let before = h.token_balance(&wallet).await;
     h.send(&[cancel], &[&customer])
@@ -855,7 +877,8 @@ async fn a_delayed_vote_for_an_earlier_order_under_the_same_id_does_not_count() 
     h.send(&[vote(0, stale)], &[&oracles[0]]).await.unwrap();
     // The first order ends (cancelled after its service deadline) and the
     // customer opens another under the same id, accepted by the same device.
-    h.warp_seconds(SERVE_WITHIN + 1).await;
+    h.warp_seconds(SERVE_WITHIN + SETTLEMENT_GRACE_SECS + 1)
+        .await;
     h.send(
         &[f.cancel_order_ix(&customer.pubkey(), 5, &pay.mint, &pay.program)],
         &[&customer],

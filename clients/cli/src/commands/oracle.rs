@@ -7,8 +7,7 @@ use crate::{config::pubkey, context::Context, error::CliError, output::local_tim
 use clap::Subcommand;
 use depinkit_sdk::{
     accounts,
-    device_registry::{pda, state::Device},
-    payments::{self, OrderKeys, PaymentsKeys, ProviderPayee},
+    payments::{self, PaymentsKeys},
     pool,
     proofs::{ProofFile, parse_hash},
     tokens,
@@ -336,26 +335,6 @@ pub async fn run(ctx: &Context, command: OracleCommand) -> Result<(), CliError> 
                     "no open order {id} of {customer} (completed and cancelled orders are closed)"
                 )))?;
             let mint = ctx.mint(&order.payment_mint).await?;
-            let keys = OrderKeys::new(&network, &customer, id, &mint.address, &mint.token_program);
-            let payee = match order.accepted_device {
-                Some(device) => {
-                    let device: Device = accounts::fetch(&ctx.rpc, &device)
-                        .await
-                        .map_err(|e| ctx.rpc_error(e))?;
-                    let holder = tokens::nft_holder(&ctx.rpc, &device.mint)
-                        .await
-                        .map_err(|e| ctx.rpc_error(e))?
-                        .ok_or_else(|| {
-                            CliError::Input("nobody holds the accepting device's NFT".into())
-                        })?;
-                    Some(ProviderPayee {
-                        device: pda::find_device_address(&network, &device.device_key).0,
-                        device_mint: device.mint,
-                        holder,
-                    })
-                }
-                None => None,
-            };
             let args = VoteSettlementArgs {
                 opened_slot: order.opened_slot,
                 sequence: order.settlement_count,
@@ -363,35 +342,25 @@ pub async fn run(ctx: &Context, command: OracleCommand) -> Result<(), CliError> 
                 receipt_hash: hash_arg(&receipt_hash, "--receipt-hash")?,
                 complete,
             };
-            let in_pool_mint = order.payment_mint == record.reward_mint;
-            if in_pool_mint {
+            if order.payment_mint == record.reward_mint {
                 // Settlements in the reward token pass the pool (its share).
                 ctx.pool(&pool_keys).await?;
             }
-            let ix = payments::vote_settlement(
+            let ixs = depinkit_sdk::settle::settlement_vote(
+                &ctx.rpc,
                 &oracle.pubkey(),
-                &keys,
-                &record.treasury,
-                payee,
-                in_pool_mint.then_some(&pool_keys),
+                &address,
+                &order,
                 args,
-            );
-            // Payouts go to associated accounts: open any that are missing
-            // (the oracle pays their rent) in the same transaction.
-            let mut owners = vec![record.treasury, customer];
-            owners.extend(payee.map(|p| p.holder));
-            let mut ixs = Vec::new();
-            for owner in owners {
-                if !ctx.exists(&keys.payment_account(&owner)).await? {
-                    ixs.push(tokens::open_ata(
-                        &oracle.pubkey(),
-                        &owner,
-                        &mint.address,
-                        &mint.token_program,
-                    ));
-                }
-            }
-            ixs.push(ix);
+            )
+            .await
+            .map_err(|e| match e {
+                depinkit_sdk::SdkError::AccountNotFound(mint) => CliError::Input(format!(
+                    "{mint} does not exist: nobody holds the accepting device's NFT, so nobody \
+                     can be paid"
+                )),
+                e => ctx.rpc_error(e),
+            })?;
             let signature = ctx.send(&ixs, &oracle, &[]).await?;
             let settled = !ctx.exists(&address).await?
                 || accounts::fetch::<Order>(&ctx.rpc, &address)

@@ -1,6 +1,7 @@
 //! `depin demo`, the README's first command, at the size CI runs it: every
 //! network's epoch finalizes, the cheaters are refused by the rule they
-//! break, every claim reaches its owner, and `--output json` is the summary
+//! break, every claim reaches its owner, the storage deals' proven epoch is
+//! paid out of the customer's escrows, and `--output json` is the summary
 //! alone on stdout.
 
 use serde_json::Value;
@@ -54,7 +55,21 @@ fn the_demo_runs_every_network_to_its_claims_and_accounts_for_every_token() {
             network["rewards_paid"].as_u64().unwrap() > 0,
             "{category}: {network}"
         );
-        assert_eq!(network["service_revenue"], 0);
+        if category == "storage" {
+            // The honest deals of the epoch are settled: the providers, the
+            // treasury and the pool paid out of the customer's escrows.
+            let deals = &network["storage_deals"];
+            for part in ["paid_to_providers", "fees", "to_pool"] {
+                assert!(deals[part].as_u64().unwrap() > 0, "{part}: {deals}");
+            }
+            assert_eq!(network["service_revenue"], deals["to_pool"], "{network}");
+            assert!(
+                deals["still_escrowed"].as_u64().unwrap() < deals["escrowed"].as_u64().unwrap(),
+                "{deals}"
+            );
+        } else {
+            assert_eq!(network["service_revenue"], 0);
+        }
         // The fleet's cheaters, refused by the rule each breaks.
         let refused = &network["reports_rejected"];
         let expected: &[&str] = match category {

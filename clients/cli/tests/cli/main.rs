@@ -16,4 +16,5 @@ mod payments;
 mod rewards;
 mod storage;
 mod storage_node;
+mod storage_paid;
 mod wallet;

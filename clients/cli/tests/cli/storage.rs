@@ -119,12 +119,17 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
     endpoints.sort();
     endpoints.dedup();
     assert_eq!(endpoints.len(), 6, "one provider per shard");
+    // The default price, 2 tokens per GiB and 30 days, for 30 days: a shard
+    // holds a quarter of the nonce, the 10 MiB and the tag (rounded to even).
+    let shard_bytes = ((24u64 + (10 << 20) + 16).div_ceil(4)).next_multiple_of(2);
+    let escrow = (2_000_000 * shard_bytes).div_ceil(1 << 30);
+    assert_eq!(put["escrow_per_shard"], escrow);
     for shard in shards {
         let order: Pubkey = shard["order"].as_str().unwrap().parse().unwrap();
         let data = f.rpc.get_account_data(&order).unwrap();
         let order = Order::try_deserialize(&mut &data[..]).unwrap();
         assert_eq!(order.status, OrderStatus::Accepted, "{shard}");
-        assert_eq!(order.max_amount, 1_000_000, "one token escrowed a shard");
+        assert_eq!(order.max_amount, escrow, "{shard}");
     }
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(&manifest).unwrap().permissions(),
@@ -161,7 +166,7 @@ fn a_file_put_across_six_nodes_comes_back_from_any_four() {
             (
                 Some(true),
                 Some("accepted"),
-                Some(1_000_000),
+                Some(escrow),
                 Some(0),
                 Some(false)
             ),

@@ -61,6 +61,22 @@ pub(crate) fn start_node(
     )
 }
 
+/// Starts the built oracle on `bind` for a storage network with short
+/// epochs: the storage rules, and entropy every 2 s (an epoch's seed is the
+/// entropy of its first 2 s); stopped when dropped.
+pub(crate) fn start_storage_oracle(f: &Fixture, network: &Pubkey, bind: &str) -> Running {
+    Running(
+        oracle_command(f, network, bind, &["run"])
+            .env("DEPIN_ORACLE__RULES__SET", "category")
+            .env("DEPIN_ORACLE__CHALLENGES__ENTROPY_INTERVAL_SECS", "2")
+            .env("DEPIN_ORACLE__RULES__STORAGE__SEED_WINDOW_MS", "2000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 /// Kills the child when dropped.
 pub(crate) struct Running(pub(crate) Child);
 
@@ -165,18 +181,7 @@ fn a_storage_node_takes_the_shard_its_order_names_and_refuses_the_rest() {
 
     let oracle_bind = format!("127.0.0.1:{}", free_port());
     let oracle_url = format!("http://{oracle_bind}");
-    // The storage rules, and entropy every 2 s: a 12 s epoch's seed is the
-    // entropy of its first 2 s.
-    let _oracle = Running(
-        oracle_command(&f, &network, &oracle_bind, &["run"])
-            .env("DEPIN_ORACLE__RULES__SET", "category")
-            .env("DEPIN_ORACLE__CHALLENGES__ENTROPY_INTERVAL_SECS", "2")
-            .env("DEPIN_ORACLE__RULES__STORAGE__SEED_WINDOW_MS", "2000")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _oracle = start_storage_oracle(&f, &network, &oracle_bind);
     wait_for(&format!("{oracle_url}/health"), "the oracle", |h| {
         h["devices"] == 2
     });

@@ -11,10 +11,12 @@
 
 mod providers;
 mod results;
+mod settlements;
 mod writer;
 
 pub use providers::KeptAnnouncement;
 pub use results::{DeviceReward, EpochResult, Leaf, RefusedReport, ReportStatus, RuleIo};
+pub use settlements::{KeptSettlement, QueuedSettlement, SettlementState};
 
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{Hash32, SignedReport};
@@ -417,6 +419,8 @@ pub enum Role {
     EpochWorker,
     /// Sends claims for devices ([`crate::crank`]).
     ClaimCrank,
+    /// Votes orders' settlements ([`crate::settle`]).
+    Settler,
 }
 
 impl Store {
@@ -434,6 +438,7 @@ impl Store {
         let tag: &[u8] = match role {
             Role::EpochWorker => b"epoch-worker",
             Role::ClaimCrank => b"claim-crank",
+            Role::Settler => b"settler",
         };
         let digest = solana_sha256_hasher::hashv(&[b"depin-oracle", tag, network.as_ref()]);
         let key = i64::from_le_bytes(digest.to_bytes()[..8].try_into().expect("8 bytes"));

@@ -78,6 +78,10 @@ pub struct RuleIo {
     pub state_read: Vec<(StateKey, i64)>,
     /// Values this epoch carries on.
     pub carried: Vec<(StateKey, i64)>,
+    /// What the epoch's service did for each order paid per epoch, which
+    /// the settler pays once the epoch is finalized.
+    #[serde(default)]
+    pub settlements: Vec<(Key, crate::verifier::OrderOutcome)>,
 }
 
 /// A report the rules refused.

@@ -402,7 +402,7 @@ impl Verifier for MappingRules {
                 .collect(),
             refused,
             carried: carried.into_iter().collect(),
-            devices_read: BTreeSet::new(),
+            ..Scoring::default()
         }
     }
 }

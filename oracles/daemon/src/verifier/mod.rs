@@ -104,6 +104,22 @@ pub struct Scoring {
     pub carried: State,
     /// The devices whose entries the rules read (kept in the bundle).
     pub devices_read: BTreeSet<Key>,
+    /// What the epoch's service did for each order settled per epoch (the
+    /// storage rules' deals), by order address: the settler pays it once
+    /// the epoch is finalized.
+    pub settlements: BTreeMap<Key, OrderOutcome>,
+}
+
+/// What one epoch's service did for an order paid per epoch, which that
+/// epoch's settlement of the order pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderOutcome {
+    /// Delivered and proven for the whole epoch: the settlement pays one
+    /// epoch's share of the escrow.
+    pub delivered: bool,
+    /// The order ends with this epoch (faulted, or its last epoch in
+    /// service): the settlement completes it and refunds what is left.
+    pub closes: bool,
 }
 
 /// The scoring rules of a category.

@@ -18,8 +18,15 @@
 //! deal with any challenge missing or answered wrong earns nothing that epoch
 //! and takes a strike; at `max_strikes` it is faulted and earns nothing more.
 //! Strikes are carried from epoch to epoch in the oracle's rule state.
+//!
+//! Each due deal's epoch is also an [`OrderOutcome`] for its settlement: a
+//! proven epoch pays the order one epoch's share of its escrow; the epoch
+//! that faults it, or its last epoch in service (the next would end after
+//! its service deadline), completes it and refunds the rest.
 
-use super::{EpochInput, Plan, Refusal, RuleSet, Scores, Scoring, State, StateKey, Verifier};
+use super::{
+    EpochInput, OrderOutcome, Plan, Refusal, RuleSet, Scores, Scoring, State, StateKey, Verifier,
+};
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{Body, Entropy, Hash32, Key, StorageProof, storage::challenged_leaf};
 use serde::Deserialize;
@@ -68,6 +75,9 @@ pub fn strike_key(deal: &Key) -> StateKey {
 struct Deal {
     /// The provider's registry address.
     device: Pubkey,
+    /// Whether this is its last epoch in service (the next would end after
+    /// its service deadline).
+    last: bool,
     /// The answers that passed every check on their own: (seed, challenge
     /// number, content hash, device mint, bytes proven).
     answers: Vec<(Entropy, u16, Hash32, Pubkey, u64)>,
@@ -130,11 +140,15 @@ impl StorageRules {
                     && order.service_deadline.saturating_mul(1000) >= input.end_ms
             })
             .filter_map(|(address, order)| {
+                let next_end_ms = input
+                    .end_ms
+                    .saturating_add(input.end_ms.saturating_sub(input.start_ms));
                 order.accepted_device.map(|device| {
                     (
                         *address,
                         Deal {
                             device,
+                            last: order.service_deadline.saturating_mul(1000) < next_end_ms,
                             answers: Vec::new(),
                         },
                     )
@@ -350,6 +364,7 @@ impl Verifier for StorageRules {
         }
         let mut scores = Scores::new();
         let mut carried = State::new();
+        let mut settlements = BTreeMap::new();
         for (address, deal) in deals {
             let strikes = strikes_of(&address);
             if strikes >= max_strikes {
@@ -388,9 +403,25 @@ impl Verifier for StorageRules {
                 Some((mint, size)) if answered.len() == usize::from(self.challenges_per_deal) => {
                     let score = scores.entry(mint).or_insert(0);
                     *score = score.saturating_add(size);
+                    settlements.insert(
+                        address,
+                        OrderOutcome {
+                            delivered: true,
+                            closes: deal.last,
+                        },
+                    );
                 }
                 _ => {
                     carried.insert(strike_key(&address), strikes + 1);
+                    if deal.last || strikes + 1 >= max_strikes {
+                        settlements.insert(
+                            address,
+                            OrderOutcome {
+                                delivered: false,
+                                closes: true,
+                            },
+                        );
+                    }
                     // Its answers earned nothing: say so on each.
                     for (_, _, hash, ..) in &deal.answers {
                         refused.entry(*hash).or_insert_with(|| {
@@ -411,6 +442,7 @@ impl Verifier for StorageRules {
             scores,
             refused,
             carried,
+            settlements,
             ..Scoring::default()
         }
     }

@@ -495,6 +495,7 @@ impl Verifier for WirelessRules {
                 .map(|(device, bucket)| (beacon_key(table.key(device)), bucket))
                 .collect(),
             devices_read,
+            ..Scoring::default()
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `cancel_order`: the customer takes the escrow back: at any time while no
-//! provider has accepted the order, and after its service deadline whatever its
-//! state (settlements are refused from then on, so nothing pending can land).
+//! provider has accepted the order, and after its service deadline plus the
+//! settlement grace whatever its state (settlements are refused from then
+//! on, so nothing pending can land).
 
 use crate::{
     errors::PaymentError,
@@ -47,12 +48,12 @@ pub struct CancelOrder<'info> {
 /// Refunds the escrow and closes the order.
 ///
 /// CHECK: the signer is the customer; the order is not accepted, or its
-/// service deadline has passed.
+/// service deadline plus the settlement grace has passed.
 pub fn handler(ctx: Context<CancelOrder>) -> Result<()> {
     let order = &ctx.accounts.order;
     let now = Clock::get()?.unix_timestamp;
     require!(
-        order.status == OrderStatus::Open || now > order.service_deadline,
+        order.status == OrderStatus::Open || now > order.settlement_end(),
         PaymentError::CancelAfterAcceptance
     );
     let accounts = &ctx.accounts;

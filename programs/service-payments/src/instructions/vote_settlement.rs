@@ -186,7 +186,8 @@ pub struct VoteSettlement<'info> {
 ///    closes the escrow and the order to the customer.
 ///
 /// CHECK: signer in the oracle set in force now (one live vote each); the
-/// order is accepted and its service deadline not passed; the vote names the
+/// order is accepted and its service deadline (plus the settlement grace)
+/// not passed; the vote names the
 /// order's opening slot and next sequence; settled + amount <= max; refund,
 /// fee and provider accounts are the customer's, the treasury's and the
 /// holder's associated token accounts of the payment mint; the
@@ -208,7 +209,7 @@ pub fn handler(ctx: Context<VoteSettlement>, args: VoteSettlementArgs) -> Result
         PaymentError::OrderNotAccepted
     );
     require!(
-        now <= order.service_deadline,
+        now <= order.settlement_end(),
         PaymentError::ServiceDeadlinePassed
     );
     require!(

@@ -24,10 +24,16 @@ pub const DEAL_ESCROW: u64 = 10_000_000;
 
 /// The deals opened on a storage network.
 pub struct Deals {
-    /// Orders opened (one per device).
-    pub orders: usize,
+    /// Each order (one per device) and its escrow account.
+    pub orders: Vec<(Pubkey, Pubkey)>,
     /// Tokens the customer escrowed in them.
     pub escrowed: u64,
+    /// The customer's reward-token account (refunds come back to it).
+    pub customer_account: Pubkey,
+    /// The network treasury's reward-token account (settlement fees).
+    pub treasury_account: Pubkey,
+    /// What the treasury's account held once the deals were open.
+    pub treasury_before: u64,
 }
 
 /// The file stored under order `id`: bytes anyone can regenerate.
@@ -51,6 +57,7 @@ pub async fn open(
     mint_to(chain, mint, &customer.pubkey(), escrowed).await?;
     let accept_deadline = chain.now().await? + 600;
     let mut orders = Vec::with_capacity(network.devices.len());
+    let mut addresses = Vec::with_capacity(network.devices.len());
     for (index, device) in network.devices.iter().enumerate() {
         let id = index as u64 + 1;
         let deal = StoredDeal::new(file_of(id), LEAF_BYTES)
@@ -78,6 +85,7 @@ pub async fn open(
             .hold(index, Key(keys.order.to_bytes()), deal)
             .map_err(DemoError::Setup)?;
         orders.push([open, accept]);
+        addresses.push((keys.order, keys.escrow));
     }
     // Each order opened then accepted in one transaction, 16 at a time.
     let signers = [&customer, &network.owner];
@@ -87,8 +95,52 @@ pub async fn open(
                 .await;
         sent.into_iter().collect::<Result<Vec<()>, _>>()?;
     }
+    let treasury_account = depinkit_sdk::ata(&network.authority.pubkey(), mint, &SPL_TOKEN);
+    let treasury_before = depinkit_sdk::tokens::balance(&chain.rpc, &treasury_account)
+        .await
+        .map_err(|e| DemoError::Chain(e.to_string()))?
+        .unwrap_or(0);
     Ok(Deals {
-        orders: orders.len(),
+        orders: addresses,
         escrowed,
+        customer_account: depinkit_sdk::ata(&customer.pubkey(), mint, &SPL_TOKEN),
+        treasury_account,
+        treasury_before,
     })
+}
+
+/// Waits (at most `timeout`) until the oracle at `url` has settled every
+/// deal through `last_epoch`: each deal has a settlement of that epoch or
+/// one that completed it, and none waits for the chain.
+pub async fn wait_settled(url: &str, deals: &Deals, last_epoch: u64, timeout: std::time::Duration) {
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        let mut settled = true;
+        for (order, _) in &deals.orders {
+            let standing: Option<serde_json::Value> =
+                match http.get(format!("{url}/v1/deals/{order}")).send().await {
+                    Ok(response) => response.json().await.ok(),
+                    Err(_) => None,
+                };
+            let Some(settlements) = standing
+                .as_ref()
+                .and_then(|s| s["settlements"].as_array().cloned())
+            else {
+                settled = false;
+                break;
+            };
+            let covered = settlements
+                .iter()
+                .any(|s| s["epoch"].as_u64() == Some(last_epoch) || s["completes"] == true);
+            if !covered || settlements.iter().any(|s| s["state"] == "pending") {
+                settled = false;
+                break;
+            }
+        }
+        if settled {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }

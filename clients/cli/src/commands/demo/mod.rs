@@ -215,6 +215,11 @@ async fn demo(
     let mut accounting_ok = true;
     for (n, network) in networks.iter().enumerate() {
         let pool = wait_claimed(&chain, network).await?;
+        if let Some(deals) = &deals[n] {
+            progress.set_message("the oracles settle the storage deals' last epoch");
+            let timeout = Duration::from_secs(4 * args.epoch_secs.max(5) as u64);
+            deals::wait_settled(&finalized_by[n], deals, u64::from(args.epochs - 1), timeout).await;
+        }
         let rules = refusals(&finalized_by[n], network, args.epochs).await?;
         for (rule, count) in rules.1 {
             *tallies[n].rejected.entry(rule).or_default() += count;

@@ -8,9 +8,12 @@ use serde_json::{Value, json};
 use std::io::Write;
 
 /// One network's summary, and whether its accounting holds: the vault holds
-/// what came in less what was claimed, the owner holds every claim, the
-/// crank claimed all the roots pay, and the roots pay no more than came in,
-/// nor more than the demo's epochs emitted and earned.
+/// what came in less what was claimed, the owner holds every claim (and,
+/// on the storage network, its devices' settlements), the crank claimed all
+/// the roots pay, and the roots pay no more than came in, nor more than the
+/// demo's epochs emitted and earned; on the storage network every token the
+/// customer escrowed is with the owner, the treasury, the pool, still in
+/// escrow, or back with the customer.
 pub(super) async fn summarize(
     chain: &DemoChain,
     network: &DemoNetwork,
@@ -20,26 +23,67 @@ pub(super) async fn summarize(
     epochs: u32,
     deals: Option<&super::deals::Deals>,
 ) -> Result<(Value, bool), DemoError> {
-    let balance = |account| async move {
-        depinkit_sdk::tokens::balance(&chain.rpc, &account)
-            .await
-            .map(|b| b.unwrap_or(0))
-            .map_err(|e| DemoError::Chain(e.to_string()))
-    };
-    let vault = balance(network.pool.vault).await?;
-    let owner = balance(depinkit_sdk::ata(
+    let owner_account = depinkit_sdk::ata(
         &solana_sdk::signer::Signer::pubkey(&network.owner),
         &pool.reward_mint,
         &pool.reward_token_program,
-    ))
-    .await?;
+    );
+    // One read of the pool and every token account its accounting names,
+    // so settlements landing meanwhile cannot tear it.
+    let mut addresses = vec![network.pool.pool, network.pool.vault, owner_account];
+    if let Some(deals) = deals {
+        addresses.extend([deals.customer_account, deals.treasury_account]);
+        addresses.extend(deals.orders.iter().map(|(_, escrow)| *escrow));
+    }
+    let found = chain
+        .rpc
+        .get_multiple_accounts(&addresses)
+        .await
+        .map_err(|e| DemoError::Chain(e.to_string()))?;
+    let amount = |i: usize| -> u64 {
+        found[i]
+            .as_ref()
+            .and_then(|a| a.data.get(64..72))
+            .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    };
+    let pool: Pool = match &found[0] {
+        Some(account) => anchor_lang::AccountDeserialize::try_deserialize(&mut &account.data[..])
+            .map_err(|e| DemoError::Chain(format!("the pool: {e}")))?,
+        None => pool.clone(),
+    };
+    let pool = &pool;
+    let (vault, owner) = (amount(1), amount(2));
+    // Storage deals: what left the customer's escrows went to the owner as
+    // provider payments, to the treasury as fees and to the pool as
+    // revenue, or back to the customer.
+    let storage = deals.map(|deals| {
+        let customer = amount(3);
+        let fees = amount(4).saturating_sub(deals.treasury_before);
+        let escrowed_now: u64 = (5..addresses.len()).map(amount).sum();
+        let closed = (5..addresses.len()).filter(|&i| found[i].is_none()).count();
+        let to_providers = owner.saturating_sub(pool.total_claimed);
+        let settled = to_providers + fees + pool.revenue_inflow;
+        let ok = customer + escrowed_now + settled == deals.escrowed;
+        let summary = json!({
+            "orders": deals.orders.len(),
+            "escrowed": deals.escrowed,
+            "paid_to_providers": to_providers,
+            "fees": fees,
+            "to_pool": pool.revenue_inflow,
+            "refunded": customer,
+            "still_escrowed": escrowed_now,
+            "orders_closed": closed,
+        });
+        (summary, ok)
+    });
     // What the demo's epochs emitted (the schedule is flat); what their roots
     // did not pay out is the floors' dust and the shares of refused devices'
     // epochs nobody earned in.
     let emissions = world::EMISSION * u64::from(epochs);
     let unpaid = (emissions + pool.revenue_inflow).checked_sub(pool.root_total);
     let ok = vault == pool.total_inflow - pool.total_claimed
-        && owner == pool.total_claimed
+        && (owner == pool.total_claimed || storage.is_some() && owner >= pool.total_claimed)
+        && storage.as_ref().is_none_or(|(_, ok)| *ok)
         && pool.total_claimed == pool.root_total
         && pool.root_total <= pool.total_inflow
         && unpaid.is_some();
@@ -81,8 +125,8 @@ pub(super) async fn summarize(
             .collect::<Vec<_>>(),
         "accounting_ok": ok,
     });
-    if let Some(deals) = deals {
-        summary["storage_deals"] = json!({"orders": deals.orders, "escrowed": deals.escrowed});
+    if let Some((deals, _)) = storage {
+        summary["storage_deals"] = deals;
     }
     Ok((summary, ok))
 }
@@ -159,11 +203,20 @@ pub(super) fn print_summary(
             tokens(s["service_revenue"].as_u64().unwrap_or(0)),
         );
         if let Some(deals) = s.get("storage_deals") {
+            let amount = |name: &str| tokens(deals[name].as_u64().unwrap_or(0));
             let _ = writeln!(
                 out,
-                "  storage deals: {} orders, {} tokens escrowed by the customer (not settled yet)",
+                "  storage deals: {} orders, {} tokens escrowed by the customer; paid per proven \
+                 epoch {} to providers, {} in fees, {} to the pool; {} refunded ({} orders \
+                 faulted or done), {} still escrowed",
                 deals["orders"],
-                tokens(deals["escrowed"].as_u64().unwrap_or(0)),
+                amount("escrowed"),
+                amount("paid_to_providers"),
+                amount("fees"),
+                amount("to_pool"),
+                amount("refunded"),
+                deals["orders_closed"],
+                amount("still_escrowed"),
             );
         }
         for earner in s["top_earners"].as_array().into_iter().flatten() {
