@@ -232,7 +232,9 @@ pub(super) fn print_summary(
         out,
         "accounting: {}",
         if accounting_ok {
-            "every token emitted is claimed, unclaimed or not yet paid out; every claim reached its owner"
+            "every token emitted is claimed, unclaimed or not yet paid out; every claim reached \
+             its owner; every token the storage customer escrowed is with a provider, the \
+             treasury or the pool, still escrowed, or refunded"
         } else {
             "MISMATCH (see above)"
         }
