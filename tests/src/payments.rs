@@ -237,6 +237,21 @@ impl PaymentsFixture {
         payments::accept_network_order(oracle, &self.network(), order)
     }
 
+    /// `extend_order` by `customer`.
+    pub fn extend_order_ix(
+        &self,
+        customer: &Pubkey,
+        order_id: u64,
+        mint: &Pubkey,
+        token_program: &Pubkey,
+        args: service_payments::instructions::ExtendOrderArgs,
+    ) -> Instruction {
+        payments::extend_order(
+            &self.order_keys(customer, order_id, mint, token_program),
+            args,
+        )
+    }
+
     /// `cancel_order` by `customer`.
     pub fn cancel_order_ix(
         &self,

@@ -110,6 +110,7 @@ depin_events! {
         payments::OrderAccepted,
         payments::SettlementVoted,
         payments::OrderSettled,
+        payments::OrderExtended,
         payments::OrderCancelled,
     ],
 }

@@ -5,8 +5,8 @@ use anchor_lang::system_program;
 use service_payments::{
     EVENT_AUTHORITY_AND_BUMP, accounts, instruction,
     instructions::{
-        BurnUsageArgs, InitPaymentsArgs, OpenOrderArgs, UpdatePaymentsArgs, VotePriceArgs,
-        VoteSettlementArgs,
+        BurnUsageArgs, ExtendOrderArgs, InitPaymentsArgs, OpenOrderArgs, UpdatePaymentsArgs,
+        VotePriceArgs, VoteSettlementArgs,
     },
     pda,
 };
@@ -372,6 +372,24 @@ pub fn accept_network_order(oracle: &Pubkey, network: &Pubkey, order: &Pubkey) -
             program: service_payments::ID,
         },
         instruction::AcceptOrder {},
+    )
+}
+
+/// `extend_order` by the customer, paying from their associated account.
+pub fn extend_order(keys: &OrderKeys, args: ExtendOrderArgs) -> Instruction {
+    anchor_ix(
+        service_payments::ID,
+        accounts::ExtendOrder {
+            customer: keys.customer,
+            order: keys.order,
+            escrow: keys.escrow,
+            payment_mint: keys.mint,
+            customer_payment_account: keys.payment_account(&keys.customer),
+            payment_token_program: keys.token_program,
+            event_authority: EVENT_AUTHORITY_AND_BUMP.0,
+            program: service_payments::ID,
+        },
+        instruction::ExtendOrder { args },
     )
 }
 

@@ -100,4 +100,6 @@ pub enum PaymentError {
     WrongRentPayer,
     #[msg("The withdrawal request lapsed a day after its notice: request again")]
     WithdrawalExpired,
+    #[msg("An extension must pay at least the order's rate so far for the added time")]
+    ExtensionBelowRate,
 }

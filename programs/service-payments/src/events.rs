@@ -249,6 +249,20 @@ pub struct OrderSettled {
     pub closed: bool,
 }
 
+/// The customer extended an order: more escrow, a later service deadline.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderExtended {
+    /// The order.
+    pub order: Pubkey,
+    /// Added to the escrow.
+    pub additional_amount: u64,
+    /// The most the customer pays now.
+    pub max_amount: u64,
+    /// The new service deadline.
+    pub service_deadline: i64,
+}
+
 /// The customer cancelled an order and got the escrow back.
 #[event]
 #[derive(Clone, Debug, PartialEq, Eq)]

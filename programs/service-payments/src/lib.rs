@@ -118,6 +118,11 @@ pub mod service_payments {
         instructions::vote_settlement::handler(ctx, args)
     }
 
+    /// Adds escrow and time to an order before its deadline (the customer).
+    pub fn extend_order(ctx: Context<ExtendOrder>, args: ExtendOrderArgs) -> Result<()> {
+        instructions::extend_order::handler(ctx, args)
+    }
+
     /// Cancels an order and refunds its escrow (the customer).
     pub fn cancel_order(ctx: Context<CancelOrder>) -> Result<()> {
         instructions::cancel_order::handler(ctx)

@@ -15,8 +15,10 @@ use device_registry::state::DeviceStatus;
 use reward_pool::state::Pool;
 use service_payments::{
     errors::PaymentError,
-    events::{OrderAccepted, OrderCancelled, OrderOpened, OrderSettled, SettlementVoted},
-    instructions::{UpdatePaymentsArgs, VoteSettlementArgs, split},
+    events::{
+        OrderAccepted, OrderCancelled, OrderExtended, OrderOpened, OrderSettled, SettlementVoted,
+    },
+    instructions::{ExtendOrderArgs, UpdatePaymentsArgs, VoteSettlementArgs, split},
     state::{Order, OrderStatus, Provider, SETTLEMENT_GRACE_SECS},
 };
 use solana_program_test::BanksClientError;
@@ -1351,5 +1353,133 @@ async fn u64_limits_in_a_token_2022_payment_mint() {
     assert!(
         h.account_data(&order).await.is_none(),
         "fully spent orders close"
+    );
+}
+
+#[tokio::test]
+async fn an_order_in_service_is_extended_at_no_lower_rate_until_its_deadline() {
+    let mut h = Harness::start().await;
+    let (f, pay) = setup(&mut h, "extend", 10_000).await;
+    let now = h.clock().await.unix_timestamp;
+    let customer = pay.customer.insecure_clone();
+    let device0 = Provider::Device(f.base.devices[0].device);
+    let holder0 = f.base.devices[0].holder.insecure_clone();
+    let (order, escrow) = f.order_addresses(&customer.pubkey(), 3, &pay.mint, &pay.program);
+    h.send(
+        &[
+            open_ix(&f, &pay, 3, device0, 1_000, now),
+            f.accept_order_ix(&holder0.pubkey(), &order, 0),
+        ],
+        &[&customer, &holder0],
+    )
+    .await
+    .unwrap();
+    let record: Order = h.anchor_account(&order).await;
+    let deadline = record.service_deadline;
+    let served = deadline - record.accepted_at;
+    // Doubling the time needs at least the escrow again (its rate so far).
+    let extra = served;
+    let need = (1_000 * extra as u64).div_ceil(served as u64);
+    let extend = |additional_amount: u64, service_deadline: i64| {
+        f.extend_order_ix(
+            &customer.pubkey(),
+            3,
+            &pay.mint,
+            &pay.program,
+            ExtendOrderArgs {
+                additional_amount,
+                service_deadline,
+            },
+        )
+    };
+    assert_anchor_error(
+        &h.send(&[extend(need - 1, deadline + extra)], &[&customer])
+            .await,
+        PaymentError::ExtensionBelowRate,
+    );
+    assert_anchor_error(
+        &h.send(&[extend(need, deadline)], &[&customer]).await,
+        PaymentError::InvalidDeadline,
+    );
+    // Only the customer extends: another wallet naming itself is not the
+    // order's customer.
+    let stranger = f.wallet_with_tokens(&mut h, 5_000).await;
+    let mut keys = depinkit_sdk::payments::OrderKeys::new(
+        &f.network(),
+        &customer.pubkey(),
+        3,
+        &pay.mint,
+        &pay.program,
+    );
+    keys.customer = stranger.pubkey();
+    let by_stranger = depinkit_sdk::payments::extend_order(
+        &keys,
+        ExtendOrderArgs {
+            additional_amount: need,
+            service_deadline: deadline + extra,
+        },
+    );
+    assert_anchor_error(
+        &h.send(&[by_stranger], &[&stranger]).await,
+        AnchorError::ConstraintHasOne as u32,
+    );
+    let unchanged: Order = h.anchor_account(&order).await;
+    assert_eq!(
+        (unchanged.max_amount, unchanged.service_deadline),
+        (1_000, deadline)
+    );
+    assert_eq!(h.token_balance(&escrow).await, 1_000);
+
+    let wallet = ata(&customer.pubkey(), &pay.mint, &pay.program);
+    let before = h.token_balance(&wallet).await;
+    let events = h
+        .send_events(&[extend(need, deadline + extra)], &[&customer])
+        .await
+        .expect("extend at the rate");
+    assert_eq!(
+        events,
+        vec![DepinEvent::OrderExtended(OrderExtended {
+            order,
+            additional_amount: need,
+            max_amount: 1_000 + need,
+            service_deadline: deadline + extra,
+        })]
+    );
+    assert_eq!(before - h.token_balance(&wallet).await, need);
+    assert_eq!(h.token_balance(&escrow).await, 1_000 + need);
+    let record: Order = h.anchor_account(&order).await;
+    assert_eq!(
+        (record.max_amount, record.service_deadline),
+        (1_000 + need, deadline + extra)
+    );
+    // Past the old deadline and its grace, the order is still in service:
+    // settled, and not cancellable.
+    h.warp_seconds(deadline - now + SETTLEMENT_GRACE_SECS + 1)
+        .await;
+    settle(
+        &mut h,
+        &f,
+        &pay,
+        3,
+        Some((0, holder0.pubkey())),
+        &[0, 1],
+        receipt(0, 1_500, false),
+    )
+    .await
+    .expect("settled under the new deadline, above the old escrow");
+    assert_anchor_error(
+        &h.send(
+            &[f.cancel_order_ix(&customer.pubkey(), 3, &pay.mint, &pay.program)],
+            &[&customer],
+        )
+        .await,
+        PaymentError::CancelAfterAcceptance,
+    );
+    // Once the new deadline has passed it can no longer be extended.
+    h.warp_seconds(extra).await;
+    assert_anchor_error(
+        &h.send(&[extend(10 * need, deadline + 4 * extra)], &[&customer])
+            .await,
+        PaymentError::ServiceDeadlinePassed,
     );
 }

@@ -8,9 +8,10 @@
 //! the customer. `depin storage status` shows it; `depin storage repair`
 //! rebuilds the two lost shards from the four healthy ones and places them
 //! with two new nodes, and the file comes back with two of the original
-//! four stopped. `depin storage cancel` refunds nothing while the orders
-//! are in service and everything left once their settlement window has
-//! passed. Throughout, no token is created or lost: what left the customer
+//! four stopped. `depin storage extend` keeps every order in service
+//! longer at its own rate; `depin storage cancel` refunds nothing while the
+//! orders are in service and everything left once their settlement window
+//! has passed. Throughout, no token is created or lost: what left the customer
 //! is with the providers' holder, the treasury, the pool or back with the
 //! customer.
 
@@ -74,10 +75,24 @@ struct Ledger {
 }
 
 impl Ledger {
+    /// Every balance, read in one call (one slot: a settlement landing
+    /// meanwhile cannot tear the sum).
     fn balances(&self, f: &Fixture) -> BTreeMap<String, u64> {
+        let addresses: Vec<Pubkey> = self.accounts.iter().map(|(_, a)| *a).collect();
+        let found = f.rpc.get_multiple_accounts(&addresses).unwrap();
         self.accounts
             .iter()
-            .map(|(name, account)| (name.clone(), token_balance(f, account)))
+            .zip(found)
+            .map(|((name, _), account)| {
+                let amount = account
+                    .and_then(|a| {
+                        a.data
+                            .get(64..72)
+                            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+                    })
+                    .unwrap_or(0);
+                (name.clone(), amount)
+            })
             .collect()
     }
 
@@ -258,7 +273,6 @@ fn storage_is_paid_per_proven_epoch_faulted_deals_are_refunded_and_repair_restor
             .all(|o| order_at(&f, o).is_some_and(|o| o.settlement_count >= 3))
     });
     let epoch_secs = i64::from(EPOCH_SECS);
-    let mut paid = 0u64;
     for address in &orders[2..] {
         let order = order_at(&f, address).unwrap();
         let share = (u128::from(order.max_amount) * epoch_secs as u128
@@ -269,7 +283,6 @@ fn storage_is_paid_per_proven_epoch_faulted_deals_are_refunded_and_repair_restor
             u64::from(order.settlement_count) * share,
             "one epoch's share per proven epoch: {address}"
         );
-        paid += order.settled;
     }
     let deal = wait_for(
         &format!("{oracle_url}/v1/deals/{}", orders[0]),
@@ -309,16 +322,17 @@ fn storage_is_paid_per_proven_epoch_faulted_deals_are_refunded_and_repair_restor
         customer_before - 6 * ESCROW + 2 * ESCROW,
         "the faulted deals' escrow refunded whole"
     );
-    let escrows: u64 = now
-        .iter()
-        .filter(|(name, _)| name.starts_with("escrow"))
-        .map(|(_, amount)| amount)
-        .sum();
-    assert_eq!(
-        escrows,
-        4 * ESCROW - paid,
-        "the healthy escrows less what they paid"
-    );
+    // Each healthy order's escrow holds its escrow less what it settled,
+    // order and escrow read in one call.
+    let mut addresses: Vec<Pubkey> = orders[2..].to_vec();
+    addresses.extend(orders[2..].iter().map(|o| order_at(&f, o).unwrap().escrow));
+    let found = f.rpc.get_multiple_accounts(&addresses).unwrap();
+    for i in 0..4 {
+        let order = Order::try_deserialize(&mut &found[i].as_ref().unwrap().data[..]).unwrap();
+        let data = &found[4 + i].as_ref().unwrap().data;
+        let held = u64::from_le_bytes(data[64..72].try_into().unwrap());
+        assert_eq!(held, ESCROW - order.settled, "the escrow less what it paid");
+    }
 
     let status = |expect_healthy: u64| -> Value {
         let status = f.env.json_as(
@@ -415,6 +429,36 @@ fn storage_is_paid_per_proven_epoch_faulted_deals_are_refunded_and_repair_restor
         "no token created or lost by repair"
     );
 
+    // Extend: every order in service ten minutes longer, its escrow grown
+    // at its own rate.
+    let first_new: Pubkey = repaired[0]["order"].as_str().unwrap().parse().unwrap();
+    let was = order_at(&f, &first_new).unwrap();
+    let extended = f.env.json_as(
+        &customer_path,
+        &["storage", "extend", &manifest, "--by", "600"],
+    );
+    let now = order_at(&f, &first_new).unwrap();
+    let served = (was.service_deadline - was.accepted_at) as u64;
+    assert_eq!(now.service_deadline, was.service_deadline + 600);
+    assert_eq!(
+        now.max_amount,
+        was.max_amount + (was.max_amount * 600).div_ceil(served)
+    );
+    let outcomes = extended["orders"].as_array().unwrap();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o["outcome"].as_str().unwrap().starts_with("extended"))
+            .count(),
+        6,
+        "{extended}"
+    );
+    assert_eq!(
+        ledger.total(&f),
+        before,
+        "no token created or lost by extend"
+    );
+
     // Cancel: nothing while the orders are in service...
     drop(oracle);
     let cancelled = f
@@ -422,7 +466,7 @@ fn storage_is_paid_per_proven_epoch_faulted_deals_are_refunded_and_repair_restor
         .json_as(&customer_path, &["storage", "cancel", &manifest]);
     assert_eq!(cancelled["refunded"], 0, "{cancelled}");
     // ...everything left once their deadline and settlement grace passed.
-    f.time_travel(SERVE_WITHIN + SETTLEMENT_GRACE_SECS + 60);
+    f.time_travel(SERVE_WITHIN + 600 + SETTLEMENT_GRACE_SECS + 60);
     let left_in_escrow: u64 = ledger
         .balances(&f)
         .iter()

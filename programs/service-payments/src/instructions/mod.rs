@@ -7,6 +7,7 @@ pub mod buy_credits;
 pub mod cancel_order;
 pub mod close_usage;
 pub mod delegate_credits;
+pub mod extend_order;
 pub mod init_payments;
 pub mod open_order;
 pub mod update_payments;
@@ -23,6 +24,8 @@ pub use buy_credits::*;
 pub use cancel_order::*;
 pub use close_usage::*;
 pub use delegate_credits::*;
+#[allow(ambiguous_glob_reexports)]
+pub use extend_order::*;
 pub use init_payments::*;
 pub use open_order::*;
 pub use update_payments::*;

@@ -1,14 +1,14 @@
-//! `depin storage put|status|get|repair|cancel`: a file stored across the
+//! `depin storage put|status|get|repair|extend|cancel`: a file stored across the
 //! network's storage providers, one shard per provider through an order of
 //! its own, got back from any k of the shards, watched, repaired when
-//! providers fault or disappear, and cancelled. The sealing, manifest and
+//! providers fault or disappear, kept longer, and cancelled. The sealing, manifest and
 //! node protocol are `depinkit-storage`'s; these commands add the wallet,
 //! the orders and the files.
 
 mod get;
+mod lifecycle;
 mod place;
 mod put;
-mod repair;
 mod status;
 
 use crate::{context::Context, error::CliError};
@@ -86,6 +86,15 @@ pub enum StorageCommand {
         #[command(flatten)]
         terms: TermsArgs,
     },
+    /// Keep every order of MANIFEST still in service longer: each escrow
+    /// grows by what its rate so far asks for the added time.
+    Extend {
+        /// The manifest `put` wrote.
+        manifest: PathBuf,
+        /// Seconds added to each order's service.
+        #[arg(long)]
+        by: i64,
+    },
     /// Cancel the orders of MANIFEST that may be cancelled now (not yet
     /// accepted, or past their service deadline and settlement grace),
     /// taking back what they did not pay; orders in service run on.
@@ -126,8 +135,9 @@ pub async fn run(ctx: &Context, command: StorageCommand) -> Result<(), CliError>
             manifest,
             oracle,
             terms,
-        } => repair::repair(ctx, &manifest, &oracle, &terms).await,
-        StorageCommand::Cancel { manifest } => repair::cancel(ctx, &manifest).await,
+        } => lifecycle::repair(ctx, &manifest, &oracle, &terms).await,
+        StorageCommand::Extend { manifest, by } => lifecycle::extend(ctx, &manifest, by).await,
+        StorageCommand::Cancel { manifest } => lifecycle::cancel(ctx, &manifest).await,
     }
 }
 

@@ -1,6 +1,7 @@
-//! `depin storage repair` and `depin storage cancel`: a stored file's
-//! shards rebuilt and placed anew when their providers fail them, and its
-//! orders ended when the lifecycle lets the customer end them.
+//! `depin storage repair`, `extend` and `cancel`: a stored file's shards
+//! rebuilt and placed anew when their providers fail them, its orders kept
+//! in service longer, and ended when the lifecycle lets the customer end
+//! them.
 
 use super::{
     TermsArgs, get::fetch_shards, place, read_manifest, status, wallet_seed, write_private,
@@ -9,7 +10,10 @@ use crate::{context::Context, error::CliError};
 use depinkit_reports::Key;
 use depinkit_sdk::payments::{self, OrderKeys};
 use depinkit_storage::rebuild;
-use service_payments::state::{Order, OrderStatus};
+use service_payments::{
+    instructions::{ExtendOrderArgs, keeps_rate},
+    state::{Order, OrderStatus},
+};
 use solana_sdk::{pubkey::Pubkey, signature::Signer};
 use std::{collections::BTreeSet, path::Path};
 
@@ -160,9 +164,81 @@ pub async fn cancel(ctx: &Context, manifest_path: &Path) -> Result<(), CliError>
         };
         rows.push((shard.index, order_key.to_string(), outcome));
     }
+    print_rows(ctx, "refunded", refunded_total, &rows);
+    Ok(())
+}
+
+/// Keeps every order of the manifest at `manifest_path` that is still in
+/// service `extra` seconds longer, adding to each escrow what its rate so
+/// far asks for the added time (rounded up).
+pub async fn extend(ctx: &Context, manifest_path: &Path, extra: i64) -> Result<(), CliError> {
+    if extra <= 0 {
+        return Err(CliError::Input("--by must be at least 1 second".into()));
+    }
+    let owner = ctx.keypair()?;
+    let manifest = read_manifest(manifest_path)?;
+    let now = ctx.chain_time().await?;
+    let mut rows = Vec::new();
+    let mut added_total = 0u64;
+    for shard in &manifest.shards {
+        let Some(order_key) = shard.order else {
+            continue;
+        };
+        let address = Pubkey::new_from_array(order_key.0);
+        let order: Option<Order> = depinkit_sdk::accounts::fetch_optional(&ctx.rpc, &address)
+            .await
+            .map_err(|e| ctx.rpc_error(e))?;
+        let outcome = match order {
+            None => "closed: nothing to extend (`depin storage repair` places the shard anew)"
+                .to_string(),
+            Some(o) if o.customer != owner.pubkey() => {
+                format!("not yours: its customer is {}", o.customer)
+            }
+            Some(o) if now > o.service_deadline => {
+                "its service deadline has passed: nothing to extend".to_string()
+            }
+            Some(o) => {
+                let start = match o.status {
+                    OrderStatus::Accepted => o.accepted_at,
+                    OrderStatus::Open => o.opened_at,
+                };
+                let served = o.service_deadline.saturating_sub(start).max(1) as u128;
+                let additional =
+                    u64::try_from((u128::from(o.max_amount) * extra as u128).div_ceil(served))
+                        .map_err(|_| CliError::Input("the extension's escrow overflows".into()))?;
+                debug_assert!(keeps_rate(&o, start, additional, extra));
+                let keys = OrderKeys {
+                    network: o.network,
+                    customer: o.customer,
+                    order: address,
+                    escrow: o.escrow,
+                    mint: o.payment_mint,
+                    token_program: o.payment_token_program,
+                };
+                let args = ExtendOrderArgs {
+                    additional_amount: additional,
+                    service_deadline: o.service_deadline.saturating_add(extra),
+                };
+                ctx.send(&[payments::extend_order(&keys, args)], &owner, &[])
+                    .await?;
+                added_total = added_total.saturating_add(additional);
+                format!(
+                    "extended to {} for {additional} base units more",
+                    crate::output::local_time(args.service_deadline)
+                )
+            }
+        };
+        rows.push((shard.index, order_key.to_string(), outcome));
+    }
+    print_rows(ctx, "added", added_total, &rows);
+    Ok(())
+}
+
+/// Prints each order's outcome, and the total moved.
+fn print_rows(ctx: &Context, total_name: &str, total: u64, rows: &[(usize, String, String)]) {
     ctx.output.print(
         &serde_json::json!({
-            "refunded": refunded_total,
+            total_name: total,
             "orders": rows.iter().map(|(index, order, outcome)| serde_json::json!({
                 "index": index, "order": order, "outcome": outcome,
             })).collect::<Vec<_>>(),
@@ -175,10 +251,9 @@ pub async fn cancel(ctx: &Context, manifest_path: &Path) -> Result<(), CliError>
                 })
                 .collect();
             format!(
-                "{refunded_total} base units refunded\n{}",
+                "{total} base units {total_name}\n{}",
                 crate::output::table(&["shard", "order", "outcome"], &table)
             )
         },
     );
-    Ok(())
 }
