@@ -1,16 +1,23 @@
 //! A storage node's shards on disk: one file per deal, named by its order,
-//! a header (the deal's spec) then the bytes. A shard is taken only when its
-//! bytes build the tree its deal commits to and the node has room; it is
-//! written to a temporary file, synced, renamed into place and the directory
-//! synced, so after a crash a shard is either whole or absent (leftover
-//! temporary files are removed on open).
+//! a header (the deal's spec) then the bytes, and beside it the deal's tree
+//! (every hash below the root, level by level), so a challenge reads one
+//! leaf and one hash per level instead of the shard. A shard is taken only
+//! when its bytes build the tree its deal commits to and the node has room;
+//! each file is written to a temporary file, synced, renamed into place and
+//! the directory synced, the tree first, so after a crash a shard is either
+//! whole or absent (leftover temporary files and trees without a shard are
+//! removed on open; a shard kept without its tree gets it rebuilt).
 
-use crate::storage::StoredDeal;
-use depinkit_reports::{DealSpec, Hash32, Key, StorageTree};
+use crate::storage::{DealLeaves, StoredDeal};
+use depinkit_reports::{
+    DealSpec, Hash32, Key, StorageTree,
+    storage::{EMPTY_NODE, level_lengths},
+};
 use std::{
     collections::BTreeMap,
     fs::{self, File},
     io::{Read, Write},
+    os::unix::fs::FileExt,
     path::{Path, PathBuf},
 };
 
@@ -111,6 +118,12 @@ impl ShardStore {
                 fs::remove_file(&path).map_err(io(&path))?;
                 continue;
             }
+            if let Some(order) = name.strip_suffix(".tree") {
+                if !dir.join(format!("{order}.shard")).exists() {
+                    fs::remove_file(&path).map_err(io(&path))?;
+                }
+                continue;
+            }
             let Some(order) = name.strip_suffix(".shard") else {
                 continue;
             };
@@ -131,6 +144,37 @@ impl ShardStore {
 
     fn path(&self, order: &Key) -> PathBuf {
         self.dir.join(format!("{order}.shard"))
+    }
+
+    fn tree_path(&self, order: &Key) -> PathBuf {
+        self.dir.join(format!("{order}.tree"))
+    }
+
+    /// Writes `contents` to `path` durably: a temporary file, synced, renamed
+    /// into place, the directory synced.
+    fn write_durably(
+        &self,
+        order: &Key,
+        path: &Path,
+        contents: &[&[u8]],
+    ) -> Result<(), ShardError> {
+        let temporary = self.dir.join(format!("{order}.tmp"));
+        let mut file = File::create(&temporary).map_err(io(&temporary))?;
+        for part in contents {
+            file.write_all(part).map_err(io(&temporary))?;
+        }
+        file.sync_all().map_err(io(&temporary))?;
+        drop(file);
+        fs::rename(&temporary, path).map_err(io(path))?;
+        File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io(&self.dir))
+    }
+
+    /// Writes `tree`'s levels as the tree file of the deal at `order`.
+    fn write_tree(&self, order: &Key, tree: &StorageTree) -> Result<(), ShardError> {
+        let hashes: Vec<u8> = tree.levels().iter().flatten().flat_map(|h| h.0).collect();
+        self.write_durably(order, &self.tree_path(order), &[&hashes])
     }
 
     /// Bytes of room left.
@@ -196,17 +240,8 @@ impl ShardStore {
         if self.admit(&order, spec)? {
             return Ok(());
         }
-        let path = self.path(&order);
-        let temporary = self.dir.join(format!("{order}.tmp"));
-        let mut file = File::create(&temporary).map_err(io(&temporary))?;
-        file.write_all(&header(spec)).map_err(io(&temporary))?;
-        file.write_all(bytes).map_err(io(&temporary))?;
-        file.sync_all().map_err(io(&temporary))?;
-        drop(file);
-        fs::rename(&temporary, &path).map_err(io(&path))?;
-        File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io(&self.dir))?;
+        self.write_tree(&order, tree)?;
+        self.write_durably(&order, &self.path(&order), &[&header(spec), bytes])?;
         self.used = self.used.saturating_add(spec.size);
         self.held.insert(order, *spec);
         Ok(())
@@ -225,8 +260,29 @@ impl ShardStore {
         Ok(Some(bytes[HEADER_BYTES..].to_vec()))
     }
 
-    /// The deal at `order` read back with its tree, to answer challenges
-    /// (`None` if not held; damaged bytes no longer match their spec).
+    /// The deal at `order` as its files on disk, to answer challenges leaf
+    /// by leaf (`None` if not held). A shard kept without its tree (by an
+    /// earlier version) gets it built from its bytes first.
+    pub fn on_disk(&self, order: &Key) -> Result<Option<ShardOnDisk>, ShardError> {
+        let Some(spec) = self.spec(order) else {
+            return Ok(None);
+        };
+        let tree_path = self.tree_path(order);
+        if !tree_path.exists() {
+            let Some(deal) = self.deal(order)? else {
+                return Ok(None);
+            };
+            self.write_tree(order, deal.tree())?;
+        }
+        Ok(Some(ShardOnDisk {
+            spec,
+            shard: self.path(order),
+            tree: tree_path,
+        }))
+    }
+
+    /// The deal at `order` read back whole with its tree (`None` if not
+    /// held; damaged bytes no longer match their spec).
     pub fn deal(&self, order: &Key) -> Result<Option<StoredDeal>, ShardError> {
         let Some(spec) = self.spec(order) else {
             return Ok(None);
@@ -247,7 +303,65 @@ impl ShardStore {
         };
         let path = self.path(order);
         fs::remove_file(&path).map_err(io(&path))?;
+        let tree = self.tree_path(order);
+        if tree.exists() {
+            fs::remove_file(&tree).map_err(io(&tree))?;
+        }
         self.used = self.used.saturating_sub(spec.size);
         Ok(true)
+    }
+}
+
+/// A held deal's files: its leaves are read from the shard, its paths from
+/// the tree, one positioned read each.
+#[derive(Clone, Debug)]
+pub struct ShardOnDisk {
+    spec: DealSpec,
+    shard: PathBuf,
+    tree: PathBuf,
+}
+
+impl ShardOnDisk {
+    /// The shard file (header, then the bytes), for serving it.
+    pub fn shard_path(&self) -> &Path {
+        &self.shard
+    }
+
+    /// Where the bytes begin in the shard file.
+    pub const BYTES_OFFSET: u64 = HEADER_BYTES as u64;
+}
+
+impl DealLeaves for ShardOnDisk {
+    fn spec(&self) -> DealSpec {
+        self.spec
+    }
+
+    fn leaf_and_path(&self, index: u64) -> std::io::Result<(Vec<u8>, Vec<Hash32>)> {
+        let leaf_size = u64::from(self.spec.leaf_size);
+        let start = index.checked_mul(leaf_size).filter(|&s| s < self.spec.size);
+        let Some(start) = start else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("no leaf {index}"),
+            ));
+        };
+        let length = leaf_size.min(self.spec.size - start) as usize;
+        let mut leaf = vec![0u8; length];
+        File::open(&self.shard)?.read_exact_at(&mut leaf, HEADER_BYTES as u64 + start)?;
+        let tree = File::open(&self.tree)?;
+        let mut path = Vec::new();
+        let mut level_start = 0u64;
+        for (height, length) in level_lengths(self.spec.leaves()).into_iter().enumerate() {
+            let sibling = (index >> height) ^ 1;
+            if sibling < length {
+                let mut hash = [0u8; 32];
+                tree.read_exact_at(&mut hash, (level_start + sibling) * 32)?;
+                path.push(Hash32(hash));
+            } else {
+                path.push(EMPTY_NODE);
+            }
+            level_start += length;
+        }
+        Ok((leaf, path))
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::keys::DeviceKey;
 use depinkit_reports::{
-    Body, DealSpec, Entropy, Key, Report, SignedReport, StorageProof, StorageTree,
+    Body, DealSpec, Entropy, Hash32, Key, Report, SignedReport, StorageProof, StorageTree,
     storage::{SpecError, challenged_leaf},
 };
 use std::collections::BTreeMap;
@@ -30,12 +30,90 @@ impl StoredDeal {
         self.tree.spec()
     }
 
+    /// Its tree.
+    pub fn tree(&self) -> &StorageTree {
+        &self.tree
+    }
+
     /// Leaf `index`'s bytes.
     fn leaf(&self, index: u64) -> &[u8] {
         let leaf_size = self.spec().leaf_size as usize;
         let start = index as usize * leaf_size;
         &self.bytes[start..(start + leaf_size).min(self.bytes.len())]
     }
+}
+
+/// Where a provider reads a deal's leaves and paths from: memory (a
+/// simulated node, [`StoredDeal`]) or its disk (the storage node's shard
+/// and tree files, `crate::shards`).
+pub trait DealLeaves {
+    /// What the deal commits to.
+    fn spec(&self) -> DealSpec;
+    /// Leaf `index`'s bytes and its path to the root.
+    fn leaf_and_path(&self, index: u64) -> std::io::Result<(Vec<u8>, Vec<Hash32>)>;
+}
+
+impl DealLeaves for StoredDeal {
+    fn spec(&self) -> DealSpec {
+        self.tree.spec()
+    }
+
+    fn leaf_and_path(&self, index: u64) -> std::io::Result<(Vec<u8>, Vec<Hash32>)> {
+        let path = self
+            .tree
+            .path(index)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no such leaf"))?;
+        Ok((self.leaf(index).to_vec(), path))
+    }
+}
+
+/// The answers of the device `key` to `challenges` challenges of `epoch`
+/// for the deal at `order`, read from `deal` and drawn from `seed`, signed
+/// at `at_ms`; a leaf that cannot be read fails the lot (the deal then
+/// takes its strike).
+#[allow(clippy::too_many_arguments)]
+pub fn answer_deal(
+    key: &DeviceKey,
+    network: Key,
+    order: &Key,
+    deal: &impl DealLeaves,
+    seed: &Entropy,
+    epoch: u32,
+    challenges: u16,
+    at_ms: i64,
+    answering: Answering,
+) -> std::io::Result<Vec<SignedReport>> {
+    let spec = deal.spec();
+    let answered = match answering {
+        Answering::SkipChallenge => challenges.saturating_sub(1),
+        _ => challenges,
+    };
+    (0..answered)
+        .map(|challenge| {
+            let index = challenged_leaf(seed, order, epoch, challenge, spec.leaves());
+            let (mut leaf, path) = deal.leaf_and_path(index)?;
+            if answering == Answering::WrongChunk && challenge == 0 {
+                leaf[0] ^= 0xff;
+            }
+            let proof = StorageProof {
+                deal: *order,
+                spec,
+                epoch,
+                seed: *seed,
+                challenge,
+                leaf_index: index,
+                leaf,
+                path,
+            };
+            Ok(Report {
+                network,
+                device: key.public(),
+                timestamp_ms: at_ms,
+                body: Body::StorageProof(proof),
+            }
+            .sign(key.signing()))
+        })
+        .collect()
 }
 
 /// How a provider answers (honest unless told a cheat the rules refuse).
@@ -115,37 +193,10 @@ impl StorageNode {
         let Some(deal) = self.deals.get(order) else {
             return Vec::new();
         };
-        let spec = deal.spec();
-        let answered = match answering {
-            Answering::SkipChallenge => challenges.saturating_sub(1),
-            _ => challenges,
-        };
-        (0..answered)
-            .map(|challenge| {
-                let index = challenged_leaf(seed, order, epoch, challenge, spec.leaves());
-                let mut leaf = deal.leaf(index).to_vec();
-                if answering == Answering::WrongChunk && challenge == 0 {
-                    leaf[0] ^= 0xff;
-                }
-                let proof = StorageProof {
-                    deal: *order,
-                    spec,
-                    epoch,
-                    seed: *seed,
-                    challenge,
-                    leaf_index: index,
-                    leaf,
-                    path: deal.tree.path(index).expect("a drawn leaf is in the tree"),
-                };
-                Report {
-                    network,
-                    device: self.key.public(),
-                    timestamp_ms: at_ms,
-                    body: Body::StorageProof(proof),
-                }
-                .sign(self.key.signing())
-            })
-            .collect()
+        answer_deal(
+            &self.key, network, order, deal, seed, epoch, challenges, at_ms, answering,
+        )
+        .expect("a deal in memory reads every leaf it draws")
     }
 }
 

@@ -220,6 +220,13 @@ impl StorageTree {
         self.spec
     }
 
+    /// The hashes below the root, level by level (level 0: the leaves'),
+    /// for a provider to keep on disk beside the bytes; their counts are
+    /// [`level_lengths`] of the leaf count.
+    pub fn levels(&self) -> &[Vec<Hash32>] {
+        &self.levels[..self.levels.len() - 1]
+    }
+
     /// The sibling hashes from leaf `index` up to the root (`None` past the
     /// last leaf).
     pub fn path(&self, index: u64) -> Option<Vec<Hash32>> {
@@ -238,6 +245,19 @@ impl StorageTree {
                 .collect(),
         )
     }
+}
+
+/// How many hashes each level below the root of a tree of `leaves` leaves
+/// holds (level 0: the leaves'; a lone last node is paired with
+/// [`EMPTY_NODE`] one level up).
+pub fn level_lengths(leaves: u64) -> Vec<u64> {
+    let mut lengths = Vec::new();
+    let mut length = leaves;
+    while length > 1 {
+        lengths.push(length);
+        length = length.div_ceil(2);
+    }
+    lengths
 }
 
 /// The leaf challenge number `challenge` of `deal` asks for in `epoch` under
@@ -281,6 +301,16 @@ pub fn settlement_receipt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_levels_kept_are_the_ones_the_paths_read() {
+        for size in [1usize, 32, 33, 1000, 4097] {
+            let bytes = vec![7u8; size];
+            let tree = StorageTree::build(&bytes, 32).unwrap();
+            let lengths: Vec<u64> = tree.levels().iter().map(|l| l.len() as u64).collect();
+            assert_eq!(lengths, level_lengths(tree.spec().leaves()), "size {size}");
+        }
+    }
 
     #[test]
     fn a_settlement_receipt_names_its_order_epoch_outcome_and_root() {

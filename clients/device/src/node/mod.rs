@@ -19,14 +19,14 @@ pub mod orders;
 use crate::{
     client::OracleClient,
     keys::DeviceKey,
-    shards::{ShardError, ShardStore},
-    storage::{Answering, StorageNode},
+    shards::{ShardError, ShardOnDisk, ShardStore},
+    storage::{Answering, DealLeaves, answer_deal},
 };
 use axum::{
     Json, Router,
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{DefaultBodyLimit, Path, Query, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -38,7 +38,8 @@ use orders::{NodeChain, OrderRefused, check_order};
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
 use std::{sync::Arc, time::Duration};
-use tokio::sync::Mutex;
+use tokio::{io::AsyncSeekExt, sync::Mutex};
+use tokio_util::io::ReaderStream;
 
 /// How a node runs.
 pub struct NodeConfig {
@@ -215,13 +216,31 @@ async fn get_shard(State(node): State<Arc<Node>>, Path(order): Path<String>) -> 
     let Ok(order) = order.parse::<Key>() else {
         return refuse(StatusCode::BAD_REQUEST, "bad_order", "not an address");
     };
-    match node.shards.lock().await.get(&order) {
-        Ok(Some(bytes)) => bytes.into_response(),
-        Ok(None) => refuse(
-            StatusCode::NOT_FOUND,
-            "unknown_shard",
-            "no shard for this order",
-        ),
+    let on_disk = node.shards.lock().await.on_disk(&order);
+    let shard = match on_disk {
+        Ok(Some(shard)) => shard,
+        Ok(None) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "unknown_shard",
+                "no shard for this order",
+            );
+        }
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "disk", e),
+    };
+    // Streamed from the file: a shard is never held in memory whole.
+    let opened = async {
+        let mut file = tokio::fs::File::open(shard.shard_path()).await?;
+        file.seek(std::io::SeekFrom::Start(ShardOnDisk::BYTES_OFFSET))
+            .await?;
+        Ok::<_, std::io::Error>(file)
+    };
+    match opened.await {
+        Ok(file) => (
+            [(header::CONTENT_LENGTH, shard.spec().size.to_string())],
+            Body::from_stream(ReaderStream::new(file)),
+        )
+            .into_response(),
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "disk", e),
     }
 }
@@ -279,21 +298,25 @@ async fn answer_loop(node: Arc<Node>, every: Duration) {
             let orders: Vec<Key> = node.shards.lock().await.held().map(|(k, _)| *k).collect();
             let mut reports = Vec::new();
             for order in orders {
-                let deal = node.shards.lock().await.deal(&order);
-                match deal {
-                    Ok(Some(deal)) => {
-                        let mut one = StorageNode::new(node.key.clone());
-                        one.hold(order, deal);
-                        reports.extend(one.answer_epoch(
-                            Key(node.chain.network.to_bytes()),
-                            &seed.seed,
-                            seed.epoch,
-                            seed.challenges_per_deal,
-                            now_ms(),
-                            Answering::Honest,
-                        ));
-                    }
-                    Ok(None) => {}
+                let deal = node.shards.lock().await.on_disk(&order);
+                let answers = match deal {
+                    Ok(Some(deal)) => answer_deal(
+                        &node.key,
+                        Key(node.chain.network.to_bytes()),
+                        &order,
+                        &deal,
+                        &seed.seed,
+                        seed.epoch,
+                        seed.challenges_per_deal,
+                        now_ms(),
+                        Answering::Honest,
+                    )
+                    .map_err(|e| e.to_string()),
+                    Ok(None) => Ok(Vec::new()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match answers {
+                    Ok(answers) => reports.extend(answers),
                     Err(e) => eprintln!("storage-node: reading {order}: {e}"),
                 }
             }
