@@ -41,6 +41,10 @@ use std::{sync::Arc, time::Duration};
 use tokio::{io::AsyncSeekExt, sync::Mutex};
 use tokio_util::io::ReaderStream;
 
+/// Bytes read from a shard file per chunk of a download (large reads keep
+/// a stream of many MiB cheap).
+const STREAM_CHUNK_BYTES: usize = 1 << 20;
+
 /// How a node runs.
 pub struct NodeConfig {
     /// The device's key: signs announcements and challenge answers.
@@ -238,7 +242,7 @@ async fn get_shard(State(node): State<Arc<Node>>, Path(order): Path<String>) -> 
     match opened.await {
         Ok(file) => (
             [(header::CONTENT_LENGTH, shard.spec().size.to_string())],
-            Body::from_stream(ReaderStream::new(file)),
+            Body::from_stream(ReaderStream::with_capacity(file, STREAM_CHUNK_BYTES)),
         )
             .into_response(),
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "disk", e),
