@@ -126,6 +126,9 @@ enum Command {
     /// Files stored across the network's storage providers: put, get.
     #[command(subcommand)]
     Storage(commands::storage::StorageCommand),
+    /// The mapping network's verified map, bought with credits.
+    #[command(subcommand)]
+    Map(commands::map::MapCommand),
     /// An oracle operator's manual tools: reward trees and roots, prices,
     /// usage and settlements.
     #[command(subcommand)]
@@ -201,6 +204,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Credits(c) => commands::credits::run(&ctx, c).await,
             Command::Order(c) => commands::order::run(&ctx, c).await,
             Command::Storage(c) => commands::storage::run(&ctx, c).await,
+            Command::Map(c) => commands::map::run(&ctx, c).await,
             Command::Oracle(c) => commands::oracle::run(&ctx, c).await,
             Command::Localnet | Command::Config(_) | Command::Demo(_) => {
                 unreachable!("handled above")

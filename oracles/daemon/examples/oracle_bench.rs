@@ -619,6 +619,7 @@ async fn ingest(args: &Args, cores: usize) {
             entropy: None,
             challenges: None,
             storage_seeds: None,
+            map: None,
         }),
         16 * 1024 * 1024,
     );

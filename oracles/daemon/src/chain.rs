@@ -11,8 +11,8 @@ use depinkit_sdk::sender::{SenderConfig, TransactionSender};
 use device_registry::state::{Category, Device, Network};
 use reward_pool::{instructions::VoteEpochRootArgs, state::Pool};
 use service_payments::{
-    instructions::{VotePriceArgs, VoteSettlementArgs},
-    state::Order,
+    instructions::{BurnUsageArgs, VotePriceArgs, VoteSettlementArgs},
+    state::{Order, UsageEscrow},
 };
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::signature::{Keypair, Signature, Signer};
@@ -127,6 +127,31 @@ pub trait Chain: Send + Sync {
         network: &Pubkey,
         vote: VoteEpochRootArgs,
     ) -> impl Future<Output = Result<String, ChainError>> + Send;
+
+    /// `wallet`'s usage escrow on `network` (its credits delegated, burned
+    /// and withdrawn), if it has one. Chains that sell nothing need not
+    /// serve it.
+    fn usage_escrow(
+        &self,
+        network: &Pubkey,
+        wallet: &Pubkey,
+    ) -> impl Future<Output = Result<Option<UsageEscrow>, ChainError>> + Send {
+        let _ = (network, wallet);
+        async { Err(ChainError("this chain does not serve usage escrows".into())) }
+    }
+
+    /// Votes `args` (an epoch's usage) for `wallet`'s escrow on `network`
+    /// as this oracle; the landed transaction's signature. Chains that sell
+    /// nothing need not serve it.
+    fn burn_usage(
+        &self,
+        network: &Pubkey,
+        wallet: &Pubkey,
+        args: BurnUsageArgs,
+    ) -> impl Future<Output = Result<String, ChainError>> + Send {
+        let _ = (network, wallet, args);
+        async { Err(ChainError("this chain does not take usage votes".into())) }
+    }
 
     /// The orders at `addresses` as the program keeps them (settlement
     /// count, amounts, pending votes), in order; `None` where none exists.
@@ -286,14 +311,7 @@ impl Chain for RpcChain {
         vote: VotePriceArgs,
     ) -> Result<String, ChainError> {
         let (sender, oracle) = self.signer()?;
-        let record: Network = accounts::fetch(&self.rpc, network).await?;
-        let mint = self
-            .rpc
-            .get_account(&record.reward_mint)
-            .await
-            .map_err(|e| ChainError(format!("reward mint {}: {e}", record.reward_mint)))?;
-        let keys =
-            depinkit_sdk::payments::PaymentsKeys::new(network, &record.reward_mint, &mint.owner);
+        let keys = self.payments_keys(network).await?;
         let instruction = depinkit_sdk::payments::vote_price(&oracle.pubkey(), &keys, vote);
         let sent = sender
             .send(&[instruction], &oracle.pubkey(), &[oracle])
@@ -310,6 +328,30 @@ impl Chain for RpcChain {
         let (pool, _) = reward_pool::pda::find_pool_address(network);
         let instruction =
             depinkit_sdk::pool::vote_epoch_root(&oracle.pubkey(), network, &pool, vote);
+        let sent = sender
+            .send(&[instruction], &oracle.pubkey(), &[oracle])
+            .await?;
+        Ok(sent.signature.to_string())
+    }
+
+    async fn usage_escrow(
+        &self,
+        network: &Pubkey,
+        wallet: &Pubkey,
+    ) -> Result<Option<UsageEscrow>, ChainError> {
+        let address = service_payments::pda::find_usage_escrow_address(network, wallet).0;
+        Ok(accounts::fetch_optional(&self.rpc, &address).await?)
+    }
+
+    async fn burn_usage(
+        &self,
+        network: &Pubkey,
+        wallet: &Pubkey,
+        args: BurnUsageArgs,
+    ) -> Result<String, ChainError> {
+        let (sender, oracle) = self.signer()?;
+        let keys = self.payments_keys(network).await?;
+        let instruction = depinkit_sdk::payments::burn_usage(&oracle.pubkey(), &keys, wallet, args);
         let sent = sender
             .send(&[instruction], &oracle.pubkey(), &[oracle])
             .await?;
@@ -346,6 +388,25 @@ impl Chain for RpcChain {
 }
 
 impl RpcChain {
+    /// The payments addresses of `network` (its reward mint is the one
+    /// credits are bought with).
+    async fn payments_keys(
+        &self,
+        network: &Pubkey,
+    ) -> Result<depinkit_sdk::payments::PaymentsKeys, ChainError> {
+        let record: Network = accounts::fetch(&self.rpc, network).await?;
+        let mint = self
+            .rpc
+            .get_account(&record.reward_mint)
+            .await
+            .map_err(|e| ChainError(format!("reward mint {}: {e}", record.reward_mint)))?;
+        Ok(depinkit_sdk::payments::PaymentsKeys::new(
+            network,
+            &record.reward_mint,
+            &mint.owner,
+        ))
+    }
+
     /// The orders at `addresses`, in order.
     async fn full_orders(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Order>>, ChainError> {
         Ok(accounts::fetch_many(&self.rpc, addresses).await?)

@@ -43,6 +43,9 @@ pub struct Config {
     /// The compute challenges this oracle issues.
     #[serde(default)]
     pub challenges: ChallengesConfig,
+    /// The map a mapping network's oracle sells.
+    #[serde(default)]
+    pub map: crate::map::MapSettings,
     /// How the daemon logs.
     #[serde(default)]
     pub log: LogConfig,
@@ -512,6 +515,9 @@ impl Config {
         }
         if !(1..=3_600).contains(&self.challenges.entropy_interval_secs) {
             return Err("challenges.entropy_interval_secs must be 1 to 3600".into());
+        }
+        if self.map.max_cells == 0 || self.map.max_skew_secs <= 0 {
+            return Err("map.max_cells and map.max_skew_secs must be at least 1".into());
         }
         if self.crank.max_claims_per_round == 0 || self.crank.interval_secs == 0 {
             return Err(

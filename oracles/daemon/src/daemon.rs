@@ -153,6 +153,10 @@ pub async fn run(
         config.epochs.grace_secs,
     );
     worker = worker.with_bundles(bundles.clone());
+    if ingest.registry().category() == Category::Mapping {
+        // The map's charges of an ended epoch are burned before its root.
+        worker = worker.with_usage_burns(config.map.max_skew_secs);
+    }
     if !config.quorum.peers.is_empty() {
         worker = worker.with_exchange(Exchange::new(
             config.quorum.peers.clone(),
@@ -227,6 +231,16 @@ pub async fn run(
             config.rules.storage,
         ))
     });
+    let map = (ingest.registry().category() == Category::Mapping).then(|| {
+        Arc::new(crate::map::MapService {
+            chain: chain.clone(),
+            network,
+            store: store.clone(),
+            settings: config.map,
+            resolution: config.rules.mapping.resolution,
+            charging: tokio::sync::Mutex::new(()),
+        })
+    });
     let price = price_source.map(|source| {
         tokio::spawn(price_loop(
             chain.clone(),
@@ -244,6 +258,7 @@ pub async fn run(
             entropy: Some(entropy),
             challenges,
             storage_seeds,
+            map,
         }),
         config.ingest.max_body_bytes,
     );

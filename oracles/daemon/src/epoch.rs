@@ -110,6 +110,9 @@ pub struct EpochWorker<C, V> {
     grace_secs: i64,
     exchange: Option<Exchange<C>>,
     bundles: Option<Bundles>,
+    /// Burn each ended epoch's paid-API charges (the map's) before scoring
+    /// it, forgetting nonces older than this many seconds.
+    usage_burns: Option<i64>,
 }
 
 impl<C: Chain, V: Verifier> EpochWorker<C, V> {
@@ -123,7 +126,16 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             grace_secs,
             exchange: None,
             bundles: None,
+            usage_burns: None,
         }
+    }
+
+    /// Burns each ended epoch's charges of the map service with
+    /// `burn_usage` before scoring it (usage is attested only until the
+    /// epoch is finalized); nonces older than `nonce_secs` are forgotten.
+    pub fn with_usage_burns(mut self, nonce_secs: i64) -> Self {
+        self.usage_burns = Some(nonce_secs);
+        self
     }
 
     /// Publishes each scored epoch's bundle to `bundles` before voting.
@@ -197,6 +209,12 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
                                 "scoring without these peers' reports"
                             );
                         }
+                    }
+                    if let Some(nonce_secs) = self.usage_burns {
+                        crate::map::burn_epoch(&*self.chain, &self.network, &self.store, number)
+                            .await?;
+                        let before = crate::store::now_ms() - 2 * nonce_secs * 1000;
+                        self.store.prune_nonces(before).await?;
                     }
                     if let Err(reason) = self.score(&pool).await? {
                         return Ok(Progress::Blocked {
@@ -402,6 +420,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
         let state = self.store.rule_state(&plan.state_keys).await?;
         let scoring = self.verifier.score(&input, plan, &state);
         let scores = scoring.scores;
+        let map_cells = scoring.map_cells;
         let mint_of: std::collections::HashMap<Hash32, Pubkey> = reports
             .iter()
             .map(|r| (r.content_hash, r.device_mint))
@@ -464,7 +483,11 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             finalized_root: None,
             rule_io,
         };
-        if self.store.save_scored(&result, &refused).await? {
+        if self
+            .store
+            .save_scored(&result, &refused, &map_cells)
+            .await?
+        {
             tracing::info!(
                 epoch,
                 reports = result.report_count,

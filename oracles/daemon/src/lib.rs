@@ -32,6 +32,7 @@ pub mod epoch;
 pub mod events;
 pub mod exchange;
 pub mod ingest;
+pub mod map;
 pub mod price;
 pub mod providers;
 pub mod registry;

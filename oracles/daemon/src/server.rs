@@ -48,6 +48,8 @@ pub struct AppState<C> {
     pub challenges: Option<Arc<crate::challenges::ChallengeIssuer>>,
     /// The storage seeds this oracle serves, if its network stores.
     pub storage_seeds: Option<Arc<crate::challenges::StorageSeeds<C>>>,
+    /// The map this oracle sells, if its network maps.
+    pub map: Option<Arc<crate::map::MapService<C>>>,
 }
 
 /// The routes, with `max_body_bytes` as the request body limit.
@@ -89,6 +91,13 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .route("/v1/devices/{mint}/rewards", get(api::device_rewards))
         .route("/v1/proofs", get(api::all_proofs))
         .with_state(proofs);
+    let map = match &state.map {
+        Some(service) => Router::new()
+            .route("/v1/map/cells", get(crate::map::cells::<C>))
+            .route("/v1/usage/{wallet}", get(crate::map::usage::<C>))
+            .with_state(service.clone()),
+        None => Router::new(),
+    };
     Router::new()
         .route("/v1/reports", post(post_reports::<C>))
         .route("/health", get(health::<C>))
@@ -103,6 +112,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .merge(deals)
         .merge(providers)
         .merge(rewards)
+        .merge(map)
 }
 
 /// The process's Prometheus recorder (installed once; every router of the

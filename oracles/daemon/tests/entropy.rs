@@ -50,6 +50,7 @@ async fn entropy_is_issued_each_minute_signed_and_served() {
             entropy: Some(source.clone()),
             challenges: None,
             storage_seeds: None,
+            map: None,
         }),
         64 * 1024,
     );

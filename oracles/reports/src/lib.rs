@@ -47,7 +47,9 @@ mod kinds;
 pub mod provider;
 mod reject;
 mod report;
+pub mod request;
 pub mod storage;
+pub mod usage;
 mod verify;
 mod wire;
 

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod device;
 pub mod localnet;
 pub mod maker;
+pub mod map;
 pub mod network;
 pub mod oracle;
 pub mod order;

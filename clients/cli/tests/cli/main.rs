@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod help;
 mod localnet;
+mod map;
 mod network;
 mod oracle_daemon;
 mod payments;

@@ -9,11 +9,15 @@
 //! no report of that epoch can still arrive, and the epoch worker reads a
 //! complete set.
 
+mod charges;
+mod map;
 mod providers;
 mod results;
 mod settlements;
 mod writer;
 
+pub use charges::ChargeError;
+pub use map::MapCell;
 pub use providers::KeptAnnouncement;
 pub use results::{DeviceReward, EpochResult, Leaf, RefusedReport, ReportStatus, RuleIo};
 pub use settlements::{KeptSettlement, QueuedSettlement, SettlementState};
@@ -273,6 +277,18 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(stored_report).collect()
+    }
+
+    /// The kept report whose content hash is `hash`, if any.
+    pub async fn report_by_hash(&self, hash: &Hash32) -> Result<Option<StoredReport>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, epoch, device_mint, content_hash, received_ms, signed FROM reports \
+             WHERE content_hash = $1",
+        )
+        .bind(hash.0.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| stored_report(&row)).transpose()
     }
 
     /// Every report of `epoch`, sorted by content hash: the order every

@@ -115,12 +115,14 @@ pub enum ReportStatus {
 impl Store {
     /// Persists `result` and moves its epoch from closed to scored, in one
     /// transaction; false (and nothing written) if the epoch was not closed.
-    /// The reports the rules refused are kept with it, and the values it
-    /// carries replace the ones before.
+    /// The reports the rules refused are kept with it, the values it
+    /// carries replace the ones before, and the cells it mapped update the
+    /// network's map.
     pub async fn save_scored(
         &self,
         result: &EpochResult,
         refused: &[RefusedReport],
+        map_cells: &[crate::verifier::mapping::MappedCell],
     ) -> Result<bool, StoreError> {
         let epoch = to_i64(result.epoch)?;
         let mut tx = self.pool.begin().await?;
@@ -139,6 +141,7 @@ impl Store {
         insert_result(&mut tx, result).await?;
         insert_refusals(&mut tx, self.backend, epoch, refused).await?;
         write_state(&mut tx, self.backend, epoch, &result.rule_io.carried).await?;
+        super::map::write_map_cells(&mut tx, self.backend, epoch, map_cells).await?;
         tx.commit().await?;
         Ok(true)
     }

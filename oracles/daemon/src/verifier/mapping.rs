@@ -114,6 +114,21 @@ impl MappingRules {
     }
 }
 
+/// A cell the epoch verified, for the map the network sells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MappedCell {
+    /// The H3 cell, at the rules' resolution.
+    pub cell: u64,
+    /// Its latest usable fix this epoch, unix milliseconds.
+    pub verified_ms: i64,
+    /// Devices that mapped it this epoch.
+    pub devices: u32,
+    /// Its freshness value when first mapped this epoch.
+    pub value: u64,
+    /// The report of its latest fix (whose frames in the cell the map shows).
+    pub latest_report: Hash32,
+}
+
 /// The carried key of `cell`.
 fn cell_key(cell: u64) -> StateKey {
     let mut key = [0u8; 32];
@@ -336,12 +351,18 @@ impl Verifier for MappingRules {
         drop(repeated);
         firsts.sort_unstable();
         let mut carried: Vec<(StateKey, i64)> = Vec::new();
+        // Each cell's latest fix's report (the track the map shows for it).
+        let mut latest_report: Vec<u32> = Vec::new();
         let mut start = 0;
         while start < firsts.len() {
             let cell = firsts[start].0;
             let end = start + firsts[start..].partition_point(|entry| entry.0 == cell);
-            let latest = firsts[start..end].iter().map(|e| e.2).max().unwrap_or(0);
-            carried.push((cell_key(cell), latest));
+            let latest = firsts[start..end]
+                .iter()
+                .max_by_key(|e| (e.2, e.3))
+                .expect("a cell has a fix");
+            carried.push((cell_key(cell), latest.2));
+            latest_report.push(latest.3);
             start = end;
         }
         firsts.dedup_by(|later, earlier| later.0 == earlier.0 && later.1 == earlier.1);
@@ -350,6 +371,7 @@ impl Verifier for MappingRules {
         let mut points = vec![0u64; mints.len()];
         let mut earning = vec![false; reports.len()];
         let mut contributors: Vec<(i64, u32, u32)> = Vec::new();
+        let mut map_cells = Vec::with_capacity(carried.len());
         let mut start = 0;
         while start < firsts.len() {
             let cell = firsts[start].0;
@@ -362,6 +384,14 @@ impl Verifier for MappingRules {
             );
             contributors.sort_unstable();
             let value = self.cell_value(contributors[0].0, state.get(&cell_key(cell)).copied());
+            let index = map_cells.len();
+            map_cells.push(MappedCell {
+                cell,
+                verified_ms: carried[index].1,
+                devices: (end - start) as u32,
+                value,
+                latest_report: reports[latest_report[index] as usize].content_hash,
+            });
             for &(_, device, report) in contributors
                 .iter()
                 .take(self.contributors_per_cell as usize)
@@ -402,6 +432,7 @@ impl Verifier for MappingRules {
                 .collect(),
             refused,
             carried: carried.into_iter().collect(),
+            map_cells,
             ..Scoring::default()
         }
     }

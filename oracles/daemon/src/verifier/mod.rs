@@ -108,6 +108,8 @@ pub struct Scoring {
     /// storage rules' deals), by order address: the settler pays it once
     /// the epoch is finalized.
     pub settlements: BTreeMap<Key, OrderOutcome>,
+    /// The cells the epoch mapped (the mapping rules'), by cell.
+    pub map_cells: Vec<mapping::MappedCell>,
 }
 
 /// What one epoch's service did for an order paid per epoch, which that

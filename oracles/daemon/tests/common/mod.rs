@@ -206,6 +206,7 @@ pub async fn serve_with(
             entropy: extras.entropy,
             challenges: extras.challenges,
             storage_seeds: extras.storage_seeds,
+            map: None,
         }),
         64 * 1024,
     );
