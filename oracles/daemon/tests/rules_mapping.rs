@@ -284,8 +284,47 @@ fn the_first_three_devices_in_a_cell_earn_and_a_fourth_does_not() {
         contributors_per_cell: 4,
         ..MappingRules::default()
     };
-    let scoring = score_with(&rules, reports, &State::new());
+    let scoring = score_with(&rules, reports.clone(), &State::new());
     assert_eq!(scoring.scores.len(), 4);
+    // The map keeps the cell once: four devices mapped it, its latest
+    // verification is the fourth's fix, shown by the fourth's track.
+    let scoring = score(reports.clone());
+    assert_eq!(scoring.map_cells.len(), 1);
+    let cell = scoring.map_cells[0];
+    assert_eq!(
+        (
+            cell.devices,
+            cell.verified_ms,
+            cell.value,
+            cell.latest_report
+        ),
+        (4, START_MS + 4 * 60_000, 1_000, reports[3].content_hash)
+    );
+}
+
+#[test]
+fn the_map_keeps_every_cell_a_track_verified_and_none_a_refused_track_crossed() {
+    let good = track(1, drive(0));
+    let mut teleport = drive(10);
+    teleport[3].lat_e7 = north(50_000);
+    let teleporting = track(2, teleport);
+    let scoring = score(vec![good.clone(), teleporting]);
+    let mut mapped: Vec<u64> = scoring.map_cells.iter().map(|c| c.cell).collect();
+    let mut carried: Vec<u64> = scoring
+        .carried
+        .keys()
+        .map(|k| u64::from_le_bytes(k.key[..8].try_into().unwrap()))
+        .collect();
+    carried.sort();
+    mapped.sort();
+    assert_eq!(mapped, carried, "one map cell per cell carried");
+    assert!(scoring.map_cells.len() >= 2);
+    assert!(
+        scoring
+            .map_cells
+            .iter()
+            .all(|c| c.devices == 1 && c.latest_report == good.content_hash && c.value == 1_000)
+    );
 }
 
 #[test]

@@ -100,7 +100,8 @@ impl Store {
     /// Credits charged to `wallet` and not yet burned on chain.
     pub async fn unburned_credits(&self, wallet: &Key) -> Result<u64, StoreError> {
         let total: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(credits) FROM charges WHERE wallet = $1 AND burn_signature IS NULL",
+            "SELECT CAST(SUM(credits) AS BIGINT) FROM charges \
+             WHERE wallet = $1 AND burn_signature IS NULL",
         )
         .bind(wallet.0.to_vec())
         .fetch_one(&self.pool)

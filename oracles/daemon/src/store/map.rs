@@ -93,6 +93,19 @@ fn map_cell(row: &sqlx::any::AnyRow) -> Result<MapCell, StoreError> {
 }
 
 impl Store {
+    /// Writes `cells` as verified in `epoch` on their own (scoring writes
+    /// them with the epoch's result, in its transaction).
+    pub async fn record_map_cells(
+        &self,
+        epoch: u64,
+        cells: &[MappedCell],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        write_map_cells(&mut tx, self.backend, super::to_i64(epoch)?, cells).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The mapped cells among `cells`, in cell order.
     pub async fn map_cells(&self, cells: &[u64]) -> Result<Vec<MapCell>, StoreError> {
         let mut found = Vec::new();
