@@ -1,7 +1,8 @@
 //! `depin demo`, the README's first command, at the size CI runs it: every
 //! network's epoch finalizes, the cheaters are refused by the rule they
 //! break, every claim reaches its owner, the storage deals' proven epoch is
-//! paid out of the customer's escrows, and `--output json` is the summary
+//! paid out of the customer's escrows, the map customer buys the verified
+//! map, and `--output json` is the summary
 //! alone on stdout.
 
 use serde_json::Value;
@@ -69,6 +70,15 @@ fn the_demo_runs_every_network_to_its_claims_and_accounts_for_every_token() {
             );
         } else {
             assert_eq!(network["service_revenue"], 0);
+        }
+        if category == "mapping" {
+            // The map customer bought the verified cells around the fleet,
+            // a credit each, charged in the epoch after the one mapped.
+            let map = &network["map_sales"];
+            let cells = map["cells"].as_u64().unwrap();
+            assert!(cells > 0, "{map}");
+            assert_eq!(map["credits_charged"], cells, "{map}");
+            assert_eq!(map["epoch"], 1, "{map}");
         }
         // The fleet's cheaters, refused by the rule each breaks.
         let refused = &network["reports_rejected"];

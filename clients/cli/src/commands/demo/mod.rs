@@ -11,6 +11,7 @@
 //! for.
 
 mod deals;
+mod map_customer;
 mod oracles;
 mod summary;
 mod world;
@@ -168,6 +169,14 @@ async fn demo(
             None
         });
     }
+    // The mapping network's customer, with credits to spend on its map.
+    let mut map_customer = None;
+    for network in &networks {
+        if network.category == Category::Mapping {
+            progress.set_message("a customer buys credits for the map");
+            map_customer = Some(map_customer::prepare(&chain, network, &mint).await?);
+        }
+    }
     // One schedule for every network, its first epoch starting once the
     // oracles are up.
     let start = chain.now().await? + 5;
@@ -204,11 +213,19 @@ async fn demo(
         for (n, network) in networks.iter().enumerate() {
             play_round(&mut fleets[n], network, &running[n][0].url, &mut tallies[n]).await?;
         }
+        // With epoch 0's map verified, the customer buys it (charged in
+        // this epoch, burned when it ends).
+        if epoch == 1 {
+            buy_map(&networks, &running, &mut map_customer, &progress).await?;
+        }
     }
     progress.set_message("the oracles close, score and vote the last epoch");
     let mut finalized_by = Vec::new();
     for oracles in &running {
         finalized_by.push(wait_finalized(oracles, args.epochs - 1, args.epoch_secs).await?);
+    }
+    if args.epochs == 1 {
+        buy_map(&networks, &running, &mut map_customer, &progress).await?;
     }
     progress.set_message("the crank claims every device's rewards");
     let mut summaries = Vec::new();
@@ -235,6 +252,12 @@ async fn demo(
             deals[n].as_ref(),
         )
         .await?;
+        let mut summary = summary;
+        if network.category == Category::Mapping
+            && let Some(customer) = &map_customer
+        {
+            summary["map_sales"] = map_customer::summary(&chain, network, customer).await?;
+        }
         accounting_ok &= ok;
         summaries.push(summary);
     }
@@ -387,6 +410,49 @@ async fn wait_for_chain_time(chain: &DemoChain, at: i64) -> Result<(), DemoError
 
 /// Waits until one of `oracles` reports `epoch` finalized (the chain took
 /// its root); that oracle's URL.
+/// The map customer buys the cells around the mapping fleet from its
+/// oracle, once the oracle has scored epoch 0.
+async fn buy_map(
+    networks: &[DemoNetwork],
+    running: &[Vec<oracles::RunningOracle>],
+    customer: &mut Option<map_customer::MapCustomer>,
+    progress: &ProgressBar,
+) -> Result<(), DemoError> {
+    let Some(customer) = customer else {
+        return Ok(());
+    };
+    let Some(n) = networks
+        .iter()
+        .position(|n| n.category == Category::Mapping)
+    else {
+        return Ok(());
+    };
+    progress.set_message("the map customer buys the verified map");
+    let url = &running[n][0].url;
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    // Epoch 0 scored: its cells are on the map.
+    loop {
+        let state = match http.get(format!("{url}/v1/epochs/0")).send().await {
+            Ok(response) => response.json::<Value>().await.ok(),
+            Err(_) => None,
+        };
+        let scored = state
+            .as_ref()
+            .is_some_and(|s| s["rewards_paid"].as_u64().is_some());
+        if scored || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let center = networks[n]
+        .devices
+        .first()
+        .map_or((0.0, 0.0), |d| (d.place.lat(), d.place.lon()));
+    customer.buy_around(url, center, 0.05).await?;
+    Ok(())
+}
+
 async fn wait_finalized(
     oracles: &[oracles::RunningOracle],
     epoch: u32,

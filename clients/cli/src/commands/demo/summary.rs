@@ -219,6 +219,22 @@ pub(super) fn print_summary(
                 amount("still_escrowed"),
             );
         }
+        if let Some(map) = s.get("map_sales") {
+            let burned = map["credits_burned"].as_u64().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "  map sold: {} cells in {} signed queries for {} credits (epoch {}); {}",
+                map["cells"],
+                map["queries"],
+                map["credits_charged"],
+                map["epoch"],
+                if burned > 0 {
+                    format!("{burned} credits burned on chain when the epoch ended")
+                } else {
+                    "burned on chain when that epoch ends".to_string()
+                },
+            );
+        }
         for earner in s["top_earners"].as_array().into_iter().flatten() {
             let _ = writeln!(
                 out,
