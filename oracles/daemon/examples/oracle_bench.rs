@@ -310,6 +310,7 @@ fn scoring_mapping(args: &Args) {
         reports: &reports,
         devices: &devices,
         orders: &Default::default(),
+        usage_escrows: &Default::default(),
     };
     let what = format!(
         "mapping rules, {} devices x {} tracks of {} fixes = {} reports (made in {:.1} s)",
@@ -524,6 +525,7 @@ fn scoring_wireless(args: &Args) {
         reports: &reports,
         devices: &devices,
         orders: &Default::default(),
+        usage_escrows: &Default::default(),
     };
     let what = format!(
         "wireless rules, {} hotspots, a beacon and up to {} witnesses each = {} reports (made in {:.1} s)",

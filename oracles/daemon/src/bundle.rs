@@ -9,7 +9,7 @@
 
 use crate::{
     registry::RegisteredDevice,
-    rewards::{cumulative_tree, split},
+    rewards::cumulative_tree,
     store::{EpochResult, Leaf, RefusedReport, Store, StoreError, StoredReport},
     verifier::{Devices, EpochInput, RuleSet, Scores, StateKey, verifier_for},
 };
@@ -54,6 +54,10 @@ pub struct Bundle {
     /// The devices the rules read, as the network had them when scoring:
     /// `[device key, H3 location, active]`.
     pub devices: Vec<(String, u64, bool)>,
+    /// The credits each customer's usage escrow could spend when scoring
+    /// (data transfer): `[wallet, credits]`.
+    #[serde(default)]
+    pub usage_escrows: Vec<(String, u64)>,
     /// The carried values the rules read (from earlier epochs).
     pub state_read: Vec<(StateKey, i64)>,
     /// The values this epoch carries on.
@@ -136,6 +140,12 @@ impl Bundle {
                 .devices
                 .iter()
                 .map(|(key, location, active)| (key.to_string(), *location, *active))
+                .collect(),
+            usage_escrows: result
+                .rule_io
+                .usage_escrows
+                .iter()
+                .map(|(wallet, credits)| (wallet.to_string(), *credits))
                 .collect(),
             state_read: result.rule_io.state_read.clone(),
             carried: result.rule_io.carried.clone(),
@@ -266,6 +276,13 @@ pub fn verify(bundle: &Bundle) -> Result<Recomputed, BundleMismatch> {
         };
         orders.insert(address, *order);
     }
+    let mut usage_escrows = crate::verifier::UsageEscrows::new();
+    for (wallet, credits) in &bundle.usage_escrows {
+        let Ok(wallet) = wallet.parse::<Key>() else {
+            return fail(format!("wallet {wallet:?} is not an address"));
+        };
+        usage_escrows.insert(wallet, *credits);
+    }
     let input = EpochInput {
         network,
         oracles: &oracles,
@@ -275,6 +292,7 @@ pub fn verify(bundle: &Bundle) -> Result<Recomputed, BundleMismatch> {
         reports: &stored,
         devices: &devices,
         orders: &orders,
+        usage_escrows: &usage_escrows,
     };
     let plan = verifier.plan(&input);
     // Every value the rules read must be the bundle's: a key they ask for
@@ -304,13 +322,21 @@ pub fn verify(bundle: &Bundle) -> Result<Recomputed, BundleMismatch> {
     let mut claimed_rewards = BTreeMap::new();
     for (mint, score, reward) in &bundle.rewards {
         let mint = parse_mint(mint)?;
-        claimed_scores.insert(mint, *score);
+        // A device paid for usage alone is listed with a score of 0.
+        if *score > 0 {
+            claimed_scores.insert(mint, *score);
+        }
         claimed_rewards.insert(mint, *reward);
     }
     if scores != claimed_scores {
         return fail("the rule set scores the reports otherwise than the bundle says".into());
     }
-    let split = split(bundle.amount, &scores);
+    let split = crate::rewards::split_with_usage(
+        bundle.amount,
+        &scores,
+        &scoring.usage,
+        scoring.usage_share_bps,
+    );
     claimed_rewards.retain(|_, reward| *reward > 0);
     if split.rewards != claimed_rewards || split.dust != bundle.dust {
         return fail("the amount splits otherwise than the bundle says".into());

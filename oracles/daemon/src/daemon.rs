@@ -153,8 +153,12 @@ pub async fn run(
         config.epochs.grace_secs,
     );
     worker = worker.with_bundles(bundles.clone());
-    if ingest.registry().category() == Category::Mapping {
-        // The map's charges of an ended epoch are burned before its root.
+    if matches!(
+        ingest.registry().category(),
+        Category::Mapping | Category::Wireless
+    ) {
+        // What customers were charged in an epoch (the map's queries, the
+        // data hotspots carried) is burned before its root is voted.
         worker = worker.with_usage_burns(config.map.max_skew_secs);
     }
     if !config.quorum.peers.is_empty() {

@@ -23,7 +23,7 @@ use crate::{
     bundle::{self, BundleError, Bundles},
     chain::{Chain, ChainError},
     exchange::Exchange,
-    rewards::{RewardsError, cumulative_tree, split},
+    rewards::{RewardsError, cumulative_tree, split_with_usage},
     store::{
         DeviceReward, EpochResult, EpochState, Leaf, RefusedReport, RuleIo, Store, StoreError,
     },
@@ -95,6 +95,16 @@ pub fn distributable(pool: &Pool) -> u64 {
         .scheduled_to_date
         .saturating_add(u128::from(pool.next_epoch_emission));
     u64::try_from(scheduled.saturating_sub(u128::from(pool.root_total))).unwrap_or(u64::MAX)
+}
+
+/// Credits a usage escrow can still spend: delegated, less burned,
+/// withdrawn and asked back.
+pub fn spendable(escrow: &service_payments::state::UsageEscrow) -> u64 {
+    escrow
+        .delegated
+        .saturating_sub(escrow.burned)
+        .saturating_sub(escrow.withdrawn)
+        .saturating_sub(escrow.pending_withdrawal.map_or(0, |w| w.amount))
 }
 
 /// Most epochs one tick takes through to a vote (a worker catching up on
@@ -238,6 +248,12 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
                         )
                         .await?;
                         bundles.put(&bundle).await?;
+                    }
+                    if self.usage_burns.is_some() {
+                        // Usage charged by the scoring (data transfer) is
+                        // attested before the root finalizes the epoch.
+                        crate::map::burn_epoch(&*self.chain, &self.network, &self.store, number)
+                            .await?;
                     }
                     let vote = VoteEpochRootArgs {
                         epoch,
@@ -398,6 +414,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             reports: &reports,
             devices: &devices,
             orders: &no_orders,
+            usage_escrows: &Default::default(),
         };
         let wanted: Vec<Key> = self.verifier.orders_needed(&input).into_iter().collect();
         let mut orders: Orders = if wanted.is_empty() {
@@ -416,11 +433,21 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             orders.extend(self.chain.network_orders(&self.network).await?);
         }
         input.orders = &orders;
+        let mut usage_escrows = crate::verifier::UsageEscrows::new();
+        for customer in self.verifier.customers_needed(&input) {
+            let wallet = Pubkey::new_from_array(customer.0);
+            if let Some(escrow) = self.chain.usage_escrow(&self.network, &wallet).await? {
+                usage_escrows.insert(customer, spendable(&escrow));
+            }
+        }
+        input.usage_escrows = &usage_escrows;
         let plan = self.verifier.plan(&input);
         let state = self.store.rule_state(&plan.state_keys).await?;
         let scoring = self.verifier.score(&input, plan, &state);
         let scores = scoring.scores;
         let map_cells = scoring.map_cells;
+        let usage = scoring.usage;
+        let charges = scoring.charges;
         let mint_of: std::collections::HashMap<Hash32, Pubkey> = reports
             .iter()
             .map(|r| (r.content_hash, r.device_mint))
@@ -445,10 +472,11 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             state_read: state.into_iter().collect(),
             carried: scoring.carried.into_iter().collect(),
             settlements: scoring.settlements.into_iter().collect(),
+            usage_escrows: usage_escrows.into_iter().collect(),
         };
 
         let amount = distributable(pool);
-        let split = split(amount, &scores);
+        let split = split_with_usage(amount, &scores, &usage, scoring.usage_share_bps);
         let received = pool.max_total_for_next_epoch();
         let (totals, tree) = match cumulative_tree(&previous_totals, &split.rewards, received) {
             Ok(built) => built,
@@ -457,11 +485,16 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
             }
             Err(e) => return Ok(Err(e.to_string())),
         };
-        let rewards = scores
-            .iter()
-            .map(|(&mint, &score)| DeviceReward {
+        // Every device scored or paid for usage: its coverage score (0 when
+        // it earned by usage alone) and its whole reward.
+        let mut paid: Vec<Pubkey> = scores.keys().chain(split.rewards.keys()).copied().collect();
+        paid.sort_unstable();
+        paid.dedup();
+        let rewards = paid
+            .into_iter()
+            .map(|mint| DeviceReward {
                 mint,
-                score,
+                score: scores.get(&mint).copied().unwrap_or(0),
                 reward: split.rewards.get(&mint).copied().unwrap_or(0),
             })
             .collect();
@@ -485,7 +518,7 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
         };
         if self
             .store
-            .save_scored(&result, &refused, &map_cells)
+            .save_scored(&result, &refused, &map_cells, &charges)
             .await?
         {
             tracing::info!(

@@ -47,6 +47,34 @@ pub fn split(amount: u64, scores: &BTreeMap<Pubkey, u64>) -> Split {
     }
 }
 
+/// Splits an epoch's `amount` when some of it pays for usage: with any
+/// `usage` (the value of the service each device delivered that customers
+/// paid for), `usage_share_bps` of the amount is split by it first and the
+/// rest by `scores`; without, all of it by `scores`. Each device's rewards
+/// add up; both splits' dust carries on.
+pub fn split_with_usage(
+    amount: u64,
+    scores: &BTreeMap<Pubkey, u64>,
+    usage: &BTreeMap<Pubkey, u64>,
+    usage_share_bps: u16,
+) -> Split {
+    if usage.values().all(|&u| u == 0) || usage_share_bps == 0 {
+        return split(amount, scores);
+    }
+    let for_usage = (u128::from(amount) * u128::from(usage_share_bps.min(10_000)) / 10_000) as u64;
+    let paid_for_usage = split(for_usage, usage);
+    let coverage = split(amount - for_usage, scores);
+    let mut rewards = coverage.rewards;
+    for (mint, reward) in paid_for_usage.rewards {
+        let total = rewards.entry(mint).or_insert(0);
+        *total = total.saturating_add(reward);
+    }
+    Split {
+        rewards,
+        dust: paid_for_usage.dust + coverage.dust,
+    }
+}
+
 /// Why an epoch's totals cannot be voted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RewardsError {
@@ -104,6 +132,32 @@ mod tests {
 
     fn mint(n: u8) -> Pubkey {
         Pubkey::new_from_array([n; 32])
+    }
+
+    #[test]
+    fn usage_takes_its_share_first_and_coverage_the_rest() {
+        // Two equal hotspots; the second carried data: 20 % of 1,000 is
+        // split by usage (all to it), 800 by coverage (400 each).
+        let scores = BTreeMap::from([(mint(1), 5), (mint(2), 5)]);
+        let usage = BTreeMap::from([(mint(2), 42)]);
+        let paid = split_with_usage(1_000, &scores, &usage, 2_000);
+        assert_eq!(
+            paid.rewards,
+            BTreeMap::from([(mint(1), 400), (mint(2), 600)])
+        );
+        assert_eq!(paid.dust, 0);
+        // No usage, or no share: coverage alone.
+        assert_eq!(
+            split_with_usage(1_000, &scores, &BTreeMap::new(), 2_000),
+            split(1_000, &scores)
+        );
+        assert_eq!(
+            split_with_usage(1_000, &scores, &usage, 0),
+            split(1_000, &scores)
+        );
+        // Usage alone: its share, the rest is dust carried on.
+        let only = split_with_usage(1_000, &BTreeMap::new(), &usage, 2_000);
+        assert_eq!((only.rewards[&mint(2)], only.dust), (200, 800));
     }
 
     #[test]

@@ -151,6 +151,7 @@ fn score_with(rules: &ComputeRules, mut reports: Vec<StoredReport>, orders: &Ord
         reports: &reports,
         devices: &devices,
         orders,
+        usage_escrows: depinkit_oracle::verifier::NO_USAGE_ESCROWS,
     };
     let plan = rules.plan(&input);
     rules.score(&input, plan, &State::new())

@@ -84,6 +84,7 @@ fn score_with(rules: &MappingRules, mut reports: Vec<StoredReport>, state: &Stat
         reports: &reports,
         devices: &devices,
         orders: &Default::default(),
+        usage_escrows: &Default::default(),
     };
     let plan = rules.plan(&input);
     rules.score(&input, plan, state)

@@ -161,6 +161,7 @@ fn epoch<'a>(
         reports,
         devices: NO_DEVICES,
         orders,
+        usage_escrows: depinkit_oracle::verifier::NO_USAGE_ESCROWS,
     }
 }
 

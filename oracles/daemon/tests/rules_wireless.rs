@@ -191,6 +191,7 @@ fn beacon_buckets_are_carried_across_epochs() {
         reports: &sorted,
         devices: &world,
         orders: &Default::default(),
+        usage_escrows: &Default::default(),
     };
     let asked: Vec<_> = rules.plan(&input).state_keys.into_iter().collect();
     assert_eq!(asked, first.carried.keys().copied().collect::<Vec<_>>());
@@ -487,28 +488,170 @@ fn a_device_earns_as_beaconer_and_as_witness() {
     assert_eq!(score_of(&scoring, 2), 1_250_000);
 }
 
-#[test]
-fn data_transfers_wait_for_the_data_transfer_rules() {
-    let transfer = stored(
-        2,
-        START_MS + HOUR_MS,
+fn session(seed: u8, customer: u8, bytes: u64, start_ms: i64, end_ms: i64) -> StoredReport {
+    stored(
+        seed,
+        end_ms,
         Body::DataTransfer(DataTransfer {
-            customer: Key([7; 32]),
-            bytes: 1_000,
-            start_ms: START_MS,
-            end_ms: START_MS + HOUR_MS,
+            customer: Key([customer; 32]),
+            bytes,
+            start_ms,
+            end_ms,
         }),
+    )
+}
+
+/// Scores `reports` with the default rules, the customers' escrows able to
+/// spend `escrows` credits.
+fn score_paying(reports: Vec<StoredReport>, escrows: &[(u8, u64)]) -> Scoring {
+    let mut reports = reports;
+    reports.sort_by_key(|r| r.content_hash);
+    let oracles = [oracle()];
+    let usage_escrows: depinkit_oracle::verifier::UsageEscrows = escrows
+        .iter()
+        .map(|&(customer, credits)| (Key([customer; 32]), credits))
+        .collect();
+    let devices = world();
+    let input = EpochInput {
+        network: NETWORK,
+        oracles: &oracles,
+        epoch: 0,
+        start_ms: START_MS,
+        end_ms: START_MS + 24 * HOUR_MS,
+        reports: &reports,
+        devices: &devices,
+        orders: &Default::default(),
+        usage_escrows: &usage_escrows,
+    };
+    let rules = WirelessRules::default();
+    assert_eq!(
+        rules.customers_needed(&input),
+        escrows.iter().map(|&(c, _)| Key([c; 32])).collect()
     );
+    let plan = rules.plan(&input);
+    rules.score(&input, plan, &State::new())
+}
+
+#[test]
+fn a_hotspot_that_carried_paid_data_earns_more_than_an_equal_one_that_did_not() {
+    // Devices 1 and 2 beacon and witness each other: equal coverage.
+    let one = beacon(1, HOUR_MS, 1);
+    let two = beacon(2, 2 * HOUR_MS, 1);
+    let coverage = vec![
+        one.clone(),
+        witness(2, &one, 100),
+        two.clone(),
+        witness(1, &two, 100),
+    ];
+    // Device 2 carried 2,400 bytes for customer 7 (100 credits at 24 bytes
+    // a credit) and 25 bytes (2 credits, rounded up).
+    let carried = session(2, 7, 2_400, START_MS, START_MS + HOUR_MS);
+    let small = session(2, 7, 25, START_MS + HOUR_MS, START_MS + 2 * HOUR_MS);
+    let mut reports = coverage.clone();
+    reports.extend([carried.clone(), small.clone()]);
+    let scoring = score_paying(reports, &[(7, 1_000)]);
+    assert!(scoring.refused.is_empty(), "{:?}", scoring.refused);
+    assert_eq!(
+        score_of(&scoring, 1),
+        score_of(&scoring, 2),
+        "equal coverage"
+    );
+    assert_eq!(scoring.usage, [(mint(2), 102)].into());
+    assert_eq!(scoring.usage_share_bps, 2_000);
+    let mut charged: Vec<(u64, u64)> = scoring
+        .charges
+        .iter()
+        .map(|c| (c.units, c.credits))
+        .collect();
+    charged.sort();
+    assert_eq!(charged, [(25, 2), (2_400, 100)]);
+    assert!(
+        scoring
+            .charges
+            .iter()
+            .all(|c| c.wallet == Key([7; 32]) && c.epoch == 0)
+    );
+    // The epoch's amount: a fifth by usage (all to device 2), the rest by
+    // coverage (half each).
+    let paid = depinkit_oracle::rewards::split_with_usage(
+        10_000,
+        &scoring.scores,
+        &scoring.usage,
+        scoring.usage_share_bps,
+    );
+    assert_eq!(paid.rewards[&mint(1)], 4_000);
+    assert_eq!(paid.rewards[&mint(2)], 6_000);
+}
+
+#[test]
+fn sessions_a_customer_cannot_pay_or_outside_the_epoch_are_refused() {
+    let first = session(2, 7, 240, START_MS, START_MS + HOUR_MS);
+    let second = session(3, 7, 240, START_MS, START_MS + HOUR_MS);
+    let outside = session(2, 7, 24, START_MS - HOUR_MS, START_MS + HOUR_MS);
+    let empty = session(2, 7, 0, START_MS, START_MS + HOUR_MS);
+    let stranger = session(2, 8, 24, START_MS, START_MS + HOUR_MS);
+    let backwards = session(2, 7, 24, START_MS + HOUR_MS, START_MS);
+    let reports = vec![
+        first.clone(),
+        second.clone(),
+        outside.clone(),
+        empty.clone(),
+        stranger.clone(),
+        backwards.clone(),
+    ];
+    // 15 credits: one 10-credit session fits, the other does not (the
+    // first by content hash is paid).
+    let scoring = score_paying(reports, &[(7, 15), (8, 0)]);
+    let (paid, unpaid) = if first.content_hash < second.content_hash {
+        (&first, &second)
+    } else {
+        (&second, &first)
+    };
+    assert_eq!(refusal(&scoring, paid), None);
+    assert_eq!(
+        refusal(&scoring, unpaid).as_deref(),
+        Some("customer_out_of_credits")
+    );
+    assert_eq!(
+        refusal(&scoring, &outside).as_deref(),
+        Some("session_outside_epoch")
+    );
+    assert_eq!(
+        refusal(&scoring, &backwards).as_deref(),
+        Some("session_outside_epoch")
+    );
+    assert_eq!(refusal(&scoring, &empty).as_deref(), Some("no_bytes"));
+    assert_eq!(
+        refusal(&scoring, &stranger).as_deref(),
+        Some("customer_out_of_credits")
+    );
+    assert_eq!(scoring.charges.len(), 1);
+    assert_eq!(scoring.usage.values().sum::<u64>(), 10);
+}
+
+#[test]
+fn version_one_rules_refuse_data_transfer() {
+    let rules = WirelessRules {
+        data_transfer_share_bps: 0,
+        ..WirelessRules::default()
+    };
+    assert_eq!(rules.rule_set().version, 1);
+    assert_eq!(rules.rule_set().constants.len(), 14);
+    let transfer = session(2, 7, 1_000, START_MS, START_MS + HOUR_MS);
     let sent = beacon(1, HOUR_MS, 1);
-    let scoring = score(vec![transfer.clone(), sent.clone(), witness(2, &sent, 100)]);
+    let scoring = score_with(
+        &rules,
+        vec![transfer.clone(), sent.clone(), witness(2, &sent, 100)],
+        &world(),
+        &State::new(),
+    );
     assert_eq!(
         refusal(&scoring, &transfer).as_deref(),
         Some("data_transfer_not_rewarded")
     );
-    let detail = &scoring.refused[&transfer.content_hash].detail;
-    assert!(detail.contains("data-transfer rules"), "{detail}");
     assert_eq!(refusal(&scoring, &sent), None);
     assert_eq!(score_of(&scoring, 2), 1_000_000);
+    assert!(scoring.usage.is_empty() && scoring.charges.is_empty());
 }
 
 #[test]
@@ -522,7 +665,8 @@ fn constants_round_trip_through_the_rule_set_and_bad_ones_are_refused() {
         depinkit_oracle::verifier::verifier_for(&rules.rule_set()).expect("a known rule set");
     assert_eq!(rebuilt.rule_set(), rules.rule_set());
     assert_eq!(rules.rule_set().name, "wireless-poc");
-    assert_eq!(rules.rule_set().constants.len(), 14);
+    assert_eq!(rules.rule_set().version, 2);
+    assert_eq!(rules.rule_set().constants.len(), 16);
     assert!(rebuilt.uses_devices());
     let default = WirelessRules::default;
     for bad in [

@@ -44,6 +44,30 @@ fn charge(row: &sqlx::any::AnyRow) -> Result<Charge, StoreError> {
     })
 }
 
+/// Keeps `charges` (scored usage) in the scoring's transaction, not yet
+/// burned; a charge kept already is kept once.
+pub(super) async fn insert_charges(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    charges: &[Charge],
+    at_ms: i64,
+) -> Result<(), StoreError> {
+    for charge in charges {
+        sqlx::query(
+            "INSERT INTO charges (wallet, request, epoch, units, credits, at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (wallet, request) DO NOTHING",
+        )
+        .bind(charge.wallet.0.to_vec())
+        .bind(charge.request.0.to_vec())
+        .bind(to_i64(charge.epoch)?)
+        .bind(charge.units as i64)
+        .bind(charge.credits as i64)
+        .bind(at_ms)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Keeps the request's nonce and its charge in one transaction;
     /// [`ChargeError::Replayed`] (and nothing kept) when the nonce was used.

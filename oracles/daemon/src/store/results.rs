@@ -82,6 +82,10 @@ pub struct RuleIo {
     /// the settler pays once the epoch is finalized.
     #[serde(default)]
     pub settlements: Vec<(Key, crate::verifier::OrderOutcome)>,
+    /// The credits each customer's usage escrow could spend when scoring
+    /// (data transfer), by wallet.
+    #[serde(default)]
+    pub usage_escrows: Vec<(Key, u64)>,
 }
 
 /// A report the rules refused.
@@ -123,6 +127,7 @@ impl Store {
         result: &EpochResult,
         refused: &[RefusedReport],
         map_cells: &[crate::verifier::mapping::MappedCell],
+        charges: &[depinkit_reports::usage::Charge],
     ) -> Result<bool, StoreError> {
         let epoch = to_i64(result.epoch)?;
         let mut tx = self.pool.begin().await?;
@@ -142,6 +147,7 @@ impl Store {
         insert_refusals(&mut tx, self.backend, epoch, refused).await?;
         write_state(&mut tx, self.backend, epoch, &result.rule_io.carried).await?;
         super::map::write_map_cells(&mut tx, self.backend, epoch, map_cells).await?;
+        super::charges::insert_charges(&mut tx, charges, now_ms()).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -90,7 +90,17 @@ pub struct EpochInput<'a> {
     /// The orders the rules asked for ([`Verifier::orders_needed`]) that
     /// exist on chain, by address.
     pub orders: &'a compute::Orders,
+    /// The credits each customer the rules asked for
+    /// ([`Verifier::customers_needed`]) may still spend from its usage
+    /// escrow, by wallet (absent: no escrow).
+    pub usage_escrows: &'a UsageEscrows,
 }
+
+/// Credits spendable per customer wallet.
+pub type UsageEscrows = BTreeMap<Key, u64>;
+
+/// No customer's escrow (rules that read none).
+pub const NO_USAGE_ESCROWS: &UsageEscrows = &UsageEscrows::new();
 
 /// What scoring an epoch produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -110,6 +120,15 @@ pub struct Scoring {
     pub settlements: BTreeMap<Key, OrderOutcome>,
     /// The cells the epoch mapped (the mapping rules'), by cell.
     pub map_cells: Vec<mapping::MappedCell>,
+    /// The value of the service each device delivered that customers paid
+    /// for (the wireless rules' data transfer: credits carried), by mint.
+    pub usage: Scores,
+    /// The share of the epoch's amount, basis points, split by [`Self::usage`]
+    /// before the rest is split by [`Self::scores`] (when any usage).
+    pub usage_share_bps: u16,
+    /// What customers are charged for the usage, burned before the root is
+    /// voted (one charge per accepted report).
+    pub charges: Vec<depinkit_reports::usage::Charge>,
 }
 
 /// What one epoch's service did for an order paid per epoch, which that
@@ -146,6 +165,14 @@ pub trait Verifier: Send + Sync {
     /// worker reads them from the chain into [`EpochInput::orders`]. None by
     /// default.
     fn orders_needed(&self, input: &EpochInput) -> BTreeSet<Key> {
+        let _ = input;
+        BTreeSet::new()
+    }
+
+    /// The customers whose usage escrows scoring `input` reads; the worker
+    /// reads them from the chain into [`EpochInput::usage_escrows`]. None by
+    /// default.
+    fn customers_needed(&self, input: &EpochInput) -> BTreeSet<Key> {
         let _ = input;
         BTreeSet::new()
     }
@@ -196,6 +223,10 @@ impl Verifier for Box<dyn Verifier> {
 
     fn orders_needed(&self, input: &EpochInput) -> BTreeSet<Key> {
         (**self).orders_needed(input)
+    }
+
+    fn customers_needed(&self, input: &EpochInput) -> BTreeSet<Key> {
+        (**self).customers_needed(input)
     }
 
     fn plan(&self, input: &EpochInput) -> Plan {
@@ -254,7 +285,7 @@ pub fn verifier_for(rule_set: &RuleSet) -> Option<Box<dyn Verifier>> {
         (mapping::NAME, mapping::VERSION) => Some(Box::new(mapping::MappingRules::from_constants(
             &rule_set.constants,
         )?)),
-        (wireless::NAME, wireless::VERSION) => Some(Box::new(
+        (wireless::NAME, 1 | wireless::VERSION) => Some(Box::new(
             wireless::WirelessRules::from_constants(&rule_set.constants)?,
         )),
         (compute::NAME, compute::VERSION) => Some(Box::new(compute::ComputeRules::from_constants(

@@ -14,8 +14,10 @@
 //! `max_witnesses_per_beacon` are rewarded. A beacon earns with its rewarded
 //! witnesses: fully up to `witness_redundancy` of them, each further one
 //! less (`witness_decay_ppm`), and less again where devices crowd one hex
-//! (`density_resolution`, `density_target`). Data transfers are refused:
-//! the data-transfer rules will pay them.
+//! (`density_resolution`, `density_target`). Data transfers a customer
+//! co-signed and can pay for are charged to it and earn their hotspots a
+//! `data_transfer_share_bps` share of the epoch ([`transfer`]); with a share
+//! of 0 (rule set version 1) they are refused.
 //!
 //! Every order is a sort on integers and report positions (reports come
 //! sorted by content hash), dense device ids follow device keys, and the one
@@ -26,6 +28,7 @@ mod beacons;
 mod devices;
 mod fault;
 mod parallel;
+mod transfer;
 mod witnesses;
 
 use super::{EpochInput, Plan, RuleSet, Scores, Scoring, State, StateKey, Verifier};
@@ -37,8 +40,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule set's name in bundles.
 pub const NAME: &str = "wireless-poc";
-/// Its version: a change of any rule takes a new one.
-pub const VERSION: u32 = 1;
+/// Its version: a change of any rule takes a new one (2: data transfer
+/// paid; version 1 is the same rules with `data_transfer_share_bps` 0).
+pub const VERSION: u32 = 2;
 /// The carried-value space of a device's last counted beacon bucket.
 pub const BEACON_SPACE: u8 = 2;
 /// Micro-units in one reward unit: scores are counted in micro-units, so
@@ -88,6 +92,11 @@ pub struct WirelessRules {
     pub density_resolution: u8,
     /// Devices a hex holds before its beacons' rewards are scaled down.
     pub density_target: u32,
+    /// Share of the epoch's amount, basis points, split among hotspots by
+    /// the credits of the data they carried (0: data transfer refused).
+    pub data_transfer_share_bps: u16,
+    /// Bytes one credit pays for (Helium: 24).
+    pub bytes_per_credit: u64,
 }
 
 impl Default for WirelessRules {
@@ -107,6 +116,8 @@ impl Default for WirelessRules {
             witness_decay_ppm: 800_000,
             density_resolution: 8,
             density_target: 2,
+            data_transfer_share_bps: 2_000,
+            bytes_per_credit: 24,
         }
     }
 }
@@ -133,6 +144,9 @@ impl WirelessRules {
             witness_decay_ppm: get(constants, "witness_decay_ppm")?,
             density_resolution: get(constants, "density_resolution")?,
             density_target: get(constants, "density_target")?,
+            // Version 1 rule sets have neither: data transfer was refused.
+            data_transfer_share_bps: get(constants, "data_transfer_share_bps").unwrap_or(0),
+            bytes_per_credit: get(constants, "bytes_per_credit").unwrap_or(24),
         };
         rules.check().ok()?;
         Some(rules)
@@ -175,6 +189,13 @@ impl WirelessRules {
         }
         if u64::from(self.witness_decay_ppm) > PPM {
             return Err("wireless.witness_decay_ppm must be at most 1000000 (no growth)".into());
+        }
+        if self.data_transfer_share_bps > 10_000 || self.bytes_per_credit == 0 {
+            return Err(
+                "wireless.data_transfer_share_bps must be at most 10000 and \
+                 wireless.bytes_per_credit at least 1"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -350,50 +371,79 @@ struct FirstPass {
 
 impl Verifier for WirelessRules {
     fn rule_set(&self) -> RuleSet {
+        let mut constants = BTreeMap::from([
+            ("entropy_max_age_ms".into(), self.entropy_max_age_ms),
+            ("beacon_interval_ms".into(), self.beacon_interval_ms),
+            ("max_distance_m".into(), i64::from(self.max_distance_m)),
+            (
+                "min_distance_resolution".into(),
+                i64::from(self.min_distance_resolution),
+            ),
+            (
+                "min_cell_distance".into(),
+                i64::from(self.min_cell_distance),
+            ),
+            (
+                "max_frequency_delta_hz".into(),
+                i64::try_from(self.max_frequency_delta_hz).unwrap_or(i64::MAX),
+            ),
+            ("max_beacon_lag_ms".into(), self.max_beacon_lag_ms),
+            ("max_witness_lag_ms".into(), self.max_witness_lag_ms),
+            (
+                "max_antenna_gain_ddbi".into(),
+                i64::from(self.max_antenna_gain_ddbi),
+            ),
+            (
+                "max_witnesses_per_beacon".into(),
+                i64::from(self.max_witnesses_per_beacon),
+            ),
+            (
+                "witness_redundancy".into(),
+                i64::from(self.witness_redundancy),
+            ),
+            (
+                "witness_decay_ppm".into(),
+                i64::from(self.witness_decay_ppm),
+            ),
+            (
+                "density_resolution".into(),
+                i64::from(self.density_resolution),
+            ),
+            ("density_target".into(), i64::from(self.density_target)),
+        ]);
+        // A share of 0 is version 1's rules exactly (data transfer refused).
+        let version = if self.data_transfer_share_bps == 0 {
+            1
+        } else {
+            constants.insert(
+                "data_transfer_share_bps".into(),
+                i64::from(self.data_transfer_share_bps),
+            );
+            constants.insert(
+                "bytes_per_credit".into(),
+                i64::try_from(self.bytes_per_credit).unwrap_or(i64::MAX),
+            );
+            VERSION
+        };
         RuleSet {
             name: NAME.into(),
-            version: VERSION,
-            constants: BTreeMap::from([
-                ("entropy_max_age_ms".into(), self.entropy_max_age_ms),
-                ("beacon_interval_ms".into(), self.beacon_interval_ms),
-                ("max_distance_m".into(), i64::from(self.max_distance_m)),
-                (
-                    "min_distance_resolution".into(),
-                    i64::from(self.min_distance_resolution),
-                ),
-                (
-                    "min_cell_distance".into(),
-                    i64::from(self.min_cell_distance),
-                ),
-                (
-                    "max_frequency_delta_hz".into(),
-                    i64::try_from(self.max_frequency_delta_hz).unwrap_or(i64::MAX),
-                ),
-                ("max_beacon_lag_ms".into(), self.max_beacon_lag_ms),
-                ("max_witness_lag_ms".into(), self.max_witness_lag_ms),
-                (
-                    "max_antenna_gain_ddbi".into(),
-                    i64::from(self.max_antenna_gain_ddbi),
-                ),
-                (
-                    "max_witnesses_per_beacon".into(),
-                    i64::from(self.max_witnesses_per_beacon),
-                ),
-                (
-                    "witness_redundancy".into(),
-                    i64::from(self.witness_redundancy),
-                ),
-                (
-                    "witness_decay_ppm".into(),
-                    i64::from(self.witness_decay_ppm),
-                ),
-                (
-                    "density_resolution".into(),
-                    i64::from(self.density_resolution),
-                ),
-                ("density_target".into(), i64::from(self.density_target)),
-            ]),
+            version,
+            constants,
         }
+    }
+
+    fn customers_needed(&self, input: &EpochInput) -> BTreeSet<Key> {
+        if self.data_transfer_share_bps == 0 {
+            return BTreeSet::new();
+        }
+        input
+            .reports
+            .iter()
+            .filter_map(|r| match &r.report.report.body {
+                depinkit_reports::Body::DataTransfer(session) => Some(session.customer),
+                _ => None,
+            })
+            .collect()
     }
 
     fn uses_devices(&self) -> bool {
@@ -487,9 +537,19 @@ impl Verifier for WirelessRules {
             same
         });
         let scores: Scores = by_mint.into_iter().collect();
+        let mut refused: BTreeMap<Hash32, super::Refusal> = refused;
+        let sessions = if self.data_transfer_share_bps > 0 {
+            transfer::judge(self, input)
+        } else {
+            transfer::Sessions::default()
+        };
+        refused.extend(sessions.refused);
         Scoring {
             scores,
             refused,
+            usage: sessions.usage,
+            usage_share_bps: self.data_transfer_share_bps,
+            charges: sessions.charges,
             carried: last_buckets
                 .into_iter()
                 .map(|(device, bucket)| (beacon_key(table.key(device)), bucket))

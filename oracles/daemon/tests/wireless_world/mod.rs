@@ -152,6 +152,7 @@ pub fn score_with(
         reports: &reports,
         devices,
         orders: &Default::default(),
+        usage_escrows: &Default::default(),
     };
     let plan = rules.plan(&input);
     rules.score(&input, plan, state)

@@ -194,6 +194,8 @@ fn parse_part(rules: &WirelessRules, input: &EpochInput, table: &DeviceTable, pa
                     ..WitnessRow::default()
                 };
             }
+            // Judged on their own (`transfer`) when the rules pay them.
+            Body::DataTransfer(_) if rules.data_transfer_share_bps > 0 => {}
             Body::DataTransfer(_) => found
                 .others
                 .push((position, Fault::DataTransferNotRewarded)),
