@@ -140,6 +140,20 @@ pub trait Chain: Send + Sync {
         async { Err(ChainError("this chain does not serve usage escrows".into())) }
     }
 
+    /// The credits a finalized `burn_usage` of `epoch` took from `wallet`'s
+    /// escrow on `network` (0 when none landed yet), so scoring that epoch
+    /// reads the escrow as it was before its own burn, whichever oracle
+    /// burned first. Chains that sell nothing answer 0.
+    fn burned_in_epoch(
+        &self,
+        network: &Pubkey,
+        wallet: &Pubkey,
+        epoch: u64,
+    ) -> impl Future<Output = Result<u64, ChainError>> + Send {
+        let _ = (network, wallet, epoch);
+        async { Ok(0) }
+    }
+
     /// Votes `args` (an epoch's usage) for `wallet`'s escrow on `network`
     /// as this oracle; the landed transaction's signature. Chains that sell
     /// nothing need not serve it.
@@ -341,6 +355,22 @@ impl Chain for RpcChain {
     ) -> Result<Option<UsageEscrow>, ChainError> {
         let address = service_payments::pda::find_usage_escrow_address(network, wallet).0;
         Ok(accounts::fetch_optional(&self.rpc, &address).await?)
+    }
+
+    async fn burned_in_epoch(
+        &self,
+        network: &Pubkey,
+        wallet: &Pubkey,
+        epoch: u64,
+    ) -> Result<u64, ChainError> {
+        let Ok(epoch) = u32::try_from(epoch) else {
+            return Ok(0);
+        };
+        let escrow = service_payments::pda::find_usage_escrow_address(network, wallet).0;
+        let report = service_payments::pda::find_usage_report_address(&escrow, epoch).0;
+        let report: Option<service_payments::state::UsageReport> =
+            accounts::fetch_optional(&self.rpc, &report).await?;
+        Ok(report.filter(|r| r.finalized).map_or(0, |r| r.amount))
     }
 
     async fn burn_usage(

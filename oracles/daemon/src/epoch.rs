@@ -437,7 +437,13 @@ impl<C: Chain, V: Verifier> EpochWorker<C, V> {
         for customer in self.verifier.customers_needed(&input) {
             let wallet = Pubkey::new_from_array(customer.0);
             if let Some(escrow) = self.chain.usage_escrow(&self.network, &wallet).await? {
-                usage_escrows.insert(customer, spendable(&escrow));
+                // As before this epoch's own burn, had another oracle's
+                // votes finalized it already.
+                let burned = self
+                    .chain
+                    .burned_in_epoch(&self.network, &wallet, epoch)
+                    .await?;
+                usage_escrows.insert(customer, spendable(&escrow).saturating_add(burned));
             }
         }
         input.usage_escrows = &usage_escrows;

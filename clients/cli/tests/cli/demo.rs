@@ -71,6 +71,16 @@ fn the_demo_runs_every_network_to_its_claims_and_accounts_for_every_token() {
         } else {
             assert_eq!(network["service_revenue"], 0);
         }
+        if category == "wireless" {
+            // A hotspot carried 48,000 bytes for the wireless customer: 2,000
+            // credits, burned on chain before the epoch's root was voted.
+            let data = &network["data_transfer"];
+            assert_eq!(
+                (&data["sessions"], &data["credits"], &data["credits_burned"]),
+                (&Value::from(1), &Value::from(2_000), &Value::from(2_000)),
+                "{data}"
+            );
+        }
         if category == "mapping" {
             // The map customer bought the verified cells around the fleet,
             // a credit each, charged in the epoch after the one mapped.

@@ -10,8 +10,8 @@
 //! and the demo prints what happened and checks that every token is accounted
 //! for.
 
+mod customers;
 mod deals;
-mod map_customer;
 mod oracles;
 mod summary;
 mod world;
@@ -169,12 +169,21 @@ async fn demo(
             None
         });
     }
-    // The mapping network's customer, with credits to spend on its map.
+    // Customers paying in credits: the mapping network's buys its map, the
+    // wireless network's has data carried.
     let mut map_customer = None;
+    let mut data_customer = None;
     for network in &networks {
-        if network.category == Category::Mapping {
-            progress.set_message("a customer buys credits for the map");
-            map_customer = Some(map_customer::prepare(&chain, network, &mint).await?);
+        match network.category {
+            Category::Mapping => {
+                progress.set_message("a customer buys credits for the map");
+                map_customer = Some(customers::prepare(&chain, network, &mint).await?);
+            }
+            Category::Wireless => {
+                progress.set_message("a customer buys credits for data transfer");
+                data_customer = Some(customers::prepare(&chain, network, &mint).await?);
+            }
+            _ => {}
         }
     }
     // One schedule for every network, its first epoch starting once the
@@ -212,6 +221,22 @@ async fn demo(
         ));
         for (n, network) in networks.iter().enumerate() {
             play_round(&mut fleets[n], network, &running[n][0].url, &mut tallies[n]).await?;
+            // A hotspot carried 48 KB for the wireless customer this epoch.
+            if network.category == Category::Wireless
+                && let (Some(customer), Some(hotspot)) =
+                    (&mut data_customer, network.devices.first())
+            {
+                let epoch_start_ms = (start + i64::from(epoch) * args.epoch_secs) * 1000;
+                customer
+                    .carry(
+                        &running[n][0].url,
+                        &hotspot.key,
+                        48_000,
+                        epoch_start_ms + 1_000,
+                        u64::from(epoch),
+                    )
+                    .await?;
+            }
         }
         // With epoch 0's map verified, the customer buys it (charged in
         // this epoch, burned when it ends).
@@ -256,7 +281,13 @@ async fn demo(
         if network.category == Category::Mapping
             && let Some(customer) = &map_customer
         {
-            summary["map_sales"] = map_customer::summary(&chain, network, customer).await?;
+            summary["map_sales"] = customers::map_summary(&chain, network, customer).await?;
+        }
+        if network.category == Category::Wireless
+            && let Some(customer) = &data_customer
+        {
+            summary["data_transfer"] =
+                customers::transfer_summary(&chain, network, customer).await?;
         }
         accounting_ok &= ok;
         summaries.push(summary);
@@ -415,7 +446,7 @@ async fn wait_for_chain_time(chain: &DemoChain, at: i64) -> Result<(), DemoError
 async fn buy_map(
     networks: &[DemoNetwork],
     running: &[Vec<oracles::RunningOracle>],
-    customer: &mut Option<map_customer::MapCustomer>,
+    customer: &mut Option<customers::Customer>,
     progress: &ProgressBar,
 ) -> Result<(), DemoError> {
     let Some(customer) = customer else {

@@ -219,6 +219,14 @@ pub(super) fn print_summary(
                 amount("still_escrowed"),
             );
         }
+        if let Some(data) = s.get("data_transfer") {
+            let _ = writeln!(
+                out,
+                "  data carried: {} sessions, {} bytes for {} credits; {} credits burned on chain \
+                 (the hotspots paid the data-transfer share)",
+                data["sessions"], data["bytes"], data["credits"], data["credits_burned"],
+            );
+        }
         if let Some(map) = s.get("map_sales") {
             let burned = map["credits_burned"].as_u64().unwrap_or(0);
             let _ = writeln!(
