@@ -121,15 +121,7 @@ impl<C: Chain> MapService<C> {
             .unburned_credits(wallet)
             .await
             .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e))?;
-        let asked_back = escrow.pending_withdrawal.map_or(0, |w| w.amount);
-        Ok(Some(
-            escrow
-                .delegated
-                .saturating_sub(escrow.burned)
-                .saturating_sub(escrow.withdrawn)
-                .saturating_sub(asked_back)
-                .saturating_sub(pending),
-        ))
+        Ok(Some(crate::epoch::spendable(&escrow).saturating_sub(pending)))
     }
 
     /// The frames of `cell` in its latest report's track.
