@@ -19,7 +19,7 @@ use crate::{
     price::price_loop,
     registry::Registry,
     server::{AppState, router},
-    settle::{Round, Settler},
+    settle::{Payment, Round, Settler},
     store::{Role, Store, StoreError},
     verifier::Verifier,
 };
@@ -204,10 +204,16 @@ pub async fn run(
     } else {
         None
     };
-    // Storage deals are paid per proven epoch once it is finalized.
-    let settler = (ingest.registry().category() == Category::Storage).then(|| {
+    // Storage deals are paid per proven epoch, GPU jobs once their receipt
+    // counts, each once the epoch is finalized.
+    let payment = match ingest.registry().category() {
+        Category::Storage => Some(Payment::EpochShare),
+        Category::Compute => Some(Payment::Whole),
+        _ => None,
+    };
+    let settler = payment.map(|payment| {
         tokio::spawn(settle_loop(
-            Settler::new(chain.clone(), network, store.clone(), oracle_key),
+            Settler::new(chain.clone(), network, store.clone(), oracle_key, payment),
             store.clone(),
             network,
             tick,

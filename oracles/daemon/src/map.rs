@@ -121,7 +121,9 @@ impl<C: Chain> MapService<C> {
             .unburned_credits(wallet)
             .await
             .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e))?;
-        Ok(Some(crate::epoch::spendable(&escrow).saturating_sub(pending)))
+        Ok(Some(
+            crate::epoch::spendable(&escrow).saturating_sub(pending),
+        ))
     }
 
     /// The frames of `cell` in its latest report's track.

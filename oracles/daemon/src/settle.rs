@@ -15,6 +15,9 @@
 //!   the order: the program refunds what is left to the customer and closes
 //!   it.
 //!
+//! A GPU job's outcome (the compute rules': its receipt counted) pays what
+//! is left of its escrow and completes it ([`Payment::Whole`]).
+//!
 //! Every oracle of the network computes the same outcomes, amounts and
 //! receipts from the same finalized epochs, so their votes count together.
 //! The chain's settlement count says which of an order's queued
@@ -80,22 +83,41 @@ pub fn epoch_share(order: &Order, epoch_secs: i64) -> u64 {
         .min(order.max_amount)
 }
 
+/// What a delivered outcome pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payment {
+    /// One epoch's share of the escrow ([`epoch_share`]): service over
+    /// time (storage deals).
+    EpochShare,
+    /// What is left of the escrow: a job done (GPU jobs).
+    Whole,
+}
+
 /// The settler of one network's orders, voting as `oracle`.
 pub struct Settler<C> {
     chain: Arc<C>,
     network: Pubkey,
     store: Store,
     oracle: Pubkey,
+    payment: Payment,
 }
 
 impl<C: Chain> Settler<C> {
-    /// A settler voting as `oracle` (the chain's signing key).
-    pub fn new(chain: Arc<C>, network: Pubkey, store: Store, oracle: Pubkey) -> Self {
+    /// A settler voting as `oracle` (the chain's signing key), a delivered
+    /// outcome paying `payment`.
+    pub fn new(
+        chain: Arc<C>,
+        network: Pubkey,
+        store: Store,
+        oracle: Pubkey,
+        payment: Payment,
+    ) -> Self {
         Settler {
             chain,
             network,
             store,
             oracle,
+            payment,
         }
     }
 
@@ -163,10 +185,10 @@ impl<C: Chain> Settler<C> {
             let args = VoteSettlementArgs {
                 opened_slot: order.opened_slot,
                 sequence: order.settlement_count,
-                amount: if next.outcome.delivered {
-                    epoch_share(&order, epoch_secs).min(remaining)
-                } else {
-                    0
+                amount: match (next.outcome.delivered, self.payment) {
+                    (false, _) => 0,
+                    (true, Payment::EpochShare) => epoch_share(&order, epoch_secs).min(remaining),
+                    (true, Payment::Whole) => remaining,
                 },
                 receipt_hash: next.receipt_hash.0,
                 complete: next.outcome.closes,

@@ -10,7 +10,7 @@ use common::{NETWORK, key, refusal};
 use depinkit_oracle::{
     store::StoredReport,
     verifier::{
-        Devices, EpochInput, Scoring, State, Verifier,
+        Devices, EpochInput, OrderOutcome, Scoring, State, Verifier,
         compute::{ComputeRules, OrderView, Orders, freivalds},
         verifier_for,
     },
@@ -168,6 +168,37 @@ fn a_receipt_for_an_accepted_order_earns_its_gpu_seconds_times_the_class_weight(
         600 * 4,
         "10 minutes on an a100 (weight 4)"
     );
+    // The job is done: its order is settled whole and completed.
+    assert_eq!(
+        scoring.settlements,
+        [(
+            order_address(1),
+            OrderOutcome {
+                delivered: true,
+                closes: true
+            }
+        )]
+        .into()
+    );
+}
+
+#[test]
+fn an_order_is_billed_once() {
+    let orders = Orders::from([order(1, 1)]);
+    let first = receipt(1, 1, T - 50 * 60_000, 10);
+    let again = receipt(1, 1, T - 30 * 60_000, 10);
+    let scoring = score_with(
+        &ComputeRules::default(),
+        vec![again.clone(), first.clone()],
+        &orders,
+    );
+    assert_eq!(refusal(&scoring, &first), None);
+    assert_eq!(
+        refusal(&scoring, &again).as_deref(),
+        Some("order_billed_already")
+    );
+    assert_eq!(scoring.scores[&mint(1)], 600 * 4, "one job's GPU-seconds");
+    assert_eq!(scoring.settlements.len(), 1);
 }
 
 #[test]

@@ -349,8 +349,26 @@ fn a_gpu_provider_earns_for_a_cosigned_receipt_and_a_right_answer() {
                 },
             )
             .cosign(&customer_key);
+        // The same job billed again by a second receipt.
+        let again = node
+            .receipt(
+                network,
+                client_key,
+                &Job {
+                    start_ms: job.start_ms + 20_000,
+                    end_ms: job.end_ms + 20_000,
+                    ..job.clone()
+                },
+            )
+            .cosign(&customer_key);
+        let holder_account =
+            depinkit_sdk::ata(&world.holder.pubkey(), &world.reward_mint, &SPL_TOKEN);
+        let holder_before = depinkit_sdk::tokens::balance(&chain.rpc, &holder_account)
+            .await
+            .unwrap()
+            .unwrap_or(0);
         let verdicts = client
-            .send_all(&[answer, receipt, stray], 10)
+            .send_all(&[answer, receipt, stray, again], 10)
             .await
             .unwrap();
         assert!(
@@ -366,8 +384,42 @@ fn a_gpu_provider_earns_for_a_cosigned_receipt_and_a_right_answer() {
         assert_eq!(reward(&http, &url, &world).await, Some(EMISSION));
         assert_eq!(
             statuses(&http, &url, &world).await,
-            ["counted", "counted", "unknown_order"]
+            [
+                "counted",
+                "counted",
+                "order_billed_already",
+                "unknown_order"
+            ]
         );
+        // Once the epoch is final the oracle settles the job's order: the
+        // escrow paid to the device's holder less the network's fee and the
+        // pool's share, the order completed and closed.
+        let order_address = solana_sdk::pubkey::Pubkey::new_from_array(order.0);
+        for _ in 0..100 {
+            if chain.rpc.get_account(&order_address).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(
+            chain.rpc.get_account(&order_address).await.is_err(),
+            "the order is settled and closed"
+        );
+        let parts = service_payments::instructions::split(
+            accepted.max_amount,
+            accepted.fee_bps,
+            accepted.pool_share_bps,
+            false,
+            true,
+        );
+        let holder_after = depinkit_sdk::tokens::balance(&chain.rpc, &holder_account)
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        assert!(parts.provider > 0);
+        // The holder also claims nothing here (no crank): the difference is
+        // the job's payment.
+        assert_eq!(holder_after - holder_before, parts.provider);
 
         stop.send(()).unwrap();
         daemon.await.unwrap().expect("stops cleanly");

@@ -6,7 +6,10 @@
 //! the job ran inside the order's window, the GPU-seconds billed fit the
 //! job's duration on the GPUs a device declares, and the device does not bill
 //! more jobs at once than it has GPUs. It earns GPU-seconds x its GPU class's
-//! weight.
+//! weight. An order is billed once: its earliest receipt that counts
+//! settles it, paying the provider its escrow
+//! ([`OrderOutcome`], the settler's whole-escrow payment); another is
+//! refused as `order_billed_already`.
 //!
 //! Challenges: an oracle of the network issues a device a signed challenge
 //! (two matrices drawn from a seed); the device answers with their product in
@@ -17,7 +20,7 @@
 //! the same). Each passed challenge earns `availability_units`, up to
 //! `max_rewarded_challenges` per epoch, and none for a device that failed one.
 
-use super::{EpochInput, Plan, Refusal, RuleSet, Scores, Scoring, State, Verifier};
+use super::{EpochInput, OrderOutcome, Plan, Refusal, RuleSet, Scores, Scoring, State, Verifier};
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{
     Body, ComputeAnswer, FIELD_PRIME, GpuReceipt, Hash32, Key, challenge_matrices,
@@ -25,10 +28,14 @@ use depinkit_reports::{
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A receipt that passed on its own: (start, end, content hash, weight x
+/// seconds, order).
+type BilledJob = (i64, i64, Hash32, u64, Key);
+
 /// The rule set's name in bundles.
 pub const NAME: &str = "compute";
-/// Its version.
-pub const VERSION: u32 = 1;
+/// Its version (2: an order is billed once).
+pub const VERSION: u32 = 2;
 
 /// What the rules read of an order (service-payments' `Order`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,8 +241,9 @@ impl Verifier for ComputeRules {
         let oracles: BTreeSet<Key> = input.oracles.iter().map(|o| Key(o.to_bytes())).collect();
         let mut refused = BTreeMap::new();
         let mut scores = Scores::new();
-        // Receipts that pass on their own, per device: (start, end, hash, weight x seconds).
-        let mut jobs: BTreeMap<Pubkey, Vec<(i64, i64, Hash32, u64)>> = BTreeMap::new();
+        // Receipts that pass on their own, per device.
+        let mut jobs: BTreeMap<Pubkey, Vec<BilledJob>> = BTreeMap::new();
+        let mut billed = BTreeSet::new();
         // Answers per device: (passed, content hash), and the challenges seen.
         let mut answers: BTreeMap<Pubkey, Vec<(bool, Hash32)>> = BTreeMap::new();
         let mut challenges_seen = BTreeSet::new();
@@ -250,6 +258,7 @@ impl Verifier for ComputeRules {
                             receipt.end_ms,
                             report.content_hash,
                             units,
+                            receipt.order,
                         ));
                     }),
                 Body::ComputeAnswer(answer) => self
@@ -292,10 +301,11 @@ impl Verifier for ComputeRules {
         }
         // Jobs at once beyond the device's GPUs: the later ones do not count.
         let gpus = self.gpus_per_device as usize;
+        let mut settlements = BTreeMap::new();
         for (mint, mut list) in jobs {
             list.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
             let mut running: Vec<i64> = Vec::new(); // end times of counted jobs
-            for (start, end, hash, units) in list {
+            for (start, end, hash, units, order) in list {
                 running.retain(|&running_end| running_end > start);
                 if running.len() >= gpus {
                     refused.insert(
@@ -307,8 +317,26 @@ impl Verifier for ComputeRules {
                     );
                     continue;
                 }
+                if !billed.insert(order) {
+                    refused.insert(
+                        hash,
+                        Refusal::new(
+                            "order_billed_already",
+                            "an earlier receipt of this order counts: a job is billed once",
+                        ),
+                    );
+                    continue;
+                }
                 running.push(end);
                 *scores.entry(mint).or_insert(0) += units;
+                // The job is done: its order is paid and completed.
+                settlements.insert(
+                    order,
+                    OrderOutcome {
+                        delivered: true,
+                        closes: true,
+                    },
+                );
             }
         }
         // Availability: passed challenges, none for a device that failed one.
@@ -348,6 +376,7 @@ impl Verifier for ComputeRules {
         Scoring {
             scores,
             refused,
+            settlements,
             ..Scoring::default()
         }
     }

@@ -288,9 +288,9 @@ pub fn verifier_for(rule_set: &RuleSet) -> Option<Box<dyn Verifier>> {
         (wireless::NAME, 1 | wireless::VERSION) => Some(Box::new(
             wireless::WirelessRules::from_constants(&rule_set.constants)?,
         )),
-        (compute::NAME, compute::VERSION) => Some(Box::new(compute::ComputeRules::from_constants(
-            &rule_set.constants,
-        )?)),
+        (compute::NAME, 1 | compute::VERSION) => Some(Box::new(
+            compute::ComputeRules::from_constants(&rule_set.constants)?,
+        )),
         (storage::NAME, storage::VERSION) => Some(Box::new(storage::StorageRules::from_constants(
             &rule_set.constants,
         )?)),
