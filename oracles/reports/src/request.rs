@@ -6,7 +6,7 @@
 //!
 //! On the wire, four headers: [`WALLET_HEADER`] (the wallet, base58),
 //! [`TIMESTAMP_HEADER`] (unix milliseconds), [`NONCE_HEADER`] (16 bytes,
-//! hex) and [`SIGNATURE_HEADER`] (ed25519 over [`RequestAuth::message`],
+//! hex) and [`SIGNATURE_HEADER`] (ed25519 over [`request_message`],
 //! base58).
 
 use crate::key::{Key, Sig};
@@ -32,7 +32,7 @@ pub struct RequestAuth {
     pub timestamp_ms: i64,
     /// Used once per wallet.
     pub nonce: [u8; 16],
-    /// The wallet's signature of [`Self::message`].
+    /// The wallet's signature of [`request_message`] of the request.
     pub signature: Sig,
 }
 

@@ -16,7 +16,7 @@
 //! less (`witness_decay_ppm`), and less again where devices crowd one hex
 //! (`density_resolution`, `density_target`). Data transfers a customer
 //! co-signed and can pay for are charged to it and earn their hotspots a
-//! `data_transfer_share_bps` share of the epoch ([`transfer`]); with a share
+//! `data_transfer_share_bps` share of the epoch (`transfer`); with a share
 //! of 0 (rule set version 1) they are refused.
 //!
 //! Every order is a sort on integers and report positions (reports come
