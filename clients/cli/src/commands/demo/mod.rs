@@ -157,35 +157,40 @@ async fn demo(
         networks.push(world::network(&chain, &mint, *category, *oracle_count, devices).await?);
     }
     let mut fleets: Vec<Fleet> = networks.iter().map(fleet_of).collect();
-    // The storage customer's deals, accepted before the first epoch begins.
+    // The storage customer's deals, accepted before the first epoch begins;
+    // meanwhile the customers paying in credits buy them (the mapping
+    // network's buys its map, the wireless network's has data carried).
+    progress.set_message("customers open storage deals and buy credits");
     let run_secs = args.epoch_secs * i64::from(args.epochs);
-    let mut deals = Vec::new();
-    for (network, fleet) in networks.iter().zip(&mut fleets) {
-        deals.push(if network.category == Category::Storage {
-            progress.set_message("a customer opens storage deals; the devices' owner accepts");
-            let until = chain.now().await? + 60 + run_secs + 600;
-            Some(deals::open(&chain, network, &mint, fleet, until).await?)
-        } else {
-            None
-        });
-    }
-    // Customers paying in credits: the mapping network's buys its map, the
-    // wireless network's has data carried.
-    let mut map_customer = None;
-    let mut data_customer = None;
-    for network in &networks {
-        match network.category {
-            Category::Mapping => {
-                progress.set_message("a customer buys credits for the map");
-                map_customer = Some(customers::prepare(&chain, network, &mint).await?);
-            }
-            Category::Wireless => {
-                progress.set_message("a customer buys credits for data transfer");
-                data_customer = Some(customers::prepare(&chain, network, &mint).await?);
-            }
-            _ => {}
+    let open_deals = async {
+        let mut deals = Vec::new();
+        for (network, fleet) in networks.iter().zip(&mut fleets) {
+            deals.push(if network.category == Category::Storage {
+                let until = chain.now().await? + 60 + run_secs + 600;
+                Some(deals::open(&chain, network, &mint, fleet, until).await?)
+            } else {
+                None
+            });
         }
-    }
+        Ok::<_, DemoError>(deals)
+    };
+    let customer_of = |category: Category| {
+        let network = networks.iter().find(|n| n.category == category);
+        let (chain, mint) = (&chain, &mint);
+        async move {
+            match network {
+                Some(network) => customers::prepare(chain, network, mint).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    };
+    let (deals, map_customer, data_customer) = tokio::try_join!(
+        open_deals,
+        customer_of(Category::Mapping),
+        customer_of(Category::Wireless)
+    )?;
+    let mut map_customer = map_customer;
+    let mut data_customer = data_customer;
     // One schedule for every network, its first epoch starting once the
     // oracles are up.
     let start = chain.now().await? + 5;
