@@ -305,6 +305,19 @@ impl OrderKeys {
         }
     }
 
+    /// The addresses of the order `order` kept at `address` (its escrow,
+    /// mint and token program as the order records them).
+    pub fn of_order(address: &Pubkey, order: &service_payments::state::Order) -> Self {
+        Self {
+            network: order.network,
+            customer: order.customer,
+            order: *address,
+            escrow: order.escrow,
+            mint: order.payment_mint,
+            token_program: order.payment_token_program,
+        }
+    }
+
     /// `owner`'s associated token account for the payment mint.
     pub fn payment_account(&self, owner: &Pubkey) -> Pubkey {
         ata(owner, &self.mint, &self.token_program)

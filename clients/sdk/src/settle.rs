@@ -26,14 +26,7 @@ pub async fn settlement_vote(
     args: VoteSettlementArgs,
 ) -> Result<Vec<Instruction>, SdkError> {
     let network: Network = accounts::fetch(rpc, &order.network).await?;
-    let keys = OrderKeys {
-        network: order.network,
-        customer: order.customer,
-        order: *address,
-        escrow: order.escrow,
-        mint: order.payment_mint,
-        token_program: order.payment_token_program,
-    };
+    let keys = OrderKeys::of_order(address, order);
     let payee = match order.accepted_device {
         Some(device_address) => {
             let device: Device = accounts::fetch(rpc, &device_address).await?;

@@ -30,6 +30,40 @@ pub enum MapCommand {
     },
 }
 
+/// GETs `path?query` from the oracle at `base`, signed by `wallet` (a
+/// fresh nonce, now): the status and the JSON body.
+pub(crate) async fn signed_get(
+    base: &str,
+    path: &str,
+    query: &str,
+    wallet: &solana_sdk::signature::Keypair,
+) -> Result<(reqwest::StatusCode, Value), String> {
+    let signing = ed25519_dalek::SigningKey::from_bytes(
+        wallet.to_bytes()[..32]
+            .try_into()
+            .expect("a keypair's first 32 bytes are its seed"),
+    );
+    let mut nonce = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut nonce);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let auth = RequestAuth::sign(&signing, "GET", path, query, now_ms, nonce);
+    let mut request =
+        reqwest::Client::new().get(format!("{}{path}?{query}", base.trim_end_matches('/')));
+    for (name, value) in auth.headers() {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response
+        .json()
+        .await
+        .map_err(|e| format!("not JSON: {e}"))?;
+    Ok((status, body))
+}
+
 /// Runs a map command.
 pub async fn run(ctx: &Context, command: MapCommand) -> Result<(), CliError> {
     let MapCommand::Query {
@@ -39,11 +73,6 @@ pub async fn run(ctx: &Context, command: MapCommand) -> Result<(), CliError> {
         geojson,
     } = command;
     let wallet = ctx.keypair()?;
-    let signing = ed25519_dalek::SigningKey::from_bytes(
-        wallet.to_bytes()[..32]
-            .try_into()
-            .expect("a keypair's first 32 bytes are its seed"),
-    );
     let mut query = match (&bbox, &cells) {
         (Some(bbox), _) => format!("bbox={bbox}"),
         (None, Some(cells)) => format!("cells={cells}"),
@@ -52,28 +81,10 @@ pub async fn run(ctx: &Context, command: MapCommand) -> Result<(), CliError> {
     if geojson.is_some() {
         query.push_str("&format=geojson");
     }
-    let path = "/v1/map/cells";
-    let mut nonce = [0u8; 16];
-    rand_core::OsRng.fill_bytes(&mut nonce);
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    let auth = RequestAuth::sign(&signing, "GET", path, &query, now_ms, nonce);
-    let url = format!("{}{path}?{query}", oracle.trim_end_matches('/'));
-    let mut request = reqwest::Client::new().get(&url);
-    for (name, value) in auth.headers() {
-        request = request.header(name, value);
-    }
-    let response = request
-        .send()
+    let url = format!("{}/v1/map/cells?{query}", oracle.trim_end_matches('/'));
+    let (status, body) = signed_get(&oracle, "/v1/map/cells", &query, &wallet)
         .await
         .map_err(|e| CliError::Rpc(format!("{url}: {e}")))?;
-    let status = response.status();
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| CliError::Rpc(format!("{url}: not JSON: {e}")))?;
     if !status.is_success() {
         let message = body["message"].as_str().unwrap_or("refused");
         let code = body["error"].as_str().unwrap_or("error");

@@ -10,9 +10,8 @@ use super::{
     world::{DemoChain, DemoNetwork, SPL_TOKEN, mint_to},
 };
 use depinkit_device::{DeviceKey, OracleClient};
-use depinkit_reports::{Body, DataTransfer, Key, Report, Verdict, request::RequestAuth};
+use depinkit_reports::{Body, DataTransfer, Key, Report, Verdict};
 use depinkit_sdk::payments::{self, PaymentsKeys};
-use rand_core::RngCore;
 use service_payments::instructions::VotePriceArgs;
 use solana_sdk::{
     pubkey::Pubkey,
@@ -140,8 +139,6 @@ impl Customer {
         (lat, lon): (f64, f64),
         degrees: f64,
     ) -> Result<u64, DemoError> {
-        let signing = self.signing_key();
-        let path = "/v1/map/cells";
         let query = format!(
             "bbox={:.4},{:.4},{:.4},{:.4}",
             lon - degrees,
@@ -149,26 +146,10 @@ impl Customer {
             lon + degrees,
             lat + degrees
         );
-        let mut nonce = [0u8; 16];
-        rand_core::OsRng.fill_bytes(&mut nonce);
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let auth = RequestAuth::sign(&signing, "GET", path, &query, now_ms, nonce);
-        let mut request = reqwest::Client::new().get(format!("{url}{path}?{query}"));
-        for (name, value) in auth.headers() {
-            request = request.header(name, value);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| DemoError::Oracle(e.to_string()))?;
-        let status = response.status();
-        let body: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| DemoError::Oracle(e.to_string()))?;
+        let (status, body) =
+            crate::commands::map::signed_get(url, "/v1/map/cells", &query, &self.wallet)
+                .await
+                .map_err(DemoError::Oracle)?;
         if !status.is_success() {
             return Err(DemoError::Oracle(format!(
                 "the map of {}: {status} {body}",

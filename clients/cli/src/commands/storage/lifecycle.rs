@@ -143,14 +143,7 @@ pub async fn cancel(ctx: &Context, manifest_path: &Path) -> Result<(), CliError>
                 format!("not yours: its customer is {}", o.customer)
             }
             Some(o) if o.status == OrderStatus::Open || now > o.settlement_end() => {
-                let keys = OrderKeys {
-                    network: o.network,
-                    customer: o.customer,
-                    order: address,
-                    escrow: o.escrow,
-                    mint: o.payment_mint,
-                    token_program: o.payment_token_program,
-                };
+                let keys = OrderKeys::of_order(&address, &o);
                 let left = ctx.token_balance(&o.escrow).await?;
                 ctx.send(&[payments::cancel_order(&keys)], &owner, &[])
                     .await?;
@@ -207,14 +200,7 @@ pub async fn extend(ctx: &Context, manifest_path: &Path, extra: i64) -> Result<(
                     u64::try_from((u128::from(o.max_amount) * extra as u128).div_ceil(served))
                         .map_err(|_| CliError::Input("the extension's escrow overflows".into()))?;
                 debug_assert!(keeps_rate(&o, start, additional, extra));
-                let keys = OrderKeys {
-                    network: o.network,
-                    customer: o.customer,
-                    order: address,
-                    escrow: o.escrow,
-                    mint: o.payment_mint,
-                    token_program: o.payment_token_program,
-                };
+                let keys = OrderKeys::of_order(&address, &o);
                 let args = ExtendOrderArgs {
                     additional_amount: additional,
                     service_deadline: o.service_deadline.saturating_add(extra),
