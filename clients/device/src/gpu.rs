@@ -82,13 +82,20 @@ impl GpuNode {
     }
 
     /// The receipt of `job` for `client` (the customer's wallet key), signed
-    /// by this device; the customer co-signs it with
+    /// by this device as the job ends; the customer co-signs it with
     /// [`SignedReport::cosign`] once it accepts the work.
     pub fn receipt(&self, network: Key, client: Key, job: &Job) -> SignedReport {
+        self.receipt_at(network, client, job, job.end_ms)
+    }
+
+    /// The receipt of `job` signed at `at_ms`: a node hands the customer a
+    /// receipt made when the customer asks, so that it lands in an epoch
+    /// that still takes reports however long after the job that is.
+    pub fn receipt_at(&self, network: Key, client: Key, job: &Job, at_ms: i64) -> SignedReport {
         Report {
             network,
             device: self.key.public(),
-            timestamp_ms: job.end_ms,
+            timestamp_ms: at_ms,
             body: Body::GpuReceipt(GpuReceipt {
                 order: job.order,
                 client,

@@ -14,6 +14,8 @@
 //! a device needs its key and the report formats, nothing of the chain.
 
 pub mod client;
+#[cfg(feature = "node")]
+pub mod compute_node;
 pub mod dashcam;
 pub mod fleet;
 pub mod gpu;

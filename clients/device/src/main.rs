@@ -9,6 +9,8 @@
 //! depin-device deal-spec --file photo.jpg --leaf-size 1024
 //! depin-device storage-node --keypair device.json --network ADDRESS \
 //!   --data /srv/depin --bind 0.0.0.0:8790 --oracle http://oracle:8780
+//! depin-device compute-node --keypair gpu.json --network ADDRESS \
+//!   --gpu-class a100 --data /srv/jobs --bind 0.0.0.0:8791 --oracle http://oracle:8780
 //! ```
 
 use clap::{Parser, Subcommand};
@@ -107,12 +109,20 @@ enum Command {
     /// challenges.
     #[cfg(feature = "node")]
     StorageNode(NodeArgs),
+    /// Run a compute node for an onboarded GPU device: take jobs for orders
+    /// naming the device or any (accepting them on chain), run them one at
+    /// a time, hand back each result with a receipt for the customer to
+    /// co-sign, answer the oracle's compute challenges, and announce the
+    /// node to the oracle.
+    #[cfg(feature = "node")]
+    ComputeNode(ComputeNodeArgs),
 }
 
-/// `depin-device storage-node` options.
+/// What every provider node needs: its device, the holder that accepts
+/// orders, the network and the chain.
 #[cfg(feature = "node")]
 #[derive(clap::Args, Debug)]
-struct NodeArgs {
+struct ChainArgs {
     /// The device's keypair file.
     #[arg(long)]
     keypair: PathBuf,
@@ -129,6 +139,50 @@ struct NodeArgs {
     /// The network oracle's API.
     #[arg(long, default_value = "http://127.0.0.1:8780")]
     oracle: String,
+}
+
+/// `depin-device compute-node` options.
+#[cfg(feature = "node")]
+#[derive(clap::Args, Debug)]
+struct ComputeNodeArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The GPU class the device declares (`a100`, `h100`, `l4`, `rtx4090`).
+    #[arg(long)]
+    gpu_class: String,
+    /// Directory for jobs and their results (created if missing).
+    #[arg(long)]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8791")]
+    bind: std::net::SocketAddr,
+    /// The URL customers reach this node at (default: http://BIND).
+    #[arg(long, default_value = "")]
+    endpoint: String,
+    /// Largest job taken, in multiply-adds (products x size^3).
+    #[arg(long, default_value_t = 1 << 36)]
+    max_work: u64,
+    /// Seconds between two announcements to the oracle.
+    #[arg(long, default_value_t = 300)]
+    announce_secs: u64,
+    /// Seconds between two compute challenges asked of the oracle.
+    #[arg(long, default_value_t = 300)]
+    challenge_secs: u64,
+    /// Seconds between two reads of the network's orders.
+    #[arg(long, default_value_t = 30)]
+    watch_secs: u64,
+    /// Play a dishonest node: `wrong-result` (one entry of each result off
+    /// by one), to try a customer's check.
+    #[arg(long, value_name = "CHEAT")]
+    cheat: Option<String>,
+}
+
+/// `depin-device storage-node` options.
+#[cfg(feature = "node")]
+#[derive(clap::Args, Debug)]
+struct NodeArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
     /// Directory for the shards (created if missing).
     #[arg(long)]
     data: PathBuf,
@@ -176,6 +230,8 @@ async fn main() {
         ),
         #[cfg(feature = "node")]
         Command::StorageNode(args) => storage_node(args).await,
+        #[cfg(feature = "node")]
+        Command::ComputeNode(args) => compute_node(args).await,
         Command::DealSpec { file, leaf_size } => {
             let deal = read_deal(&file, leaf_size).unwrap_or_else(|e| fail(e));
             let spec = deal.spec();
@@ -414,11 +470,10 @@ async fn play(
     );
 }
 
-/// Runs the storage node until Ctrl-C or SIGTERM.
+/// The device's key and its view of the chain, from a node's options.
 #[cfg(feature = "node")]
-async fn storage_node(args: NodeArgs) {
-    use depinkit_device::node::{NodeConfig, orders::NodeChain, run};
-    use solana_sdk::signature::{Signer, read_keypair_file};
+fn node_chain(args: &ChainArgs) -> (DeviceKey, depinkit_device::node::orders::NodeChain) {
+    use solana_sdk::signature::read_keypair_file;
     let key = DeviceKey::read(&args.keypair)
         .unwrap_or_else(|e| fail(format!("{}: {e}", args.keypair.display())));
     let holder_path = args.holder_keypair.as_ref().unwrap_or(&args.keypair);
@@ -435,16 +490,37 @@ async fn storage_node(args: NodeArgs) {
         ),
     );
     let device_key = solana_sdk::pubkey::Pubkey::new_from_array(key.public().0);
+    let chain = depinkit_device::node::orders::NodeChain::new(rpc, network, &device_key, holder);
+    (key, chain)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+#[cfg(feature = "node")]
+async fn stopped() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Runs the storage node until Ctrl-C or SIGTERM.
+#[cfg(feature = "node")]
+async fn storage_node(args: NodeArgs) {
+    use depinkit_device::node::{NodeConfig, run};
+    let (key, chain) = node_chain(&args.chain);
     eprintln!(
-        "storage-node: device {} (holder {}) on {network}, listening on {}",
+        "storage-node: device {} (holder {}) on {}, listening on {}",
         key.address(),
-        holder.pubkey(),
+        chain.holder_key(),
+        chain.network,
         args.bind
     );
     let config = NodeConfig {
-        chain: NodeChain::new(rpc, network, &device_key, holder),
+        chain,
         key,
-        oracle: args.oracle,
+        oracle: args.chain.oracle,
         data: args.data,
         capacity: args.capacity,
         bind: args.bind,
@@ -453,15 +529,51 @@ async fn storage_node(args: NodeArgs) {
         announce_every: Duration::from_secs(args.announce_secs.max(1)),
         seed_every: Duration::from_secs(args.seed_secs.max(1)),
     };
-    let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+    if let Err(e) = run(config, stopped()).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Runs the compute node until Ctrl-C or SIGTERM.
+#[cfg(feature = "node")]
+async fn compute_node(args: ComputeNodeArgs) {
+    use depinkit_device::compute_node::{ComputeConfig, JobAnswering, run};
+    let answering = match args.cheat.as_deref() {
+        None => JobAnswering::Honest,
+        Some("wrong-result") => JobAnswering::WrongResult,
+        Some(other) => fail(format!("--cheat {other:?}: the cheat is wrong-result")),
     };
-    if let Err(e) = run(config, shutdown).await {
+    if args.gpu_class.is_empty() || args.gpu_class.len() > depinkit_reports::MAX_GPU_CLASS {
+        fail(format!(
+            "--gpu-class must be 1 to {} bytes",
+            depinkit_reports::MAX_GPU_CLASS
+        ));
+    }
+    let (key, chain) = node_chain(&args.chain);
+    eprintln!(
+        "compute-node: device {} ({}, holder {}) on {}, listening on {}",
+        key.address(),
+        args.gpu_class,
+        chain.holder_key(),
+        chain.network,
+        args.bind
+    );
+    let config = ComputeConfig {
+        key,
+        gpu_class: args.gpu_class,
+        chain,
+        oracle: args.chain.oracle,
+        data: args.data,
+        bind: args.bind,
+        endpoint: args.endpoint,
+        max_work: args.max_work,
+        announce_every: Duration::from_secs(args.announce_secs.max(1)),
+        challenge_every: Duration::from_secs(args.challenge_secs.max(1)),
+        watch_every: Duration::from_secs(args.watch_secs.max(1)),
+        answering,
+    };
+    if let Err(e) = run(config, stopped()).await {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

@@ -1,8 +1,8 @@
-//! Storage providers' announcements: `POST /v1/providers` takes a node's
-//! signed announcement (its endpoint and free room) from an active device of
-//! this storage network; `GET /v1/providers` lists the recent ones, for
-//! customers placing shards. A refusal is a 4xx naming its reason and keeps
-//! nothing.
+//! Providers' announcements: `POST /v1/providers` takes a node's signed
+//! announcement (its endpoint, and for storage its free room) from an
+//! active device of this storage or compute network; `GET /v1/providers`
+//! lists the recent ones, for customers placing shards or sending jobs. A
+//! refusal is a 4xx naming its reason and keeps nothing.
 
 use crate::api::error as refuse;
 use crate::{
@@ -30,6 +30,12 @@ pub const MAX_ANNOUNCEMENT_LEAD_MS: i64 = 60 * 1000;
 /// How long a provider stays listed after its last announcement, ms.
 pub const LISTED_FOR_MS: i64 = 60 * 60 * 1000;
 
+/// Whether a network of `category` has nodes customers reach: storage
+/// nodes take shards, compute nodes take jobs.
+fn takes_providers(category: Category) -> bool {
+    matches!(category, Category::Storage | Category::Compute)
+}
+
 /// What the provider routes need.
 pub struct Providers<C> {
     /// Where announcements are kept.
@@ -42,17 +48,17 @@ pub struct Providers<C> {
 
 /// `POST /v1/providers`: 200 `{"kept": true}` when kept; 400 for a bad
 /// signature, endpoint, network or time; 403 for a device that is not an
-/// active device of this network; 404 when the network is not a storage
-/// network; 409 when a later announcement of the device is kept already.
+/// active device of this network; 404 when the network is neither a
+/// storage nor a compute network; 409 when a later announcement of the device is kept already.
 pub async fn announce<C: Chain>(
     State(providers): State<Arc<Providers<C>>>,
     Json(signed): Json<SignedAnnouncement>,
 ) -> Response {
-    if providers.registry.category() != Category::Storage {
+    if !takes_providers(providers.registry.category()) {
         return refuse(
             StatusCode::NOT_FOUND,
-            "not_storage",
-            "this oracle's network is not a storage network",
+            "no_providers",
+            "this oracle's network is neither a storage nor a compute network",
         );
     }
     if let Err(e) = signed.verify() {

@@ -1,4 +1,4 @@
-//! Storage providers' announcements at `/v1/providers`: an active device of
+//! Providers' announcements at `/v1/providers`: an active device of
 //! the storage network is listed with its endpoint and room, a later
 //! announcement replaces it and an earlier one never does; every bad
 //! announcement is refused with its reason and lists nothing; on SQLite and
@@ -188,10 +188,22 @@ async fn bad_announcements_are_refused_with_their_reason_and_list_nothing() {
 }
 
 #[tokio::test]
-async fn a_network_of_another_category_takes_no_announcement() {
+async fn a_mapping_network_takes_no_announcement_and_a_compute_network_lists_its_nodes() {
     let db = common::sqlite();
     let url = serve(Category::Mapping, &db).await;
     let signed = announcement(1, "http://10.0.0.7:8790", now_ms()).sign(&key(1));
     let (status, body) = post(&url, &signed).await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("not_storage")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("no_providers"))
+    );
+
+    // Compute nodes announce where they take jobs.
+    let db = common::sqlite();
+    let url = serve(Category::Compute, &db).await;
+    let (status, body) = post(&url, &signed).await;
+    assert_eq!(status, 200, "{body}");
+    let list = listed(&url).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["endpoint"], "http://10.0.0.7:8790");
 }

@@ -146,20 +146,61 @@ pub fn challenge_matrices(seed: &Hash32, size: u16) -> (Vec<u32>, Vec<u32>) {
     (a, b)
 }
 
+/// `x mod p` folded once: since 2^31 = 1 (mod p), `hi * 2^31 + lo` is
+/// congruent to `hi + lo`. For a product of two entries below 2^32 the
+/// result is below 2^33, so thousands of them add up in a `u64` before one
+/// final reduction.
+#[inline]
+fn fold(x: u64) -> u64 {
+    (x & FIELD_PRIME) + (x >> 31)
+}
+
 /// A x B in the field (n x n, row-major): what an honest device computes.
+/// Rows of B are walked in order (cache-friendly) and each entry reduced
+/// once at the end of its sum.
 pub fn multiply(a: &[u32], b: &[u32], size: u16) -> Vec<u32> {
     let n = usize::from(size);
     let mut c = vec![0u32; n * n];
+    let mut sums = vec![0u64; n];
     for i in 0..n {
-        for j in 0..n {
-            let mut sum = 0u64;
-            for k in 0..n {
-                sum = (sum + u64::from(a[i * n + k]) * u64::from(b[k * n + j])) % FIELD_PRIME;
+        sums.fill(0);
+        for k in 0..n {
+            let aik = u64::from(a[i * n + k]);
+            for (sum, &bkj) in sums.iter_mut().zip(&b[k * n..(k + 1) * n]) {
+                *sum += fold(aik * u64::from(bkj));
             }
-            c[i * n + j] = sum as u32;
+        }
+        for (cij, sum) in c[i * n..(i + 1) * n].iter_mut().zip(&sums) {
+            *cij = (sum % FIELD_PRIME) as u32;
         }
     }
     c
+}
+
+/// M v in the field (M n x n, row-major; entries of either may be any
+/// `u32`, the result is reduced): the O(n^2) step of Freivalds' check.
+pub fn mat_vec(m: &[u32], v: &[u32], size: u16) -> Vec<u32> {
+    let n = usize::from(size);
+    m.chunks_exact(n)
+        .take(n)
+        .map(|row| {
+            let sum: u64 = row
+                .iter()
+                .zip(v)
+                .map(|(&x, &y)| fold(u64::from(x) * u64::from(y)))
+                .sum();
+            (sum % FIELD_PRIME) as u32
+        })
+        .collect()
+}
+
+/// The first row where C r differs from A (B r), if any: Freivalds' check
+/// of C = A x B for one vector `r`. A wrong C is caught by a random `r`
+/// with probability at least 1 - 1/p, and the row named is a wrong row of C.
+pub fn freivalds_mismatch(a: &[u32], b: &[u32], c: &[u32], r: &[u32], size: u16) -> Option<usize> {
+    let expected = mat_vec(a, &mat_vec(b, r, size), size);
+    let got = mat_vec(c, r, size);
+    expected.iter().zip(&got).position(|(x, y)| x != y)
 }
 
 #[cfg(test)]
@@ -193,5 +234,45 @@ mod tests {
         // The identity times B is B.
         let identity: Vec<u32> = (0..16).map(|i| u32::from(i % 5 == 0)).collect();
         assert_eq!(multiply(&identity, &b, 4), b);
+    }
+
+    /// The schoolbook product, reducing at every step: what `multiply`
+    /// must equal.
+    fn schoolbook(a: &[u32], b: &[u32], n: usize) -> Vec<u32> {
+        let mut c = vec![0u32; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                let mut sum = 0u64;
+                for k in 0..n {
+                    sum = (sum + u64::from(a[i * n + k]) * u64::from(b[k * n + j])) % FIELD_PRIME;
+                }
+                c[i * n + j] = sum as u32;
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn the_folded_product_is_the_schoolbook_one_and_freivalds_names_the_wrong_row() {
+        for size in [1u16, 7, 33] {
+            let (a, b) = challenge_matrices(&Hash32([size as u8; 32]), size);
+            let c = multiply(&a, &b, size);
+            assert_eq!(c, schoolbook(&a, &b, usize::from(size)));
+            // The largest entries a field element can have.
+            let top = vec![(FIELD_PRIME - 1) as u32; usize::from(size).pow(2)];
+            assert_eq!(
+                multiply(&top, &top, size),
+                schoolbook(&top, &top, usize::from(size))
+            );
+            let r: Vec<u32> = (0..u32::from(size)).map(|i| i * 7 + 1).collect();
+            assert_eq!(freivalds_mismatch(&a, &b, &c, &r, size), None);
+            let mut wrong = c.clone();
+            let at = wrong.len() - 1;
+            wrong[at] = (wrong[at] + 1) % FIELD_PRIME as u32;
+            assert_eq!(
+                freivalds_mismatch(&a, &b, &wrong, &r, size),
+                Some(usize::from(size) - 1)
+            );
+        }
     }
 }

@@ -42,6 +42,7 @@
 mod answer;
 mod compute;
 mod entropy;
+pub mod job;
 mod key;
 mod kinds;
 pub mod provider;
@@ -56,7 +57,7 @@ mod wire;
 pub use answer::{BatchAnswer, Verdict};
 pub use compute::{
     CHALLENGE_DOMAIN, ComputeAnswer, ComputeChallenge, FIELD_PRIME, MAX_CHALLENGE_SIZE,
-    challenge_matrices, multiply,
+    challenge_matrices, freivalds_mismatch, mat_vec, multiply,
 };
 pub use entropy::{ENTROPY_DOMAIN, Entropy};
 pub use key::{Hash32, Key, ParseError, Sig};

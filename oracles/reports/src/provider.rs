@@ -1,9 +1,10 @@
-//! A storage provider's announcement: where its node takes and serves shards
-//! and how much room it has, signed with the device's key. A node sends one
+//! A provider's announcement: where its node takes work (a storage node's
+//! shards, a compute node's jobs) and, for storage, how much room it has,
+//! signed with the device's key. A node sends one
 //! to its network's oracle on start and every few minutes (`POST
 //! /v1/providers`); customers pick providers from the oracle's list (`GET
 //! /v1/providers`). The signature proves the device said it; the oracle also
-//! checks that the device is an active storage device of its network.
+//! checks that the device is an active device of its network.
 
 use crate::key::{Key, Sig};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -25,7 +26,7 @@ pub struct Announcement {
     pub device: Key,
     /// The node's base URL (`http://` or `https://`).
     pub endpoint: String,
-    /// Bytes the node can still take.
+    /// Bytes the node can still take (a compute node announces 0).
     pub free_bytes: u64,
     /// When it was made, unix milliseconds: a newer one replaces an older.
     pub timestamp_ms: i64,

@@ -172,8 +172,13 @@ async fn put_shard(
     let Some(found) = found else {
         return order_refusal(OrderRefused::Unknown(order));
     };
-    let must_accept = match check_order(&found, &node.chain.network, &node.chain.device, &spec, now)
-    {
+    let must_accept = match check_order(
+        &found,
+        &node.chain.network,
+        &node.chain.device,
+        &spec.hash(),
+        now,
+    ) {
         Ok(must_accept) => must_accept,
         Err(e) => return order_refusal(e),
     };

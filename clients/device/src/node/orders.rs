@@ -1,8 +1,8 @@
-//! What a storage node asks of the chain: the order a shard is uploaded for,
-//! and its acceptance by the device's NFT holder. [`check_order`] decides
-//! from the order alone whether this device may take the shard.
+//! What a provider's node asks of the chain: the order a shard or a job is
+//! sent for, and its acceptance by the device's NFT holder. [`check_order`]
+//! decides from the order alone whether this device may serve it.
 
-use depinkit_reports::{DealSpec, Hash32};
+use depinkit_reports::Hash32;
 use depinkit_sdk::{payments, sender::TransactionSender};
 use service_payments::state::{Order, OrderStatus, Provider};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -30,33 +30,34 @@ pub enum OrderRefused {
     /// Too late to accept it.
     #[error("the order could be accepted until {0} (unix time)")]
     Expired(i64),
-    /// The shard is not what the order bought.
-    #[error("the order's spec hash is {want}, the shard's {got}")]
+    /// The shard or job is not what the order bought.
+    #[error("the order's spec hash is {want}, this one's {got}")]
     SpecMismatch {
-        /// The shard's spec hash.
+        /// The spec hash of what was sent.
         got: Hash32,
         /// The order's.
         want: Hash32,
     },
 }
 
-/// Whether `device` of `network` may take a shard with `spec` for `order`
-/// at unix time `now`: `Ok(true)` when the node must accept the order
+/// Whether `device` of `network` may serve `order` with the work whose
+/// spec hashes to `spec_hash` (a shard's [`depinkit_reports::DealSpec::hash`], a job's
+/// [`depinkit_reports::job::MatrixJob::hash`]) at
+/// unix time `now`: `Ok(true)` when the node must accept the order
 /// first, `Ok(false)` when this device accepted it already.
 pub fn check_order(
     order: &Order,
     network: &Pubkey,
     device: &Pubkey,
-    spec: &DealSpec,
+    spec_hash: &Hash32,
     now: i64,
 ) -> Result<bool, OrderRefused> {
     if order.network != *network {
         return Err(OrderRefused::OtherNetwork(order.network));
     }
-    let hash = spec.hash();
-    if hash.0 != order.spec_hash {
+    if spec_hash.0 != order.spec_hash {
         return Err(OrderRefused::SpecMismatch {
-            got: hash,
+            got: *spec_hash,
             want: Hash32(order.spec_hash),
         });
     }
@@ -110,6 +111,11 @@ impl NodeChain {
         }
     }
 
+    /// The wallet that accepts orders (the device NFT's holder).
+    pub fn holder_key(&self) -> Pubkey {
+        self.holder.pubkey()
+    }
+
     /// The order at `address`, if there is one.
     pub async fn order(&self, address: &Pubkey) -> Result<Option<Order>, String> {
         depinkit_sdk::accounts::fetch_optional(&self.rpc, address)
@@ -145,6 +151,7 @@ impl NodeChain {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use depinkit_reports::DealSpec;
 
     const NETWORK: Pubkey = Pubkey::new_from_array([1; 32]);
     const DEVICE: Pubkey = Pubkey::new_from_array([2; 32]);
@@ -190,18 +197,21 @@ mod tests {
     fn an_open_order_for_this_device_or_any_is_accepted_then_served() {
         let mine = order(Provider::Device(DEVICE), OrderStatus::Open, None);
         assert_eq!(
-            check_order(&mine, &NETWORK, &DEVICE, &spec(), 999),
+            check_order(&mine, &NETWORK, &DEVICE, &spec().hash(), 999),
             Ok(true)
         );
         let any = order(Provider::AnyDevice, OrderStatus::Open, None);
-        assert_eq!(check_order(&any, &NETWORK, &DEVICE, &spec(), 999), Ok(true));
+        assert_eq!(
+            check_order(&any, &NETWORK, &DEVICE, &spec().hash(), 999),
+            Ok(true)
+        );
         let accepted = order(
             Provider::Device(DEVICE),
             OrderStatus::Accepted,
             Some(DEVICE),
         );
         assert_eq!(
-            check_order(&accepted, &NETWORK, &DEVICE, &spec(), 5_000),
+            check_order(&accepted, &NETWORK, &DEVICE, &spec().hash(), 5_000),
             Ok(false)
         );
     }
@@ -210,11 +220,11 @@ mod tests {
     fn every_order_this_device_may_not_serve_is_refused_by_name() {
         let mine = order(Provider::Device(DEVICE), OrderStatus::Open, None);
         assert_eq!(
-            check_order(&mine, &OTHER, &DEVICE, &spec(), 999),
+            check_order(&mine, &OTHER, &DEVICE, &spec().hash(), 999),
             Err(OrderRefused::OtherNetwork(NETWORK))
         );
         assert_eq!(
-            check_order(&mine, &NETWORK, &DEVICE, &spec(), 1_001),
+            check_order(&mine, &NETWORK, &DEVICE, &spec().hash(), 1_001),
             Err(OrderRefused::Expired(1_000))
         );
         let other_spec = DealSpec {
@@ -222,22 +232,22 @@ mod tests {
             ..spec()
         };
         assert!(matches!(
-            check_order(&mine, &NETWORK, &DEVICE, &other_spec, 999),
+            check_order(&mine, &NETWORK, &DEVICE, &other_spec.hash(), 999),
             Err(OrderRefused::SpecMismatch { .. })
         ));
         let theirs = order(Provider::Device(OTHER), OrderStatus::Open, None);
         assert_eq!(
-            check_order(&theirs, &NETWORK, &DEVICE, &spec(), 999),
+            check_order(&theirs, &NETWORK, &DEVICE, &spec().hash(), 999),
             Err(OrderRefused::NotForThisDevice)
         );
         let network_wide = order(Provider::Network, OrderStatus::Open, None);
         assert_eq!(
-            check_order(&network_wide, &NETWORK, &DEVICE, &spec(), 999),
+            check_order(&network_wide, &NETWORK, &DEVICE, &spec().hash(), 999),
             Err(OrderRefused::NotForThisDevice)
         );
         let taken = order(Provider::AnyDevice, OrderStatus::Accepted, Some(OTHER));
         assert_eq!(
-            check_order(&taken, &NETWORK, &DEVICE, &spec(), 999),
+            check_order(&taken, &NETWORK, &DEVICE, &spec().hash(), 999),
             Err(OrderRefused::TakenByAnother(OTHER))
         );
     }

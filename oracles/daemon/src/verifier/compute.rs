@@ -24,6 +24,7 @@ use super::{EpochInput, OrderOutcome, Plan, Refusal, RuleSet, Scores, Scoring, S
 use anchor_lang::prelude::Pubkey;
 use depinkit_reports::{
     Body, ComputeAnswer, FIELD_PRIME, GpuReceipt, Hash32, Key, challenge_matrices,
+    freivalds_mismatch,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -172,24 +173,18 @@ pub fn freivalds(answer: &ComputeAnswer, rounds: u32) -> bool {
         .flat_map(|x| x.to_le_bytes())
         .collect();
     let product_hash = Hash32::sha256(&product_bytes);
-    let p = FIELD_PRIME;
-    let times = |m: &[u32], v: &[u64]| -> Vec<u64> {
-        (0..n)
-            .map(|i| (0..n).fold(0u64, |sum, j| (sum + u64::from(m[i * n + j]) * v[j]) % p))
-            .collect()
-    };
     (0..rounds).all(|round| {
-        let r: Vec<u64> = (0..n as u32)
+        let r: Vec<u32> = (0..n as u32)
             .map(|i| {
                 let mut preimage = answer.challenge.seed.0.to_vec();
                 preimage.extend_from_slice(&product_hash.0);
                 preimage.extend_from_slice(&round.to_le_bytes());
                 preimage.extend_from_slice(&i.to_le_bytes());
                 let word = Hash32::sha256(&preimage).0;
-                u64::from_le_bytes(word[..8].try_into().expect("8 bytes")) % p
+                (u64::from_le_bytes(word[..8].try_into().expect("8 bytes")) % FIELD_PRIME) as u32
             })
             .collect();
-        times(&a, &times(&b, &r)) == times(&answer.product, &r)
+        freivalds_mismatch(&a, &b, &answer.product, &r, answer.challenge.size).is_none()
     })
 }
 

@@ -1,5 +1,8 @@
-//! `depin order open|accept|cancel|show|list`. Devices are named by their device
-//! key everywhere a person reads or types one.
+//! `depin order open|accept|cancel|show|list`, and a GPU job bought
+//! through an order (`depin order job|result`, [`job`]). Devices are named
+//! by their device key everywhere a person reads or types one.
+
+mod job;
 
 use crate::{
     config::pubkey,
@@ -24,6 +27,17 @@ use solana_sdk::{pubkey::Pubkey, signature::Signer};
 /// Order commands.
 #[derive(Subcommand, Debug)]
 pub enum OrderCommand {
+    /// Buy a GPU job: escrow its payment in an order whose spec hash is the
+    /// job's, send the job to a compute node (which accepts the order),
+    /// wait for it, then check the result and co-sign its receipt as
+    /// `depin order result` does.
+    Job(job::JobArgs),
+    /// Fetch an accepted job's result from its node and check it
+    /// (Freivalds' check, with vectors only you draw): a right result's
+    /// receipt is co-signed and sent to the oracle, which settles the order;
+    /// a wrong one is refused (disputed): nothing is paid, and the escrow
+    /// comes back with `depin order cancel` after the service deadline.
+    Result(job::ResultArgs),
     /// Escrow a payment for a service of the network.
     Open {
         /// Your number for this order.
@@ -170,6 +184,124 @@ fn print_order(ctx: &Context, v: &OrderView, mint: &MintInfo) {
     });
 }
 
+/// An order to open.
+pub(crate) struct OpenRequest {
+    /// The customer's number for it.
+    pub id: u64,
+    /// Whole tokens escrowed.
+    pub amount: String,
+    /// A device key, `any` or `network`.
+    pub provider: String,
+    /// Payment mint (default: the reward mint).
+    pub mint: Option<String>,
+    /// Seconds a provider has to accept it.
+    pub accept_within: i64,
+    /// Seconds until its service deadline.
+    pub serve_within: i64,
+    /// What is bought.
+    pub spec_hash: [u8; 32],
+}
+
+/// An order opened.
+pub(crate) struct Opened {
+    /// Its address.
+    pub order: Pubkey,
+    /// The escrow, for people.
+    pub escrowed: String,
+    /// The transaction.
+    pub signature: solana_sdk::signature::Signature,
+}
+
+/// Opens an order as the keypair: checks the id is free, the provider is a
+/// device of the network and the balance covers the escrow first.
+pub(crate) async fn open(
+    ctx: &Context,
+    network: &Pubkey,
+    record: &device_registry::state::Network,
+    request: OpenRequest,
+) -> Result<Opened, CliError> {
+    let OpenRequest {
+        id,
+        amount,
+        provider,
+        mint,
+        accept_within,
+        serve_within,
+        spec_hash,
+    } = request;
+    let customer = ctx.keypair()?;
+    let mint = match mint {
+        Some(m) => ctx.mint(&pubkey(&m, "--mint")?).await?,
+        None => ctx.mint(&record.reward_mint).await?,
+    };
+    let order = service_payments::pda::find_order_address(network, &customer.pubkey(), id).0;
+    if let Some(existing) = accounts::fetch_optional::<Order>(&ctx.rpc, &order)
+        .await
+        .map_err(|e| ctx.rpc_error(e))?
+    {
+        eprintln!("You already have an open order {id}:");
+        let existing_mint = ctx.mint(&existing.payment_mint).await?;
+        print_order(ctx, &view(ctx, &order, &existing).await, &existing_mint);
+        return Err(CliError::Input(format!(
+            "order {id} exists (shown above): choose another --id"
+        )));
+    }
+    ctx.payments_config(&service_payments::pda::find_payments_address(network).0)
+        .await?;
+    let provider = match provider.as_str() {
+        "any" => Provider::AnyDevice,
+        "network" => Provider::Network,
+        key => {
+            let key = pubkey(key, "--provider")?;
+            let device = pda::find_device_address(network, &key).0;
+            if !ctx.exists(&device).await? {
+                return Err(CliError::Input(format!(
+                    "--provider {key} is not a device of this network"
+                )));
+            }
+            Provider::Device(device)
+        }
+    };
+    let amount = ctx.amount(&amount, &mint, "--amount")?;
+    let keys = OrderKeys::new(
+        network,
+        &customer.pubkey(),
+        id,
+        &mint.address,
+        &mint.token_program,
+    );
+    let held = ctx
+        .token_balance(&keys.payment_account(&customer.pubkey()))
+        .await?;
+    if held < amount {
+        return Err(CliError::Input(format!(
+            "{} holds {} of {}, less than {}",
+            customer.pubkey(),
+            mint.ui(held),
+            mint.address,
+            mint.ui(amount)
+        )));
+    }
+    warn_if_freezable(&mint, "payment");
+    let now = ctx.chain_time().await?;
+    let args = OpenOrderArgs {
+        order_id: id,
+        provider,
+        max_amount: amount,
+        accept_deadline: now.saturating_add(accept_within),
+        service_deadline: now.saturating_add(serve_within),
+        spec_hash,
+    };
+    let signature = ctx
+        .send(&[payments::open_order(&keys, args)], &customer, &[])
+        .await?;
+    Ok(Opened {
+        order: keys.order,
+        escrowed: mint.ui(amount),
+        signature,
+    })
+}
+
 /// Runs an order command.
 pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
     let (network, record) = ctx.network_account().await?;
@@ -183,80 +315,30 @@ pub async fn run(ctx: &Context, command: OrderCommand) -> Result<(), CliError> {
             serve_within,
             spec_hash,
         } => {
-            let customer = ctx.keypair()?;
-            let mint = match mint {
-                Some(m) => ctx.mint(&pubkey(&m, "--mint")?).await?,
-                None => ctx.mint(&record.reward_mint).await?,
-            };
-            let order =
-                service_payments::pda::find_order_address(&network, &customer.pubkey(), id).0;
-            if let Some(existing) = accounts::fetch_optional::<Order>(&ctx.rpc, &order)
-                .await
-                .map_err(|e| ctx.rpc_error(e))?
-            {
-                eprintln!("You already have an open order {id}:");
-                let existing_mint = ctx.mint(&existing.payment_mint).await?;
-                print_order(ctx, &view(ctx, &order, &existing).await, &existing_mint);
-                return Err(CliError::Input(format!(
-                    "order {id} exists (shown above): choose another --id"
-                )));
-            }
-            ctx.payments_config(&service_payments::pda::find_payments_address(&network).0)
-                .await?;
-            let provider = match provider.as_str() {
-                "any" => Provider::AnyDevice,
-                "network" => Provider::Network,
-                key => {
-                    let key = pubkey(key, "--provider")?;
-                    let device = pda::find_device_address(&network, &key).0;
-                    if !ctx.exists(&device).await? {
-                        return Err(CliError::Input(format!(
-                            "--provider {key} is not a device of this network"
-                        )));
-                    }
-                    Provider::Device(device)
-                }
-            };
             let spec_hash = depinkit_sdk::proofs::parse_hash(&spec_hash)
                 .ok_or_else(|| CliError::Input("--spec-hash must be 64 hex characters".into()))?;
-            let amount = ctx.amount(&amount, &mint, "--amount")?;
-            let keys = OrderKeys::new(
+            let opened = open(
+                ctx,
                 &network,
-                &customer.pubkey(),
-                id,
-                &mint.address,
-                &mint.token_program,
-            );
-            let held = ctx
-                .token_balance(&keys.payment_account(&customer.pubkey()))
-                .await?;
-            if held < amount {
-                return Err(CliError::Input(format!(
-                    "{} holds {} of {}, less than {}",
-                    customer.pubkey(),
-                    mint.ui(held),
-                    mint.address,
-                    mint.ui(amount)
-                )));
-            }
-            warn_if_freezable(&mint, "payment");
-            let now = ctx.chain_time().await?;
-            let args = OpenOrderArgs {
-                order_id: id,
-                provider,
-                max_amount: amount,
-                accept_deadline: now.saturating_add(accept_within),
-                service_deadline: now.saturating_add(serve_within),
-                spec_hash,
-            };
-            let signature = ctx
-                .send(&[payments::open_order(&keys, args)], &customer, &[])
-                .await?;
+                &record,
+                OpenRequest {
+                    id,
+                    amount,
+                    provider,
+                    mint,
+                    accept_within,
+                    serve_within,
+                    spec_hash,
+                },
+            )
+            .await?;
             ctx.output.print(
-                &serde_json::json!({ "order": keys.order.to_string(), "signature": signature.to_string() }),
-                || format!("Order {id} ({}) opened: {} escrowed\nSignature: {signature}", keys.order, mint.ui(amount)),
+                &serde_json::json!({ "order": opened.order.to_string(), "signature": opened.signature.to_string() }),
+                || format!("Order {id} ({}) opened: {} escrowed\nSignature: {}", opened.order, opened.escrowed, opened.signature),
             );
         }
+        OrderCommand::Job(args) => job::buy(ctx, &network, &record, args).await?,
+        OrderCommand::Result(args) => job::result(ctx, &network, args).await?,
         OrderCommand::Accept {
             customer,
             id,

@@ -1,0 +1,472 @@
+//! `depin order job|result`: a GPU job bought through an order. The
+//! customer escrows the payment in an order whose spec hash is the job's
+//! ([`MatrixJob::hash`]), sends the job to a compute node
+//! (`depin-device compute-node`, found in the oracle's provider list or
+//! named), which accepts the order and runs it; then fetches the result and
+//! the node's receipt, checks both (the receipt names this order, this
+//! wallet and the result's hash; every product passes Freivalds' check with
+//! vectors drawn here), and co-signs the receipt to the oracle, which
+//! settles the order. A wrong result is refused: the receipt is not signed,
+//! so the provider cannot be paid, and the escrow comes back with
+//! `depin order cancel` once the service deadline and the settlement grace
+//! have passed.
+
+use super::{OpenRequest, open};
+use crate::{config::pubkey, context::Context, error::CliError, output::local_time};
+use depinkit_reports::{
+    Body, Hash32, Key, SignedReport, Verdict,
+    job::{MatrixJob, WrongResult, result_hash},
+};
+use depinkit_sdk::{accounts, device_registry::pda};
+use rand_core::RngCore;
+use service_payments::state::{Order, OrderStatus, SETTLEMENT_GRACE_SECS};
+use solana_sdk::{pubkey::Pubkey, signature::Signer};
+use std::{path::PathBuf, time::Duration};
+
+/// Where the result goes and how it is checked.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The network oracle's API: lists the compute nodes, takes the
+    /// co-signed receipt.
+    #[arg(long)]
+    oracle: String,
+    /// The compute node's URL [default: the accepting device's, from the
+    /// oracle's provider list].
+    #[arg(long)]
+    node: Option<String>,
+    /// Write the result here (products as little-endian u32, row-major).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Freivalds rounds per product: a wrong product passes each with
+    /// probability at most 1/(2^31 - 1).
+    #[arg(long, default_value_t = 2)]
+    rounds: u32,
+}
+
+/// `depin order job` options.
+#[derive(clap::Args, Debug)]
+pub struct JobArgs {
+    /// Your number for the job's order.
+    #[arg(long)]
+    id: u64,
+    /// Amount escrowed: the job's price, whole tokens of the reward mint.
+    #[arg(long)]
+    amount: String,
+    /// Side of the job's matrices.
+    #[arg(long, default_value_t = 256)]
+    size: u16,
+    /// Products to compute.
+    #[arg(long, default_value_t = 1)]
+    count: u16,
+    /// Seed of the inputs, 64 hex characters [default: random].
+    #[arg(long)]
+    seed: Option<String>,
+    /// Who may run it: a device key, or `any`.
+    #[arg(long, default_value = "any")]
+    provider: String,
+    /// Seconds a node has to accept it.
+    #[arg(long, default_value_t = 600)]
+    accept_within: i64,
+    /// Seconds until the service deadline: the receipt must be signed and
+    /// attested before it.
+    #[arg(long, default_value_t = 3_600)]
+    serve_within: i64,
+    /// Seconds to wait for the job to finish.
+    #[arg(long, default_value_t = 600)]
+    wait_secs: u64,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+/// `depin order result` options.
+#[derive(clap::Args, Debug)]
+pub struct ResultArgs {
+    /// Your order id.
+    #[arg(long)]
+    id: u64,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+fn unreachable_at(url: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::Rpc(format!("cannot reach {url}: {e}"))
+}
+
+/// The node's refusal, worded from its `{"error", "message"}` body.
+async fn refusal(url: &str, response: reqwest::Response) -> CliError {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    CliError::Input(format!(
+        "{url} answered {status} {}: {}",
+        body["error"].as_str().unwrap_or("?"),
+        body["message"].as_str().unwrap_or("")
+    ))
+}
+
+/// The compute nodes to try, in order: `--node`, or the oracle's listed
+/// nodes (only `device`'s when one is named).
+async fn candidates(
+    check: &CheckArgs,
+    network: &Pubkey,
+    device: Option<Key>,
+) -> Result<Vec<String>, CliError> {
+    if let Some(node) = &check.node {
+        return Ok(vec![node.clone()]);
+    }
+    let listed = depinkit_storage::nodes::providers(
+        &reqwest::Client::new(),
+        &check.oracle,
+        Key(network.to_bytes()),
+    )
+    .await
+    .map_err(|e| CliError::Rpc(e.to_string()))?;
+    let nodes: Vec<String> = listed
+        .into_iter()
+        .filter(|l| device.is_none_or(|d| l.device == d))
+        .map(|l| l.endpoint)
+        .collect();
+    if nodes.is_empty() {
+        return Err(CliError::Input(format!(
+            "{} lists no compute node{}: pass --node URL",
+            check.oracle,
+            device
+                .map(|d| format!(" for device {d}"))
+                .unwrap_or_default()
+        )));
+    }
+    Ok(nodes)
+}
+
+/// `depin order job`.
+pub async fn buy(
+    ctx: &Context,
+    network: &Pubkey,
+    record: &device_registry::state::Network,
+    args: JobArgs,
+) -> Result<(), CliError> {
+    let seed = match &args.seed {
+        Some(hex) => depinkit_sdk::proofs::parse_hash(hex)
+            .map(Hash32)
+            .ok_or_else(|| CliError::Input("--seed must be 64 hex characters".into()))?,
+        None => {
+            let mut seed = [0u8; 32];
+            rand_core::OsRng.fill_bytes(&mut seed);
+            Hash32(seed)
+        }
+    };
+    let spec = MatrixJob {
+        size: args.size,
+        count: args.count,
+        seed,
+    };
+    spec.check()
+        .map_err(|e| CliError::Input(format!("the job: {e}")))?;
+    let device = match args.provider.as_str() {
+        "any" => None,
+        "network" => {
+            return Err(CliError::Input(
+                "--provider: a job is run by a device (its key) or any device".into(),
+            ));
+        }
+        key => Some(Key(pubkey(key, "--provider")?.to_bytes())),
+    };
+    // The nodes first: no escrow is locked for a job no node could take.
+    let nodes = candidates(&args.check, network, device).await?;
+    let opened = open(
+        ctx,
+        network,
+        record,
+        OpenRequest {
+            id: args.id,
+            amount: args.amount,
+            provider: args.provider,
+            mint: None,
+            accept_within: args.accept_within,
+            serve_within: args.serve_within,
+            spec_hash: spec.hash().0,
+        },
+    )
+    .await?;
+    eprintln!(
+        "Order {} ({}) opened: {} escrowed for {} product(s) of {}x{}",
+        args.id, opened.order, opened.escrowed, spec.count, spec.size, spec.size
+    );
+    let http = reqwest::Client::new();
+    let mut taken_by = None;
+    for node in &nodes {
+        let url = format!("{}/v1/jobs/{}", node.trim_end_matches('/'), opened.order);
+        match http.put(&url).json(&spec).send().await {
+            Ok(response) if response.status().is_success() => {
+                taken_by = Some(node.clone());
+                break;
+            }
+            Ok(response) => eprintln!("{}", refusal(&url, response).await),
+            Err(e) => eprintln!("{}", unreachable_at(&url, e)),
+        }
+    }
+    let Some(node) = taken_by else {
+        return Err(CliError::Input(format!(
+            "no compute node took the job; order {} stays open: `depin order cancel --id {}` refunds it",
+            args.id, args.id
+        )));
+    };
+    eprintln!("{node} accepted the order and runs the job");
+    wait_done(&http, &node, &opened.order, args.wait_secs).await?;
+    let order: Order = accounts::fetch(&ctx.rpc, &opened.order)
+        .await
+        .map_err(|e| ctx.rpc_error(e))?;
+    let check = CheckArgs {
+        node: Some(node),
+        ..args.check
+    };
+    check_and_sign(ctx, network, args.id, &opened.order, &order, &check).await
+}
+
+/// Waits up to `wait_secs` for the node's job of `order` to be done.
+async fn wait_done(
+    http: &reqwest::Client,
+    node: &str,
+    order: &Pubkey,
+    wait_secs: u64,
+) -> Result<(), CliError> {
+    let url = format!("{}/v1/jobs/{order}", node.trim_end_matches('/'));
+    let began = std::time::Instant::now();
+    loop {
+        let response = http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| unreachable_at(&url, e))?;
+        if !response.status().is_success() {
+            return Err(refusal(&url, response).await);
+        }
+        let status: serde_json::Value =
+            response.json().await.map_err(|e| unreachable_at(&url, e))?;
+        if status["status"] == "done" {
+            return Ok(());
+        }
+        if began.elapsed() > Duration::from_secs(wait_secs) {
+            return Err(CliError::Input(format!(
+                "the job is still {} after {wait_secs} s: `depin order result` fetches it later",
+                status["status"].as_str().unwrap_or("?")
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// `depin order result`.
+pub async fn result(ctx: &Context, network: &Pubkey, args: ResultArgs) -> Result<(), CliError> {
+    let customer = ctx.keypair()?;
+    let address = service_payments::pda::find_order_address(network, &customer.pubkey(), args.id).0;
+    let order: Order = accounts::fetch_optional(&ctx.rpc, &address)
+        .await
+        .map_err(|e| ctx.rpc_error(e))?
+        .ok_or_else(|| {
+            CliError::Input(format!(
+                "you have no open order {} (a settled order is closed)",
+                args.id
+            ))
+        })?;
+    check_and_sign(ctx, network, args.id, &address, &order, &args.check).await
+}
+
+/// Why the node's receipt is not one to co-sign, if it is not.
+fn receipt_problem(
+    receipt: &SignedReport,
+    network: &Pubkey,
+    address: &Pubkey,
+    order: &Order,
+    customer: &Pubkey,
+    result: &[u8],
+) -> Option<String> {
+    if depinkit_reports::verify_signatures(std::slice::from_ref(receipt))[0].is_err() {
+        return Some("the device's signature does not verify".into());
+    }
+    let report = &receipt.report;
+    let Body::GpuReceipt(body) = &report.body else {
+        return Some("it is not a GPU receipt".into());
+    };
+    let device = pda::find_device_address(network, &Pubkey::new_from_array(report.device.0)).0;
+    if report.network != Key(network.to_bytes()) || order.accepted_device != Some(device) {
+        return Some("it is not signed by the device that accepted the order".into());
+    }
+    if body.order != Key(address.to_bytes()) || body.client != Key(customer.to_bytes()) {
+        return Some("it bills another order or another customer".into());
+    }
+    if body.result_hash != result_hash(result) {
+        return Some("its result hash is not the result's".into());
+    }
+    if body.start_ms < order.accepted_at.saturating_mul(1000) || body.end_ms < body.start_ms {
+        return Some("the job's times are not after the order's acceptance".into());
+    }
+    None
+}
+
+/// Fetches the result and the receipt of order `id` (at `address`) from
+/// its node, checks them, and co-signs the receipt to the oracle; a wrong
+/// result is refused with [`CliError::Mismatch`].
+async fn check_and_sign(
+    ctx: &Context,
+    network: &Pubkey,
+    id: u64,
+    address: &Pubkey,
+    order: &Order,
+    check: &CheckArgs,
+) -> Result<(), CliError> {
+    let customer = ctx.keypair()?;
+    let Some(device_account) = order
+        .accepted_device
+        .filter(|_| order.status == OrderStatus::Accepted)
+    else {
+        return Err(CliError::Input(format!(
+            "order {id} is not accepted by a device yet"
+        )));
+    };
+    let device: depinkit_sdk::device_registry::state::Device =
+        accounts::fetch(&ctx.rpc, &device_account)
+            .await
+            .map_err(|e| ctx.rpc_error(e))?;
+    let node = candidates(check, network, Some(Key(device.device_key.to_bytes())))
+        .await?
+        .remove(0);
+    let http = reqwest::Client::new();
+    let base = format!("{}/v1/jobs/{address}", node.trim_end_matches('/'));
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let response = http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| unreachable_at(&url, e))?;
+            if !response.status().is_success() {
+                return Err(refusal(&url, response).await);
+            }
+            Ok(response)
+        }
+    };
+    let status: serde_json::Value = get(base.clone())
+        .await?
+        .json()
+        .await
+        .map_err(|e| unreachable_at(&base, e))?;
+    let spec: MatrixJob = serde_json::from_value(status["spec"].clone())
+        .map_err(|e| CliError::Input(format!("{base}: no job spec: {e}")))?;
+    if spec.hash().0 != order.spec_hash {
+        return Err(CliError::Mismatch(format!(
+            "{node} runs another job than order {id} bought (its spec hash is not the order's)"
+        )));
+    }
+    let result = get(format!("{base}/result"))
+        .await?
+        .bytes()
+        .await
+        .map_err(|e| unreachable_at(&base, e))?;
+    let receipt: SignedReport = get(format!("{base}/receipt"))
+        .await?
+        .json()
+        .await
+        .map_err(|e| CliError::Input(format!("{base}/receipt: not a receipt: {e}")))?;
+    if let Err(wrong) = spec.check_result(&result, check.rounds, || rand_core::OsRng.next_u32()) {
+        return Err(dispute(ctx, id, order, &wrong, &receipt));
+    }
+    if let Some(problem) = receipt_problem(
+        &receipt,
+        network,
+        address,
+        order,
+        &customer.pubkey(),
+        &result,
+    ) {
+        return Err(CliError::Mismatch(format!(
+            "the node's receipt is refused, not signed: {problem}"
+        )));
+    }
+    if let Some(out) = &check.out {
+        std::fs::write(out, &result)
+            .map_err(|e| CliError::Input(format!("cannot write {}: {e}", out.display())))?;
+    }
+    let signing = ed25519_dalek::SigningKey::from_bytes(
+        customer.to_bytes()[..32]
+            .try_into()
+            .expect("a keypair's first 32 bytes are its seed"),
+    );
+    let cosigned = receipt.cosign(&signing);
+    let verdicts = depinkit_device::OracleClient::new(&check.oracle)
+        .send_all(std::slice::from_ref(&cosigned), 1)
+        .await
+        .map_err(|e| CliError::Rpc(e.to_string()))?;
+    let content_hash = match verdicts.first() {
+        Some(Verdict::Accepted { content_hash }) => *content_hash,
+        Some(Verdict::Rejected { reason }) => {
+            return Err(CliError::Input(format!(
+                "the oracle refused the receipt: {} ({reason})",
+                reason.code()
+            )));
+        }
+        None => return Err(CliError::Rpc("the oracle answered no verdict".into())),
+    };
+    let Body::GpuReceipt(body) = &cosigned.report.body else {
+        unreachable!("checked to be a GPU receipt")
+    };
+    ctx.output.print(
+        &serde_json::json!({
+            "order": address.to_string(),
+            "node": node,
+            "products": spec.count,
+            "size": spec.size,
+            "result_bytes": result.len(),
+            "result_hash": body.result_hash.to_string(),
+            "gpu_seconds": body.gpu_seconds,
+            "checked_rounds": check.rounds,
+            "receipt": content_hash.to_string(),
+        }),
+        || {
+            format!(
+                "Order {id}: {} product(s) of {}x{} checked ({} Freivalds rounds each), {} bytes{}\nReceipt co-signed and sent to the oracle ({content_hash}): the order settles once its epoch is finalized",
+                spec.count,
+                spec.size,
+                spec.size,
+                check.rounds,
+                result.len(),
+                check
+                    .out
+                    .as_ref()
+                    .map(|o| format!(" written to {}", o.display()))
+                    .unwrap_or_default()
+            )
+        },
+    );
+    Ok(())
+}
+
+/// The refusal of a wrong result: what was wrong, the node's signed
+/// receipt as evidence (in JSON output), and when the escrow comes back.
+fn dispute(
+    ctx: &Context,
+    id: u64,
+    order: &Order,
+    wrong: &WrongResult,
+    receipt: &SignedReport,
+) -> CliError {
+    let refundable = order.service_deadline.saturating_add(SETTLEMENT_GRACE_SECS);
+    ctx.output.print(
+        &serde_json::json!({
+            "disputed": true,
+            "wrong": wrong.to_string(),
+            "node_receipt": receipt,
+            "refundable_after": refundable,
+        }),
+        || {
+            format!(
+                "The node's signed receipt, kept as evidence: {}",
+                serde_json::to_string(receipt).unwrap_or_default()
+            )
+        },
+    );
+    CliError::Mismatch(format!(
+        "the result is wrong ({wrong}): its receipt is not signed, so the provider is not paid; `depin order cancel --id {id}` refunds the escrow after {}",
+        local_time(refundable)
+    ))
+}
