@@ -11,8 +11,10 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
     process::{Command, Output},
+    time::{Duration, Instant},
 };
 
 pub const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
@@ -410,6 +412,46 @@ impl Fixture {
         );
     }
 
+    /// A customer: a wallet of its own (its keypair file), with SOL for
+    /// fees and rent and `tokens` base units of the reward token minted to
+    /// its associated account (returned).
+    pub fn customer(&self, tokens: u64) -> (PathBuf, Pubkey) {
+        let customer = Keypair::new();
+        let path = self
+            .dir
+            .join(format!("customer-{}.json", customer.pubkey()));
+        write_keypair_file(&customer, &path).unwrap();
+        let account = depinkit_sdk::ata(&customer.pubkey(), &self.reward_mint, &SPL_TOKEN);
+        send(
+            &self.rpc,
+            &self.payer,
+            &[
+                anchor_lang::solana_program::system_instruction::transfer(
+                    &self.payer.pubkey(),
+                    &customer.pubkey(),
+                    1_000_000_000,
+                ),
+                spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+                    &self.payer.pubkey(),
+                    &customer.pubkey(),
+                    &self.reward_mint,
+                    &SPL_TOKEN,
+                ),
+                spl_token_2022_interface::instruction::mint_to(
+                    &SPL_TOKEN,
+                    &self.reward_mint,
+                    &account,
+                    &self.payer.pubkey(),
+                    &[],
+                    tokens,
+                )
+                .unwrap(),
+            ],
+            &[],
+        );
+        (path, account)
+    }
+
     /// Moves the chain's clock `secs` seconds on.
     pub fn time_travel(&self, secs: i64) {
         let target = chain_time(&self.rpc) + secs;
@@ -427,5 +469,93 @@ impl Fixture {
 impl Drop for Fixture {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The token balance of `account` (0 when it does not exist).
+pub fn token_balance(f: &Fixture, account: &Pubkey) -> u64 {
+    f.rpc
+        .get_token_account_balance(account)
+        .map(|b| b.amount.parse().unwrap())
+        .unwrap_or(0)
+}
+
+/// Waits up to `secs` for `done`, polling every half second.
+pub fn eventually(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let began = Instant::now();
+    while !done() {
+        assert!(
+            began.elapsed() < Duration::from_secs(secs),
+            "waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Every token account the customer's payments can reach: the customer's,
+/// the holder's (the payer holds every device NFT), the treasury's, the
+/// pool's vault, and each order's escrow.
+pub struct Ledger {
+    /// Each account, named.
+    pub accounts: Vec<(String, Pubkey)>,
+}
+
+impl Ledger {
+    /// The customer's account `customer_tokens`, the holder's (the payer
+    /// holds every device NFT), the pool's vault, and the treasury's when
+    /// it is not the payer's, for `network`.
+    pub fn of_payments(f: &Fixture, network: &Pubkey, customer_tokens: Pubkey) -> Self {
+        use anchor_lang::AccountDeserialize;
+        let record = device_registry::state::Network::try_deserialize(
+            &mut &f.rpc.get_account_data(network).unwrap()[..],
+        )
+        .unwrap();
+        let pool = reward_pool::pda::find_pool_address(network).0;
+        let vault = reward_pool::state::Pool::try_deserialize(
+            &mut &f.rpc.get_account_data(&pool).unwrap()[..],
+        )
+        .unwrap()
+        .vault;
+        let mut accounts = vec![
+            ("customer".into(), customer_tokens),
+            (
+                "holder".into(),
+                depinkit_sdk::ata(&f.payer.pubkey(), &f.reward_mint, &SPL_TOKEN),
+            ),
+            ("pool".into(), vault),
+        ];
+        if record.treasury != f.payer.pubkey() {
+            accounts.push((
+                "treasury".into(),
+                depinkit_sdk::ata(&record.treasury, &f.reward_mint, &SPL_TOKEN),
+            ));
+        }
+        Ledger { accounts }
+    }
+
+    /// Every balance, read in one call (one slot: a settlement landing
+    /// meanwhile cannot tear the sum).
+    pub fn balances(&self, f: &Fixture) -> BTreeMap<String, u64> {
+        let addresses: Vec<Pubkey> = self.accounts.iter().map(|(_, a)| *a).collect();
+        let found = f.rpc.get_multiple_accounts(&addresses).unwrap();
+        self.accounts
+            .iter()
+            .zip(found)
+            .map(|((name, _), account)| {
+                let amount = account
+                    .and_then(|a| {
+                        a.data
+                            .get(64..72)
+                            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+                    })
+                    .unwrap_or(0);
+                (name.clone(), amount)
+            })
+            .collect()
+    }
+
+    /// Their sum.
+    pub fn total(&self, f: &Fixture) -> u64 {
+        self.balances(f).values().sum()
     }
 }

@@ -4,6 +4,7 @@
 //! `UPDATE_SNAPSHOTS=1` rewrites them).
 
 mod common;
+mod compute_jobs;
 mod data_transfer;
 mod demo;
 mod devices;

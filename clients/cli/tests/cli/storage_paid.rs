@@ -21,18 +21,9 @@ use super::{
 };
 use crate::common::*;
 use anchor_lang::AccountDeserialize;
-use device_registry::state::Network;
-use reward_pool::state::Pool;
 use serde_json::Value;
 use service_payments::state::{Order, SETTLEMENT_GRACE_SECS};
-use solana_sdk::{
-    pubkey::Pubkey,
-    signature::{Keypair, Signer, write_keypair_file},
-};
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
+use solana_sdk::pubkey::Pubkey;
 
 /// Seconds per epoch: long enough for six nodes to answer 20 challenges each.
 const EPOCH_SECS: u32 = 8;
@@ -41,64 +32,9 @@ const ESCROW: u64 = 1_000_000;
 /// Seconds each shard is served.
 const SERVE_WITHIN: i64 = 3_600;
 
-const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
-
 fn order_at(f: &Fixture, address: &Pubkey) -> Option<Order> {
     let account = f.rpc.get_account(address).ok()?;
     Order::try_deserialize(&mut &account.data[..]).ok()
-}
-
-fn token_balance(f: &Fixture, account: &Pubkey) -> u64 {
-    f.rpc
-        .get_token_account_balance(account)
-        .map(|b| b.amount.parse().unwrap())
-        .unwrap_or(0)
-}
-
-/// Waits up to `secs` for `done`, polling every half second.
-fn eventually(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
-    let began = Instant::now();
-    while !done() {
-        assert!(
-            began.elapsed() < Duration::from_secs(secs),
-            "waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-/// Every token account the customer's payments can reach: the customer's,
-/// the holder's (the payer holds every device NFT), the treasury's, the
-/// pool's vault, and each order's escrow.
-struct Ledger {
-    accounts: Vec<(String, Pubkey)>,
-}
-
-impl Ledger {
-    /// Every balance, read in one call (one slot: a settlement landing
-    /// meanwhile cannot tear the sum).
-    fn balances(&self, f: &Fixture) -> BTreeMap<String, u64> {
-        let addresses: Vec<Pubkey> = self.accounts.iter().map(|(_, a)| *a).collect();
-        let found = f.rpc.get_multiple_accounts(&addresses).unwrap();
-        self.accounts
-            .iter()
-            .zip(found)
-            .map(|((name, _), account)| {
-                let amount = account
-                    .and_then(|a| {
-                        a.data
-                            .get(64..72)
-                            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
-                    })
-                    .unwrap_or(0);
-                (name.clone(), amount)
-            })
-            .collect()
-    }
-
-    fn total(&self, f: &Fixture) -> u64 {
-        self.balances(f).values().sum()
-    }
 }
 
 #[test]
@@ -118,37 +54,7 @@ fn storage_is_paid_per_proven_epoch_faulted_deals_are_refunded_and_repair_restor
 
     // The customer: a wallet of its own, with SOL for fees and rent and ten
     // tokens (minted before the ledger's baseline).
-    let customer = Keypair::new();
-    let customer_path = f.dir.join("customer.json");
-    write_keypair_file(&customer, &customer_path).unwrap();
-    let customer_tokens = depinkit_sdk::ata(&customer.pubkey(), &f.reward_mint, &SPL_TOKEN);
-    send(
-        &f.rpc,
-        &f.payer,
-        &[
-            anchor_lang::solana_program::system_instruction::transfer(
-                &f.payer.pubkey(),
-                &customer.pubkey(),
-                1_000_000_000,
-            ),
-            spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
-                &f.payer.pubkey(),
-                &customer.pubkey(),
-                &f.reward_mint,
-                &SPL_TOKEN,
-            ),
-            spl_token_2022_interface::instruction::mint_to(
-                &SPL_TOKEN,
-                &f.reward_mint,
-                &customer_tokens,
-                &f.payer.pubkey(),
-                &[],
-                10_000_000,
-            )
-            .unwrap(),
-        ],
-        &[],
-    );
+    let (customer_path, customer_tokens) = f.customer(10_000_000);
 
     // Epochs begin once the file is in place (a deal is due from the first
     // epoch that begins after its acceptance).
@@ -178,31 +84,7 @@ fn storage_is_paid_per_proven_epoch_faulted_deals_are_refunded_and_repair_restor
         |l| l["providers"].as_array().is_some_and(|p| p.len() == 6),
     );
 
-    let record: Network = {
-        let data = f.rpc.get_account_data(&network).unwrap();
-        Network::try_deserialize(&mut &data[..]).unwrap()
-    };
-    let vault = reward_pool::pda::find_pool_address(&network).0;
-    let vault = {
-        let data = f.rpc.get_account_data(&vault).unwrap();
-        Pool::try_deserialize(&mut &data[..]).unwrap().vault
-    };
-    let mut ledger = Ledger {
-        accounts: vec![
-            ("customer".into(), customer_tokens),
-            (
-                "holder".into(),
-                depinkit_sdk::ata(&f.payer.pubkey(), &f.reward_mint, &SPL_TOKEN),
-            ),
-            ("pool".into(), vault),
-        ],
-    };
-    if record.treasury != f.payer.pubkey() {
-        ledger.accounts.push((
-            "treasury".into(),
-            depinkit_sdk::ata(&record.treasury, &f.reward_mint, &SPL_TOKEN),
-        ));
-    }
+    let mut ledger = Ledger::of_payments(&f, &network, customer_tokens);
     let before = ledger.total(&f);
     let customer_before = token_balance(&f, &customer_tokens);
 

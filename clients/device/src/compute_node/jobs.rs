@@ -40,7 +40,8 @@ pub struct JobRecord {
     pub start_ms: Option<i64>,
     /// When it ended.
     pub end_ms: Option<i64>,
-    /// Whole GPU-seconds it used (one GPU: its duration, rounded down).
+    /// GPU-seconds it bills (whole seconds, at least one; its end is its
+    /// start plus these).
     pub gpu_seconds: u64,
     /// SHA-256 of its result.
     pub result_hash: Option<Hash32>,

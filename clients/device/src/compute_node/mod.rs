@@ -400,9 +400,19 @@ async fn health(State(node): State<Arc<ComputeNode>>) -> Response {
     .into_response()
 }
 
+/// The GPU time a job of `elapsed_ms` bills: whole seconds, at least one
+/// (a receipt bills a positive number of GPU-seconds that fits between its
+/// start and end).
+pub fn billed_seconds(elapsed_ms: i64) -> u64 {
+    u64::try_from(elapsed_ms.max(1)).unwrap_or(1).div_ceil(1000)
+}
+
 /// Runs the queued jobs one after the other (one GPU runs one job: the
-/// compute rules refuse overlapping receipts).
+/// compute rules refuse overlapping receipts). A job holds the GPU for the
+/// whole seconds it bills ([`billed_seconds`]): its receipt ends there, and
+/// the next job starts no earlier.
 async fn run_jobs(node: Arc<ComputeNode>, mut queued: mpsc::UnboundedReceiver<Key>) {
+    let mut gpu_free_ms = 0i64;
     while let Some(order) = queued.recv().await {
         let Some(mut job) = node.jobs.lock().await.get(&order).cloned() else {
             continue;
@@ -410,7 +420,11 @@ async fn run_jobs(node: Arc<ComputeNode>, mut queued: mpsc::UnboundedReceiver<Ke
         if job.status != JobStatus::Queued {
             continue;
         }
-        let start_ms = now_ms().max(job.accepted_ms);
+        let wait_ms = gpu_free_ms.max(job.accepted_ms) - now_ms();
+        if wait_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(wait_ms as u64)).await;
+        }
+        let start_ms = now_ms().max(job.accepted_ms).max(gpu_free_ms);
         job.status = JobStatus::Running;
         job.start_ms = Some(start_ms);
         if let Err(e) = node.jobs.lock().await.put(job.clone()) {
@@ -428,10 +442,13 @@ async fn run_jobs(node: Arc<ComputeNode>, mut queued: mpsc::UnboundedReceiver<Ke
         })
         .await
         .expect("a job's computation does not panic");
-        let end_ms = now_ms().max(start_ms);
+        let elapsed_ms = now_ms() - start_ms;
+        let gpu_seconds = billed_seconds(elapsed_ms);
+        let end_ms = start_ms + gpu_seconds as i64 * 1000;
+        gpu_free_ms = end_ms;
         job.status = JobStatus::Done;
         job.end_ms = Some(end_ms);
-        job.gpu_seconds = u64::try_from((end_ms - start_ms) / 1000).unwrap_or(0);
+        job.gpu_seconds = gpu_seconds;
         job.result_hash = Some(result_hash(&result));
         let mut book = node.jobs.lock().await;
         let kept = book
@@ -439,10 +456,8 @@ async fn run_jobs(node: Arc<ComputeNode>, mut queued: mpsc::UnboundedReceiver<Ke
             .and_then(|()| book.put(job.clone()));
         match kept {
             Ok(()) => eprintln!(
-                "compute-node: job {order} done: {} x {}^2 in {} ms",
-                spec.count,
-                spec.size,
-                end_ms - start_ms
+                "compute-node: job {order} done: {} x {}^2 in {elapsed_ms} ms, {gpu_seconds} GPU-second(s) billed",
+                spec.count, spec.size
             ),
             Err(e) => eprintln!("compute-node: job {order}: keeping the result: {e}"),
         }
@@ -541,5 +556,37 @@ async fn watch_loop(node: Arc<ComputeNode>, every: Duration) {
             Err(e) => eprintln!("compute-node: reading the network's orders: {e}"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_bills_whole_seconds_and_at_least_one() {
+        assert_eq!(billed_seconds(0), 1);
+        assert_eq!(billed_seconds(1), 1);
+        assert_eq!(billed_seconds(1_000), 1);
+        assert_eq!(billed_seconds(1_001), 2);
+        assert_eq!(billed_seconds(-5), 1);
+    }
+
+    #[test]
+    fn the_cheat_changes_the_last_entry_alone_and_stays_in_the_field() {
+        let spec = MatrixJob {
+            size: 4,
+            count: 2,
+            seed: depinkit_reports::Hash32([3; 32]),
+        };
+        let honest = spec.run();
+        let mut wrong = honest.clone();
+        corrupt_last_entry(&mut wrong);
+        assert_eq!(wrong[..wrong.len() - 4], honest[..honest.len() - 4]);
+        assert_ne!(wrong, honest);
+        assert!(matches!(
+            spec.check_result(&wrong, 1, || 7),
+            Err(depinkit_reports::job::WrongResult::Product { product: 1, row: 3 })
+        ));
     }
 }

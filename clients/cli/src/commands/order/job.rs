@@ -271,19 +271,20 @@ pub async fn result(ctx: &Context, network: &Pubkey, args: ResultArgs) -> Result
     check_and_sign(ctx, network, args.id, &address, &order, &args.check).await
 }
 
-/// Why the node's receipt is not one to co-sign, if it is not.
+/// Why the node's receipt, once `cosigned` here, is not one to send, if it
+/// is not.
 fn receipt_problem(
-    receipt: &SignedReport,
+    cosigned: &SignedReport,
     network: &Pubkey,
     address: &Pubkey,
     order: &Order,
     customer: &Pubkey,
     result: &[u8],
 ) -> Option<String> {
-    if depinkit_reports::verify_signatures(std::slice::from_ref(receipt))[0].is_err() {
+    if depinkit_reports::verify_signatures(std::slice::from_ref(cosigned))[0].is_err() {
         return Some("the device's signature does not verify".into());
     }
-    let report = &receipt.report;
+    let report = &cosigned.report;
     let Body::GpuReceipt(body) = &report.body else {
         return Some("it is not a GPU receipt".into());
     };
@@ -371,8 +372,14 @@ async fn check_and_sign(
     if let Err(wrong) = spec.check_result(&result, check.rounds, || rand_core::OsRng.next_u32()) {
         return Err(dispute(ctx, id, order, &wrong, &receipt));
     }
+    let signing = ed25519_dalek::SigningKey::from_bytes(
+        customer.to_bytes()[..32]
+            .try_into()
+            .expect("a keypair's first 32 bytes are its seed"),
+    );
+    let cosigned = receipt.clone().cosign(&signing);
     if let Some(problem) = receipt_problem(
-        &receipt,
+        &cosigned,
         network,
         address,
         order,
@@ -387,12 +394,6 @@ async fn check_and_sign(
         std::fs::write(out, &result)
             .map_err(|e| CliError::Input(format!("cannot write {}: {e}", out.display())))?;
     }
-    let signing = ed25519_dalek::SigningKey::from_bytes(
-        customer.to_bytes()[..32]
-            .try_into()
-            .expect("a keypair's first 32 bytes are its seed"),
-    );
-    let cosigned = receipt.cosign(&signing);
     let verdicts = depinkit_device::OracleClient::new(&check.oracle)
         .send_all(std::slice::from_ref(&cosigned), 1)
         .await
