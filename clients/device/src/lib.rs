@@ -20,6 +20,7 @@ pub mod dashcam;
 pub mod fleet;
 pub mod gpu;
 pub mod hotspot;
+pub mod job_client;
 pub mod keys;
 #[cfg(feature = "node")]
 pub mod node;

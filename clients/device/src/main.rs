@@ -165,7 +165,8 @@ struct ComputeNodeArgs {
     /// Seconds between two announcements to the oracle.
     #[arg(long, default_value_t = 300)]
     announce_secs: u64,
-    /// Seconds between two compute challenges asked of the oracle.
+    /// Seconds between two compute challenges asked of the oracle (0: the
+    /// node answers none, another agent does).
     #[arg(long, default_value_t = 300)]
     challenge_secs: u64,
     /// Seconds between two reads of the network's orders.
@@ -569,7 +570,8 @@ async fn compute_node(args: ComputeNodeArgs) {
         endpoint: args.endpoint,
         max_work: args.max_work,
         announce_every: Duration::from_secs(args.announce_secs.max(1)),
-        challenge_every: Duration::from_secs(args.challenge_secs.max(1)),
+        challenge_every: (args.challenge_secs > 0)
+            .then(|| Duration::from_secs(args.challenge_secs)),
         watch_every: Duration::from_secs(args.watch_secs.max(1)),
         answering,
     };

@@ -2,7 +2,8 @@
 //! network's epoch finalizes, the cheaters are refused by the rule they
 //! break, every claim reaches its owner, the storage deals' proven epoch is
 //! paid out of the customer's escrows, the map customer buys the verified
-//! map, and `--output json` is the summary
+//! map, the GPU customer's checked jobs are settled and the wrong one is
+//! not, and `--output json` is the summary
 //! alone on stdout.
 
 use serde_json::Value;
@@ -68,6 +69,23 @@ fn the_demo_runs_every_network_to_its_claims_and_accounts_for_every_token() {
                 deals["still_escrowed"].as_u64().unwrap() < deals["escrowed"].as_u64().unwrap(),
                 "{deals}"
             );
+        } else if category == "compute" {
+            // The GPU customer's jobs: three results checked and their
+            // receipts co-signed, the orders settled (the providers, the
+            // treasury and the pool paid); the wrong result refused, its
+            // escrow (two tokens) held.
+            let jobs = &network["gpu_jobs"];
+            assert_eq!(
+                (&jobs["checked_and_signed"], &jobs["wrong_results_refused"]),
+                (&Value::from(3), &Value::from(1)),
+                "{jobs}"
+            );
+            assert_eq!(jobs["orders_closed"], 3, "{jobs}");
+            for part in ["paid_to_providers", "fees", "to_pool"] {
+                assert!(jobs[part].as_u64().unwrap() > 0, "{part}: {jobs}");
+            }
+            assert_eq!(jobs["still_escrowed"], 2_000_000, "{jobs}");
+            assert_eq!(network["service_revenue"], jobs["to_pool"], "{network}");
         } else {
             assert_eq!(network["service_revenue"], 0);
         }

@@ -86,8 +86,9 @@ pub struct ComputeConfig {
     pub max_work: u64,
     /// Between two announcements.
     pub announce_every: Duration,
-    /// Between two compute challenges asked of the oracle.
-    pub challenge_every: Duration,
+    /// Between two compute challenges asked of the oracle; `None` when
+    /// another agent answers the device's challenges.
+    pub challenge_every: Option<Duration>,
     /// Between two reads of the network's orders.
     pub watch_every: Duration,
     /// Honest, or the wrong-result cheat.
@@ -165,12 +166,14 @@ pub async fn run(
         jobs: Mutex::new(book),
         queue,
     });
-    let loops = [
+    let mut loops = vec![
         tokio::spawn(run_jobs(node.clone(), queued)),
         tokio::spawn(announce_loop(node.clone(), config.announce_every)),
-        tokio::spawn(challenge_loop(node.clone(), config.challenge_every)),
         tokio::spawn(watch_loop(node.clone(), config.watch_every)),
     ];
+    if let Some(every) = config.challenge_every {
+        loops.push(tokio::spawn(challenge_loop(node.clone(), every)));
+    }
     let app = Router::new()
         .route("/v1/jobs/{order}", get(job_status).put(put_job))
         .route("/v1/jobs/{order}/result", get(job_result))

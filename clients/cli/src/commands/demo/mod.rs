@@ -12,6 +12,7 @@
 
 mod customers;
 mod deals;
+mod jobs;
 mod oracles;
 mod summary;
 mod world;
@@ -213,6 +214,7 @@ async fn demo(
         );
     }
     let mut tallies: Vec<Tally> = networks.iter().map(|_| Tally::default()).collect();
+    let mut gpu_jobs: Option<jobs::Jobs> = None;
 
     for epoch in 0..args.epochs {
         // Every fleet reports a third into the epoch, on the chain's clock;
@@ -243,6 +245,18 @@ async fn demo(
                     .await?;
             }
         }
+        // In the first epoch the GPU customer buys its jobs (receipts
+        // counted in it, the orders settled once it is final).
+        if epoch == 0
+            && let Some(n) = networks
+                .iter()
+                .position(|n| n.category == Category::Compute)
+        {
+            progress.set_message("epoch 1: the GPU customer's jobs run on compute nodes");
+            let until = chain.now().await? + run_secs + 600;
+            gpu_jobs =
+                Some(jobs::buy(&chain, &networks[n], &mint, &running[n][0].url, dir, until).await?);
+        }
         // With epoch 0's map verified, the customer buys it (charged in
         // this epoch, burned when it ends).
         if epoch == 1 {
@@ -267,6 +281,14 @@ async fn demo(
             let timeout = Duration::from_secs(4 * args.epoch_secs.max(5) as u64);
             deals::wait_settled(&finalized_by[n], deals, u64::from(args.epochs - 1), timeout).await;
         }
+        let jobs = gpu_jobs
+            .as_ref()
+            .filter(|_| network.category == Category::Compute);
+        if let Some(jobs) = jobs {
+            progress.set_message("the oracle settles the GPU jobs");
+            let timeout = Duration::from_secs(4 * args.epoch_secs.max(5) as u64);
+            jobs.wait_settled(&chain, timeout).await;
+        }
         let rules = refusals(&finalized_by[n], network, args.epochs).await?;
         for (rule, count) in rules.1 {
             *tallies[n].rejected.entry(rule).or_default() += count;
@@ -279,10 +301,14 @@ async fn demo(
             &tallies[n],
             &finalized_by[n],
             args.epochs,
-            deals[n].as_ref(),
+            deals[n].as_ref().or(jobs.map(|j| &j.orders)),
         )
         .await?;
         let mut summary = summary;
+        if let Some(jobs) = jobs {
+            summary["gpu_jobs"]["checked_and_signed"] = jobs.checked.into();
+            summary["gpu_jobs"]["wrong_results_refused"] = jobs.refused.into();
+        }
         if network.category == Category::Mapping
             && let Some(customer) = &map_customer
         {
@@ -318,6 +344,9 @@ async fn demo(
         }
         let _ = writeln!(out, "Ctrl-C stops them.");
         let _ = tokio::signal::ctrl_c().await;
+    }
+    if let Some(jobs) = gpu_jobs {
+        jobs.stop();
     }
     for oracles in running {
         for oracle in oracles {

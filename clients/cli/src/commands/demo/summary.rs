@@ -126,7 +126,11 @@ pub(super) async fn summarize(
         "accounting_ok": ok,
     });
     if let Some((deals, _)) = storage {
-        summary["storage_deals"] = deals;
+        let key = match network.category {
+            device_registry::state::Category::Compute => "gpu_jobs",
+            _ => "storage_deals",
+        };
+        summary[key] = deals;
     }
     Ok((summary, ok))
 }
@@ -219,6 +223,24 @@ pub(super) fn print_summary(
                 amount("still_escrowed"),
             );
         }
+        if let Some(jobs) = s.get("gpu_jobs") {
+            let amount = |name: &str| tokens(jobs[name].as_u64().unwrap_or(0));
+            let _ = writeln!(
+                out,
+                "  GPU jobs: {} orders, {} tokens escrowed by the customer; {} results checked \
+                 (Freivalds) and their receipts co-signed, {} wrong result refused; paid {} to \
+                 providers, {} in fees, {} to the pool ({} orders settled), {} still escrowed",
+                jobs["orders"],
+                amount("escrowed"),
+                jobs["checked_and_signed"],
+                jobs["wrong_results_refused"],
+                amount("paid_to_providers"),
+                amount("fees"),
+                amount("to_pool"),
+                jobs["orders_closed"],
+                amount("still_escrowed"),
+            );
+        }
         if let Some(data) = s.get("data_transfer") {
             let _ = writeln!(
                 out,
@@ -257,8 +279,8 @@ pub(super) fn print_summary(
         "accounting: {}",
         if accounting_ok {
             "every token emitted is claimed, unclaimed or not yet paid out; every claim reached \
-             its owner; every token the storage customer escrowed is with a provider, the \
-             treasury or the pool, still escrowed, or refunded"
+             its owner; every token the storage and GPU customers escrowed is with a provider, \
+             the treasury or the pool, still escrowed, or refunded"
         } else {
             "MISMATCH (see above)"
         }

@@ -13,6 +13,7 @@
 
 use super::{OpenRequest, open};
 use crate::{config::pubkey, context::Context, error::CliError, output::local_time};
+use depinkit_device::job_client::{JobClient, JobClientError};
 use depinkit_reports::{
     Body, Hash32, Key, SignedReport, Verdict,
     job::{MatrixJob, WrongResult, result_hash},
@@ -88,19 +89,15 @@ pub struct ResultArgs {
     check: CheckArgs,
 }
 
-fn unreachable_at(url: &str, e: impl std::fmt::Display) -> CliError {
-    CliError::Rpc(format!("cannot reach {url}: {e}"))
-}
-
-/// The node's refusal, worded from its `{"error", "message"}` body.
-async fn refusal(url: &str, response: reqwest::Response) -> CliError {
-    let status = response.status().as_u16();
-    let body: serde_json::Value = response.json().await.unwrap_or_default();
-    CliError::Input(format!(
-        "{url} answered {status} {}: {}",
-        body["error"].as_str().unwrap_or("?"),
-        body["message"].as_str().unwrap_or("")
-    ))
+/// A node's failure, worded for the terminal: a refusal is the node's
+/// answer to this input, anything else a failure to reach it.
+fn node_error(e: JobClientError) -> CliError {
+    match e {
+        JobClientError::Refused { .. } | JobClientError::NotDone { .. } => {
+            CliError::Input(e.to_string())
+        }
+        JobClientError::Unreachable(..) => CliError::Rpc(e.to_string()),
+    }
 }
 
 /// The compute nodes to try, in order: `--node`, or the oracle's listed
@@ -191,68 +188,43 @@ pub async fn buy(
         "Order {} ({}) opened: {} escrowed for {} product(s) of {}x{}",
         args.id, opened.order, opened.escrowed, spec.count, spec.size, spec.size
     );
-    let http = reqwest::Client::new();
+    let order_key = Key(opened.order.to_bytes());
     let mut taken_by = None;
     for node in &nodes {
-        let url = format!("{}/v1/jobs/{}", node.trim_end_matches('/'), opened.order);
-        match http.put(&url).json(&spec).send().await {
-            Ok(response) if response.status().is_success() => {
-                taken_by = Some(node.clone());
+        let client = JobClient::new(node);
+        match client.submit(&order_key, &spec).await {
+            Ok(_) => {
+                taken_by = Some(client);
                 break;
             }
-            Ok(response) => eprintln!("{}", refusal(&url, response).await),
-            Err(e) => eprintln!("{}", unreachable_at(&url, e)),
+            Err(e) => eprintln!("{e}"),
         }
     }
-    let Some(node) = taken_by else {
+    let Some(client) = taken_by else {
         return Err(CliError::Input(format!(
             "no compute node took the job; order {} stays open: `depin order cancel --id {}` refunds it",
             args.id, args.id
         )));
     };
-    eprintln!("{node} accepted the order and runs the job");
-    wait_done(&http, &node, &opened.order, args.wait_secs).await?;
+    eprintln!("{} accepted the order and runs the job", client.endpoint());
+    client
+        .wait_done(&order_key, Duration::from_secs(args.wait_secs))
+        .await
+        .map_err(|e| match e {
+            JobClientError::NotDone { .. } => CliError::Input(format!(
+                "{e}: `depin order result --id {}` fetches it later",
+                args.id
+            )),
+            e => node_error(e),
+        })?;
     let order: Order = accounts::fetch(&ctx.rpc, &opened.order)
         .await
         .map_err(|e| ctx.rpc_error(e))?;
     let check = CheckArgs {
-        node: Some(node),
+        node: Some(client.endpoint().to_string()),
         ..args.check
     };
     check_and_sign(ctx, network, args.id, &opened.order, &order, &check).await
-}
-
-/// Waits up to `wait_secs` for the node's job of `order` to be done.
-async fn wait_done(
-    http: &reqwest::Client,
-    node: &str,
-    order: &Pubkey,
-    wait_secs: u64,
-) -> Result<(), CliError> {
-    let url = format!("{}/v1/jobs/{order}", node.trim_end_matches('/'));
-    let began = std::time::Instant::now();
-    loop {
-        let response = http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| unreachable_at(&url, e))?;
-        if !response.status().is_success() {
-            return Err(refusal(&url, response).await);
-        }
-        let status: serde_json::Value =
-            response.json().await.map_err(|e| unreachable_at(&url, e))?;
-        if status["status"] == "done" {
-            return Ok(());
-        }
-        if began.elapsed() > Duration::from_secs(wait_secs) {
-            return Err(CliError::Input(format!(
-                "the job is still {} after {wait_secs} s: `depin order result` fetches it later",
-                status["status"].as_str().unwrap_or("?")
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// `depin order result`.
@@ -331,44 +303,16 @@ async fn check_and_sign(
     let node = candidates(check, network, Some(Key(device.device_key.to_bytes())))
         .await?
         .remove(0);
-    let http = reqwest::Client::new();
-    let base = format!("{}/v1/jobs/{address}", node.trim_end_matches('/'));
-    let get = |url: String| {
-        let http = http.clone();
-        async move {
-            let response = http
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| unreachable_at(&url, e))?;
-            if !response.status().is_success() {
-                return Err(refusal(&url, response).await);
-            }
-            Ok(response)
-        }
-    };
-    let status: serde_json::Value = get(base.clone())
-        .await?
-        .json()
-        .await
-        .map_err(|e| unreachable_at(&base, e))?;
-    let spec: MatrixJob = serde_json::from_value(status["spec"].clone())
-        .map_err(|e| CliError::Input(format!("{base}: no job spec: {e}")))?;
+    let client = JobClient::new(&node);
+    let order_key = Key(address.to_bytes());
+    let spec = client.spec(&order_key).await.map_err(node_error)?;
     if spec.hash().0 != order.spec_hash {
         return Err(CliError::Mismatch(format!(
             "{node} runs another job than order {id} bought (its spec hash is not the order's)"
         )));
     }
-    let result = get(format!("{base}/result"))
-        .await?
-        .bytes()
-        .await
-        .map_err(|e| unreachable_at(&base, e))?;
-    let receipt: SignedReport = get(format!("{base}/receipt"))
-        .await?
-        .json()
-        .await
-        .map_err(|e| CliError::Input(format!("{base}/receipt: not a receipt: {e}")))?;
+    let result = client.result(&order_key).await.map_err(node_error)?;
+    let receipt = client.receipt(&order_key).await.map_err(node_error)?;
     if let Err(wrong) = spec.check_result(&result, check.rounds, || rand_core::OsRng.next_u32()) {
         return Err(dispute(ctx, id, order, &wrong, &receipt));
     }
