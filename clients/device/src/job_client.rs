@@ -7,6 +7,19 @@
 use depinkit_reports::{Key, SignedReport, job::MatrixJob};
 use std::time::{Duration, Instant};
 
+/// Longest wait to connect to a node.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest wait for a status or a receipt.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest wait for a job to be taken: the node reads the order, accepts
+/// it on chain and waits to see the acceptance.
+const SUBMIT_TIMEOUT: Duration = Duration::from_secs(150);
+
+/// Longest wait for the next piece of a result.
+const CHUNK_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Why the node could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum JobClientError {
@@ -47,7 +60,10 @@ impl JobClient {
     pub fn new(endpoint: &str) -> Self {
         JobClient {
             endpoint: endpoint.trim_end_matches('/').to_string(),
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build()
+                .expect("an HTTP client with default TLS settings"),
         }
     }
 
@@ -85,7 +101,7 @@ impl JobClient {
     }
 
     async fn json<T: serde::de::DeserializeOwned>(&self, url: String) -> Result<T, JobClientError> {
-        self.send(&url, self.http.get(&url))
+        self.send(&url, self.http.get(&url).timeout(REQUEST_TIMEOUT))
             .await?
             .json()
             .await
@@ -94,13 +110,15 @@ impl JobClient {
 
     /// Sends `spec` for `order`: the node checks the order on chain,
     /// accepts it, and queues the job. Its standing, as the node shows it.
+    /// A node that does not answer in time may still have accepted the
+    /// order: read it on chain before opening another.
     pub async fn submit(
         &self,
         order: &Key,
         spec: &MatrixJob,
     ) -> Result<serde_json::Value, JobClientError> {
         let url = self.url(order, "");
-        self.send(&url, self.http.put(&url).json(spec))
+        self.send(&url, self.http.put(&url).json(spec).timeout(SUBMIT_TIMEOUT))
             .await?
             .json()
             .await
@@ -138,15 +156,24 @@ impl JobClient {
         }
     }
 
-    /// The result's bytes.
-    pub async fn result(&self, order: &Key) -> Result<Vec<u8>, JobClientError> {
+    /// The result's bytes, read up to one byte past `want` (the job's
+    /// [`MatrixJob::result_len`]): a node cannot make the customer take
+    /// more, and a result of another length fails the customer's check.
+    pub async fn result(&self, order: &Key, want: usize) -> Result<Vec<u8>, JobClientError> {
         let url = self.url(order, "/result");
-        self.send(&url, self.http.get(&url))
-            .await?
-            .bytes()
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| JobClientError::Unreachable(url, e.to_string()))
+        let mut response = self.send(&url, self.http.get(&url)).await?;
+        let unreadable = |e: String| JobClientError::Unreachable(url.clone(), e);
+        let mut result = Vec::with_capacity(want);
+        while result.len() <= want {
+            let chunk = tokio::time::timeout(CHUNK_TIMEOUT, response.chunk())
+                .await
+                .map_err(|_| unreadable(format!("nothing sent in {} s", CHUNK_TIMEOUT.as_secs())))?
+                .map_err(|e| unreadable(e.to_string()))?;
+            let Some(chunk) = chunk else { break };
+            let room = want + 1 - result.len();
+            result.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+        Ok(result)
     }
 
     /// The receipt, signed by the node's device now, for the customer to

@@ -162,6 +162,16 @@ struct ComputeNodeArgs {
     /// Largest job taken, in multiply-adds (products x size^3).
     #[arg(long, default_value_t = 1 << 36)]
     max_work: u64,
+    /// Jobs queued or running at most; more are refused (503 busy).
+    #[arg(long, default_value_t = 16)]
+    max_backlog: usize,
+    /// Least escrow per million multiply-adds, in base units of the
+    /// payment mint (0: any price).
+    #[arg(long, default_value_t = 0)]
+    price_per_million_ops: u64,
+    /// The mint orders must pay in [default: the network's reward mint].
+    #[arg(long)]
+    payment_mint: Option<String>,
     /// Seconds between two announcements to the oracle.
     #[arg(long, default_value_t = 300)]
     announce_secs: u64,
@@ -569,6 +579,12 @@ async fn compute_node(args: ComputeNodeArgs) {
         bind: args.bind,
         endpoint: args.endpoint,
         max_work: args.max_work,
+        max_backlog: args.max_backlog.max(1),
+        price_per_million_ops: args.price_per_million_ops,
+        payment_mint: args.payment_mint.as_deref().map(|mint| {
+            mint.parse()
+                .unwrap_or_else(|_| fail(format!("--payment-mint {mint}: not an address")))
+        }),
         announce_every: Duration::from_secs(args.announce_secs.max(1)),
         challenge_every: (args.challenge_secs > 0)
             .then(|| Duration::from_secs(args.challenge_secs)),

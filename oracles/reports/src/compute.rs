@@ -179,13 +179,15 @@ pub fn multiply(a: &[u32], b: &[u32], size: u16) -> Vec<u32> {
 
 /// M v in the field (M n x n, row-major; entries of either may be any
 /// `u32`, the result is reduced): the O(n^2) step of Freivalds' check.
+/// Always `n` entries: a row `m` lacks, or entries `v` lacks, count as 0.
 pub fn mat_vec(m: &[u32], v: &[u32], size: u16) -> Vec<u32> {
     let n = usize::from(size);
-    m.chunks_exact(n)
-        .take(n)
-        .map(|row| {
+    (0..n)
+        .map(|i| {
+            let row = m.get(i * n..).unwrap_or_default();
             let sum: u64 = row
                 .iter()
+                .take(n)
                 .zip(v)
                 .map(|(&x, &y)| fold(u64::from(x) * u64::from(y)))
                 .sum();
@@ -197,7 +199,17 @@ pub fn mat_vec(m: &[u32], v: &[u32], size: u16) -> Vec<u32> {
 /// The first row where C r differs from A (B r), if any: Freivalds' check
 /// of C = A x B for one vector `r`. A wrong C is caught by a random `r`
 /// with probability at least 1 - 1/p, and the row named is a wrong row of C.
+/// Matrices that are not n x n (or `r` not of n entries) never pass: the
+/// row named is C's first incomplete one (row 0 when A, B or r is short).
 pub fn freivalds_mismatch(a: &[u32], b: &[u32], c: &[u32], r: &[u32], size: u16) -> Option<usize> {
+    let n = usize::from(size);
+    let square = n * n;
+    if c.len() != square {
+        return Some((c.len() / n.max(1)).min(n.saturating_sub(1)));
+    }
+    if a.len() != square || b.len() != square || r.len() != n {
+        return Some(0);
+    }
     let expected = mat_vec(a, &mat_vec(b, r, size), size);
     let got = mat_vec(c, r, size);
     expected.iter().zip(&got).position(|(x, y)| x != y)
@@ -274,5 +286,26 @@ mod tests {
                 Some(usize::from(size) - 1)
             );
         }
+    }
+
+    #[test]
+    fn misshapen_matrices_never_pass_and_empty_ones_do_not_panic() {
+        assert!(mat_vec(&[], &[], 0).is_empty());
+        assert_eq!(freivalds_mismatch(&[], &[], &[], &[], 0), None);
+        let identity = [1, 0, 0, 1];
+        let m = [2, 3, 4, 5];
+        let r = [7, 11];
+        assert_eq!(freivalds_mismatch(&identity, &m, &m, &r, 2), None);
+        // C one row short: its second row is named.
+        assert_eq!(freivalds_mismatch(&identity, &m, &m[..2], &r, 2), Some(1));
+        assert_eq!(freivalds_mismatch(&identity, &m, &[], &r, 2), Some(0));
+        assert_eq!(
+            freivalds_mismatch(&identity, &m, &[2, 3, 4, 5, 6], &r, 2),
+            Some(1)
+        );
+        assert_eq!(freivalds_mismatch(&identity[..3], &m, &m, &r, 2), Some(0));
+        assert_eq!(freivalds_mismatch(&identity, &m, &m, &r[..1], 2), Some(0));
+        // A short matrix times a vector: missing entries count as zero.
+        assert_eq!(mat_vec(&m[..3], &r, 2), vec![2 * 7 + 3 * 11, 4 * 7]);
     }
 }

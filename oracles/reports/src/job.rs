@@ -142,7 +142,7 @@ impl MatrixJob {
     }
 
     /// Checks `result` is this job's: its length, every entry in the field,
-    /// and `rounds` rounds of Freivalds' check per product, each with a
+    /// and `rounds` rounds (at least one) of Freivalds' check per product, each with a
     /// vector of entries drawn by `draw` (the customer's own randomness: a
     /// provider that cannot foresee them cannot pass a wrong product but
     /// with probability 1/p per round).
@@ -168,7 +168,7 @@ impl MatrixJob {
                 });
             }
             let (a, b) = self.inputs(index);
-            for _ in 0..rounds {
+            for _ in 0..rounds.max(1) {
                 let r: Vec<u32> = (0..n).map(|_| draw() % FIELD_PRIME as u32).collect();
                 if let Some(row) = freivalds_mismatch(&a, &b, &c, &r, self.size) {
                     return Err(WrongResult::Product {

@@ -20,7 +20,7 @@ use super::{
 use crate::common::*;
 use depinkit_reports::{Hash32, SignedReport, Verdict, job::MatrixJob};
 use serde_json::Value;
-use service_payments::state::{Order, SETTLEMENT_GRACE_SECS};
+use service_payments::state::{Order, OrderStatus, SETTLEMENT_GRACE_SECS};
 use solana_sdk::{
     pubkey::Pubkey,
     signature::{Keypair, read_keypair_file},
@@ -115,6 +115,11 @@ fn send_receipt(oracle_url: &str, receipt: &SignedReport) -> Verdict {
         .remove(0)
 }
 
+/// `args` as the `&str`s a command takes.
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 fn signing_key(path: &Path) -> ed25519_dalek::SigningKey {
     let keypair: Keypair = read_keypair_file(path).unwrap();
     ed25519_dalek::SigningKey::from_bytes(keypair.to_bytes()[..32].try_into().unwrap())
@@ -156,8 +161,16 @@ fn a_gpu_job_is_run_checked_co_signed_and_settled_and_a_wrong_result_is_never_pa
     });
     let honest_port = free_port();
     let honest_url = format!("http://127.0.0.1:{honest_port}");
-    let _honest_node =
-        start_compute_node(&f, &honest_path, &network, &oracle_url, honest_port, &[]);
+    // The honest node asks one token (6 decimals) per million
+    // multiply-adds.
+    let _honest_node = start_compute_node(
+        &f,
+        &honest_path,
+        &network,
+        &oracle_url,
+        honest_port,
+        &["--price-per-million-ops", "1000000"],
+    );
     let _cheat_node = start_compute_node(
         &f,
         &cheat_path,
@@ -180,6 +193,7 @@ fn a_gpu_job_is_run_checked_co_signed_and_settled_and_a_wrong_result_is_never_pa
     };
     ledger.accounts.push(("escrow 1".into(), escrow_of(1)));
     ledger.accounts.push(("escrow 2".into(), escrow_of(2)));
+    ledger.accounts.push(("escrow 3".into(), escrow_of(3)));
     let total = ledger.total(&f);
     let before = ledger.balances(&f);
 
@@ -188,35 +202,50 @@ fn a_gpu_job_is_run_checked_co_signed_and_settled_and_a_wrong_result_is_never_pa
         (chain_time(&f.rpc) - start).rem_euclid(EPOCH_SECS) < 3
     });
 
+    // `depin order job` for order `id`: one token for `count` products of
+    // `size` with `seed` on `device`, and `extra` options.
+    let job_args =
+        |id: &str, size: &str, count: &str, seed: &str, device: &Pubkey, extra: &[&str]| {
+            let mut args: Vec<String> = [
+                "order",
+                "job",
+                "--network",
+                "cli-net",
+                "--id",
+                id,
+                "--amount",
+                "1",
+                "--size",
+                size,
+                "--count",
+                count,
+                "--seed",
+                seed,
+                "--provider",
+            ]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+            args.push(device.to_string());
+            args.extend(["--serve-within".into(), SERVE_WITHIN.to_string()]);
+            args.extend(["--oracle".into(), oracle_url.clone()]);
+            args.extend(extra.iter().map(|a| a.to_string()));
+            args
+        };
+
     // The honest job: opened, taken, run, checked, co-signed.
     let seed = "5a".repeat(32);
     let out = f.dir.join("result.bin");
     let bought = f.env.json_as(
         &customer_path,
-        &[
-            "order",
-            "job",
-            "--network",
-            "cli-net",
-            "--id",
+        &strs(&job_args(
             "1",
-            "--amount",
-            "1",
-            "--size",
             "48",
-            "--count",
             "3",
-            "--seed",
             &seed,
-            "--provider",
-            &honest_key.to_string(),
-            "--serve-within",
-            &SERVE_WITHIN.to_string(),
-            "--oracle",
-            &oracle_url,
-            "--out",
-            out.to_str().unwrap(),
-        ],
+            &honest_key,
+            &["--out", out.to_str().unwrap()],
+        )),
     );
     let spec = MatrixJob {
         size: 48,
@@ -268,10 +297,21 @@ fn a_gpu_job_is_run_checked_co_signed_and_settled_and_a_wrong_result_is_never_pa
     let mut huge = spec_json.clone();
     huge["size"] = 2048.into();
     huge["count"] = 256.into();
-    let (status, body) = http(reqwest::Method::PUT, &job, Some(huge));
+    // Too large for the node: refused before the order is read.
+    let (status, body) = http(
+        reqwest::Method::PUT,
+        &format!("{honest_url}/v1/jobs/{}", Pubkey::new_unique()),
+        Some(huge.clone()),
+    );
     assert_eq!(
         (status, body["error"].as_str()),
         (413, Some("too_much_work"))
+    );
+    // A known order with another job: refused as that, whatever its size.
+    let (status, body) = http(reqwest::Method::PUT, &job, Some(huge));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("order_holds_another_job"))
     );
     let mut other = spec_json.clone();
     other["count"] = 2.into();
@@ -287,32 +327,50 @@ fn a_gpu_job_is_run_checked_co_signed_and_settled_and_a_wrong_result_is_never_pa
     );
     assert_eq!((status, body["error"].as_str()), (400, Some("bad_job")));
 
+    // A job priced above its escrow: 128^3 multiply-adds at the node's price
+    // are 2.1 tokens, the order escrows 1. Refused before any acceptance;
+    // the order stays open and is cancelled at once.
+    let (_, health) = http(reqwest::Method::GET, &format!("{honest_url}/health"), None);
+    assert_eq!(health["terms"]["price_per_million_ops"], 1_000_000);
+    assert_eq!(health["terms"]["payment_mint"], f.reward_mint.to_string());
+    let underpaid = f.env.depin(
+        &customer_path,
+        &strs(&job_args(
+            "3",
+            "128",
+            "1",
+            &"3c".repeat(32),
+            &honest_key,
+            &[],
+        )),
+    );
+    expect_failure(
+        &underpaid,
+        &["order", "job", "--id", "3"],
+        2,
+        "no compute node took the job; order 3 stays open",
+    );
+    let stderr = String::from_utf8_lossy(&underpaid.stderr);
+    assert!(
+        stderr.contains("402 underpaid") && stderr.contains("asks 2097152"),
+        "{stderr}"
+    );
+    let open = order_at(&f, &order_address(3)).expect("the order stays open");
+    assert_eq!(
+        (open.status, open.accepted_device),
+        (OrderStatus::Open, None)
+    );
+    f.env.json_as(
+        &customer_path,
+        &["order", "cancel", "--network", "cli-net", "--id", "3"],
+    );
+    assert!(order_at(&f, &order_address(3)).is_none(), "cancelled");
+
     // The cheating node's job: its wrong result is caught and not signed.
     let cheat_seed = "a7".repeat(32);
     let disputed = f.env.depin(
         &customer_path,
-        &[
-            "order",
-            "job",
-            "--network",
-            "cli-net",
-            "--id",
-            "2",
-            "--amount",
-            "1",
-            "--size",
-            "32",
-            "--count",
-            "2",
-            "--seed",
-            &cheat_seed,
-            "--provider",
-            &cheat_key.to_string(),
-            "--serve-within",
-            &SERVE_WITHIN.to_string(),
-            "--oracle",
-            &oracle_url,
-        ],
+        &strs(&job_args("2", "32", "2", &cheat_seed, &cheat_key, &[])),
     );
     expect_failure(
         &disputed,
@@ -406,6 +464,7 @@ fn a_gpu_job_is_run_checked_co_signed_and_settled_and_a_wrong_result_is_never_pa
     assert_eq!(before["customer"] - after["customer"], 2 * ESCROW);
     assert_eq!(after["escrow 1"], 0);
     assert_eq!(after["escrow 2"], ESCROW);
+    assert_eq!(after["escrow 3"], 0, "refunded");
     assert_eq!(ledger.total(&f), total, "no token created or lost");
 
     // The settled order is closed: nothing left to fetch or sign.

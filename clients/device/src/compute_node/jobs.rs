@@ -116,6 +116,19 @@ impl JobBook {
             .collect()
     }
 
+    /// The jobs queued or running, and their multiply-adds.
+    pub fn backlog(&self) -> super::terms::Backlog {
+        self.jobs
+            .values()
+            .filter(|j| j.status != JobStatus::Done)
+            .fold(super::terms::Backlog::default(), |backlog, job| {
+                super::terms::Backlog {
+                    jobs: backlog.jobs + 1,
+                    work: backlog.work.saturating_add(job.spec.work()),
+                }
+            })
+    }
+
     /// Keeps `record` (written first, then renamed over the last one: a
     /// crash leaves the old record or the new, never half of one).
     pub fn put(&mut self, record: JobRecord) -> std::io::Result<()> {
@@ -200,5 +213,13 @@ mod tests {
         assert_eq!((again.start_ms, again.result_hash), (None, None));
         assert!(book.get(&Key([4; 32])).is_none());
         assert_eq!(book.all().count(), 3);
+        let each = record(1, JobStatus::Queued).spec.work();
+        assert_eq!(
+            book.backlog(),
+            super::super::terms::Backlog {
+                jobs: 2,
+                work: 2 * each
+            }
+        );
     }
 }

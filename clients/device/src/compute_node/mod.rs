@@ -1,52 +1,66 @@
 //! `depin-device compute-node`: the agent a GPU provider runs beside an
 //! onboarded compute device. A customer opens an order whose spec hash is a
-//! job's ([`MatrixJob::hash`]) and sends the job here; the node checks the
-//! order on chain (this network, this device or any, not expired, the
+//! job's ([`depinkit_reports::job::MatrixJob::hash`]) and sends the job
+//! here; the node checks the order on chain (this network, this device or any, not expired, the
 //! spec's hash), accepts it as the device's NFT holder, runs the job (one
 //! at a time: one GPU), and hands back the result and a receipt it signs,
 //! which the customer checks, co-signs and sends to the oracle. Meanwhile it
 //! announces itself to the oracle, answers the oracle's compute challenges,
 //! and watches the network's orders: an order naming it that waits for its
-//! job is logged, and a job whose order closed (settled or cancelled) is
-//! forgotten.
+//! job is logged, and a done job whose order closed (settled or cancelled)
+//! is forgotten.
+//!
+//! Before it accepts an order the node checks its own terms ([`terms`]): a
+//! job size it takes, room in its queue, the order paying in its mint at
+//! its price, and time to run the job (by the speed it measured at start,
+//! behind the jobs queued) before the service deadline.
 //!
 //! HTTP: `PUT /v1/jobs/{order}` (the job spec as JSON; 202 taken, 200
 //! taken before), `GET /v1/jobs/{order}` (where it stands),
 //! `GET /v1/jobs/{order}/result` (the result's bytes, once done),
 //! `GET /v1/jobs/{order}/receipt` (the receipt, signed now, once done),
-//! `GET /health`. A refusal is a 4xx with `{"error": code, "message": why}`
-//! and takes nothing: `bad_order`, `bad_job` (400), `unknown_order` (404),
-//! `other_network`, `not_for_this_device`, `taken_by_another`, `expired`
-//! (403), `spec_mismatch` (400), `order_holds_another_job` (409),
-//! `too_much_work` (413), `not_done` (409); a chain that cannot be read or
-//! refuses the acceptance is a 502.
+//! `GET /health` (the device, its terms and its queue). A refusal is a 4xx
+//! with `{"error": code, "message": why}` and takes nothing: `bad_order`,
+//! `bad_job` (400), `unknown_order`, `unknown_job` (404), `other_network`,
+//! `not_for_this_device`, `taken_by_another`, `expired`, `other_mint`,
+//! `too_late` (403), `underpaid` (402), `spec_mismatch` (400),
+//! `order_holds_another_job`, `being_taken`, `not_done` (409),
+//! `too_much_work` (413), `busy` (503); a chain that cannot be read
+//! (`chain_unavailable`) or an acceptance that fails or is not seen on
+//! chain (`accept_failed`) is a 502.
 
 pub mod jobs;
+mod runner;
+mod take;
+pub mod terms;
+
+pub use runner::billed_seconds;
 
 use crate::{
     client::OracleClient,
     gpu::{GpuNode, Job},
     keys::DeviceKey,
-    node::orders::{NodeChain, OrderRefused, check_order},
+    node::{orders::NodeChain, refuse},
 };
 use axum::{
     Json, Router,
-    body::{Body, Bytes},
+    body::Body,
     extract::{Path, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
-use depinkit_reports::{
-    FIELD_PRIME, Key,
-    job::{MatrixJob, result_hash},
-    provider::Announcement,
-};
+use depinkit_reports::{Key, provider::Announcement};
 use jobs::{JobBook, JobRecord, JobStatus};
 use serde_json::json;
 use service_payments::state::{OrderStatus, Provider};
 use solana_sdk::pubkey::Pubkey;
-use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+    time::Duration,
+};
+use terms::NodeTerms;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::io::ReaderStream;
 
@@ -82,8 +96,16 @@ pub struct ComputeConfig {
     pub bind: std::net::SocketAddr,
     /// The URL customers reach it at (announced); `http://{bind}` if empty.
     pub endpoint: String,
-    /// Largest job taken, in multiply-adds ([`MatrixJob::work`]).
+    /// Largest job taken, in multiply-adds
+    /// ([`depinkit_reports::job::MatrixJob::work`]).
     pub max_work: u64,
+    /// Jobs queued or running at most.
+    pub max_backlog: usize,
+    /// Least escrow per million multiply-adds, base units of the payment
+    /// mint (0: any price).
+    pub price_per_million_ops: u64,
+    /// The mint orders must pay in; `None`: the network's reward mint.
+    pub payment_mint: Option<Pubkey>,
     /// Between two announcements.
     pub announce_every: Duration,
     /// Between two compute challenges asked of the oracle; `None` when
@@ -102,9 +124,13 @@ struct ComputeNode {
     network: Key,
     oracle: OracleClient,
     endpoint: String,
-    max_work: u64,
+    terms: NodeTerms,
     answering: JobAnswering,
     jobs: Mutex<JobBook>,
+    /// Orders being taken now (their job's multiply-adds): a second PUT of
+    /// one is refused until the first is answered, and the queue's limit
+    /// counts them.
+    taking: std::sync::Mutex<BTreeMap<Key, u64>>,
     queue: mpsc::UnboundedSender<Key>,
 }
 
@@ -117,14 +143,9 @@ pub enum ComputeNodeError {
     /// The address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(std::net::SocketAddr, std::io::Error),
-}
-
-fn refuse(status: StatusCode, code: &str, message: impl ToString) -> Response {
-    (
-        status,
-        Json(json!({ "error": code, "message": message.to_string() })),
-    )
-        .into_response()
+    /// The network's reward mint could not be read.
+    #[error("reading the network: {0}")]
+    Chain(String),
 }
 
 fn now_ms() -> i64 {
@@ -151,6 +172,17 @@ pub async fn run(
     } else {
         config.endpoint.clone()
     };
+    let payment_mint = match config.payment_mint {
+        Some(mint) => mint,
+        None => config
+            .chain
+            .reward_mint()
+            .await
+            .map_err(ComputeNodeError::Chain)?,
+    };
+    let ops_per_sec = tokio::task::spawn_blocking(terms::measure_ops_per_sec)
+        .await
+        .unwrap_or(1);
     let (queue, queued) = mpsc::unbounded_channel();
     for order in book.queued() {
         let _ = queue.send(order);
@@ -161,13 +193,20 @@ pub async fn run(
         chain: config.chain,
         oracle: OracleClient::new(&config.oracle),
         endpoint,
-        max_work: config.max_work,
+        terms: NodeTerms {
+            max_work: config.max_work,
+            max_backlog: config.max_backlog,
+            price_per_million_ops: config.price_per_million_ops,
+            payment_mint,
+            ops_per_sec,
+        },
         answering: config.answering,
         jobs: Mutex::new(book),
+        taking: Default::default(),
         queue,
     });
     let mut loops = vec![
-        tokio::spawn(run_jobs(node.clone(), queued)),
+        tokio::spawn(runner::run_jobs(node.clone(), queued)),
         tokio::spawn(announce_loop(node.clone(), config.announce_every)),
         tokio::spawn(watch_loop(node.clone(), config.watch_every)),
     ];
@@ -175,7 +214,7 @@ pub async fn run(
         loops.push(tokio::spawn(challenge_loop(node.clone(), every)));
     }
     let app = Router::new()
-        .route("/v1/jobs/{order}", get(job_status).put(put_job))
+        .route("/v1/jobs/{order}", get(job_status).put(take::put_job))
         .route("/v1/jobs/{order}/result", get(job_result))
         .route("/v1/jobs/{order}/receipt", get(job_receipt))
         .route("/health", get(health))
@@ -203,106 +242,6 @@ fn view(job: &JobRecord) -> serde_json::Value {
         "gpu_seconds": job.gpu_seconds,
         "result_hash": job.result_hash.map(|h| h.to_string()),
     })
-}
-
-async fn put_job(
-    State(node): State<Arc<ComputeNode>>,
-    Path(order): Path<String>,
-    body: Bytes,
-) -> Response {
-    let Ok(order) = order.parse::<Pubkey>() else {
-        return refuse(StatusCode::BAD_REQUEST, "bad_order", "not an address");
-    };
-    let spec: MatrixJob = match serde_json::from_slice(&body) {
-        Ok(spec) => spec,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_job", e),
-    };
-    if let Err(e) = spec.check() {
-        return refuse(StatusCode::BAD_REQUEST, "bad_job", e);
-    }
-    if spec.work() > node.max_work {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_much_work",
-            format!(
-                "the job takes {} multiply-adds, this node takes at most {}",
-                spec.work(),
-                node.max_work
-            ),
-        );
-    }
-    let key = Key(order.to_bytes());
-    // One job taken at a time: the checks, the acceptance and the record
-    // see one state.
-    let mut jobs = node.jobs.lock().await;
-    if let Some(known) = jobs.get(&key) {
-        if known.spec == spec {
-            return (StatusCode::OK, Json(view(known))).into_response();
-        }
-        return refuse(
-            StatusCode::CONFLICT,
-            "order_holds_another_job",
-            "this order's job was sent with another spec",
-        );
-    }
-    let (found, now) = match tokio::try_join!(node.chain.order(&order), node.chain.now()) {
-        Ok(read) => read,
-        Err(e) => return refuse(StatusCode::BAD_GATEWAY, "chain_unavailable", e),
-    };
-    let Some(found) = found else {
-        return order_refusal(OrderRefused::Unknown(order));
-    };
-    let must_accept = match check_order(
-        &found,
-        &node.chain.network,
-        &node.chain.device,
-        &spec.hash(),
-        now,
-    ) {
-        Ok(must_accept) => must_accept,
-        Err(e) => return order_refusal(e),
-    };
-    let accepted_at = if must_accept {
-        if let Err(e) = node.chain.accept(&order).await {
-            return refuse(StatusCode::BAD_GATEWAY, "accept_failed", e);
-        }
-        // The acceptance's own time: the job starts no earlier.
-        match node.chain.order(&order).await {
-            Ok(Some(accepted)) => accepted.accepted_at,
-            Ok(None) => return order_refusal(OrderRefused::Unknown(order)),
-            Err(e) => return refuse(StatusCode::BAD_GATEWAY, "chain_unavailable", e),
-        }
-    } else {
-        found.accepted_at
-    };
-    let record = JobRecord {
-        order: key,
-        customer: Key(found.customer.to_bytes()),
-        spec,
-        status: JobStatus::Queued,
-        accepted_ms: accepted_at.saturating_mul(1000),
-        start_ms: None,
-        end_ms: None,
-        gpu_seconds: 0,
-        result_hash: None,
-    };
-    if let Err(e) = jobs.put(record.clone()) {
-        return refuse(StatusCode::INTERNAL_SERVER_ERROR, "disk", e);
-    }
-    let _ = node.queue.send(key);
-    (StatusCode::ACCEPTED, Json(view(&record))).into_response()
-}
-
-fn order_refusal(e: OrderRefused) -> Response {
-    let (status, code) = match &e {
-        OrderRefused::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_order"),
-        OrderRefused::OtherNetwork(_) => (StatusCode::FORBIDDEN, "other_network"),
-        OrderRefused::NotForThisDevice => (StatusCode::FORBIDDEN, "not_for_this_device"),
-        OrderRefused::TakenByAnother(_) => (StatusCode::FORBIDDEN, "taken_by_another"),
-        OrderRefused::Expired(_) => (StatusCode::FORBIDDEN, "expired"),
-        OrderRefused::SpecMismatch { .. } => (StatusCode::BAD_REQUEST, "spec_mismatch"),
-    };
-    refuse(status, code, e)
 }
 
 /// The job of `order` (a path segment), or the refusal to answer with.
@@ -390,10 +329,18 @@ async fn job_receipt(State(node): State<Arc<ComputeNode>>, Path(order): Path<Str
 async fn health(State(node): State<Arc<ComputeNode>>) -> Response {
     let jobs = node.jobs.lock().await;
     let count = |status| jobs.all().filter(|j| j.status == status).count();
+    let terms = &node.terms;
     Json(json!({
         "device": node.gpu.key().public().to_string(),
         "endpoint": node.endpoint,
         "gpu_class": node.gpu.gpu_class(),
+        "terms": {
+            "max_work": terms.max_work,
+            "max_backlog": terms.max_backlog,
+            "price_per_million_ops": terms.price_per_million_ops,
+            "payment_mint": terms.payment_mint.to_string(),
+            "ops_per_sec": terms.ops_per_sec,
+        },
         "jobs": {
             "queued": count(JobStatus::Queued),
             "running": count(JobStatus::Running),
@@ -401,80 +348,6 @@ async fn health(State(node): State<Arc<ComputeNode>>) -> Response {
         },
     }))
     .into_response()
-}
-
-/// The GPU time a job of `elapsed_ms` bills: whole seconds, at least one
-/// (a receipt bills a positive number of GPU-seconds that fits between its
-/// start and end).
-pub fn billed_seconds(elapsed_ms: i64) -> u64 {
-    u64::try_from(elapsed_ms.max(1)).unwrap_or(1).div_ceil(1000)
-}
-
-/// Runs the queued jobs one after the other (one GPU runs one job: the
-/// compute rules refuse overlapping receipts). A job holds the GPU for the
-/// whole seconds it bills ([`billed_seconds`]): its receipt ends there, and
-/// the next job starts no earlier.
-async fn run_jobs(node: Arc<ComputeNode>, mut queued: mpsc::UnboundedReceiver<Key>) {
-    let mut gpu_free_ms = 0i64;
-    while let Some(order) = queued.recv().await {
-        let Some(mut job) = node.jobs.lock().await.get(&order).cloned() else {
-            continue;
-        };
-        if job.status != JobStatus::Queued {
-            continue;
-        }
-        let wait_ms = gpu_free_ms.max(job.accepted_ms) - now_ms();
-        if wait_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(wait_ms as u64)).await;
-        }
-        let start_ms = now_ms().max(job.accepted_ms).max(gpu_free_ms);
-        job.status = JobStatus::Running;
-        job.start_ms = Some(start_ms);
-        if let Err(e) = node.jobs.lock().await.put(job.clone()) {
-            eprintln!("compute-node: job {order}: {e}");
-            continue;
-        }
-        let spec = job.spec;
-        let answering = node.answering;
-        let result = tokio::task::spawn_blocking(move || {
-            let mut result = spec.run();
-            if answering == JobAnswering::WrongResult {
-                corrupt_last_entry(&mut result);
-            }
-            result
-        })
-        .await
-        .expect("a job's computation does not panic");
-        let elapsed_ms = now_ms() - start_ms;
-        let gpu_seconds = billed_seconds(elapsed_ms);
-        let end_ms = start_ms + gpu_seconds as i64 * 1000;
-        gpu_free_ms = end_ms;
-        job.status = JobStatus::Done;
-        job.end_ms = Some(end_ms);
-        job.gpu_seconds = gpu_seconds;
-        job.result_hash = Some(result_hash(&result));
-        let mut book = node.jobs.lock().await;
-        let kept = book
-            .write_result(&order, &result)
-            .and_then(|()| book.put(job.clone()));
-        match kept {
-            Ok(()) => eprintln!(
-                "compute-node: job {order} done: {} x {}^2 in {elapsed_ms} ms, {gpu_seconds} GPU-second(s) billed",
-                spec.count, spec.size
-            ),
-            Err(e) => eprintln!("compute-node: job {order}: keeping the result: {e}"),
-        }
-    }
-}
-
-/// The wrong-result cheat: the last entry of the result plus one.
-fn corrupt_last_entry(result: &mut [u8]) {
-    let Some(last) = result.len().checked_sub(4) else {
-        return;
-    };
-    let entry = u32::from_le_bytes(result[last..].try_into().expect("4 bytes"));
-    let wrong = (u64::from(entry) + 1) % FIELD_PRIME;
-    result[last..].copy_from_slice(&(wrong as u32).to_le_bytes());
 }
 
 /// Announces the node to the oracle now and every `every`.
@@ -559,37 +432,5 @@ async fn watch_loop(node: Arc<ComputeNode>, every: Duration) {
             Err(e) => eprintln!("compute-node: reading the network's orders: {e}"),
         }
         tokio::time::sleep(every).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_job_bills_whole_seconds_and_at_least_one() {
-        assert_eq!(billed_seconds(0), 1);
-        assert_eq!(billed_seconds(1), 1);
-        assert_eq!(billed_seconds(1_000), 1);
-        assert_eq!(billed_seconds(1_001), 2);
-        assert_eq!(billed_seconds(-5), 1);
-    }
-
-    #[test]
-    fn the_cheat_changes_the_last_entry_alone_and_stays_in_the_field() {
-        let spec = MatrixJob {
-            size: 4,
-            count: 2,
-            seed: depinkit_reports::Hash32([3; 32]),
-        };
-        let honest = spec.run();
-        let mut wrong = honest.clone();
-        corrupt_last_entry(&mut wrong);
-        assert_eq!(wrong[..wrong.len() - 4], honest[..honest.len() - 4]);
-        assert_ne!(wrong, honest);
-        assert!(matches!(
-            spec.check_result(&wrong, 1, || 7),
-            Err(depinkit_reports::job::WrongResult::Product { product: 1, row: 3 })
-        ));
     }
 }

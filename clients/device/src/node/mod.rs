@@ -34,7 +34,7 @@ use depinkit_reports::{
     Key, StorageTree,
     provider::{Announcement, SignedAnnouncement},
 };
-use orders::{NodeChain, OrderRefused, check_order};
+use orders::{NodeChain, OrderCheck};
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
 use std::{sync::Arc, time::Duration};
@@ -78,7 +78,8 @@ struct Node {
     shards: Mutex<ShardStore>,
 }
 
-fn refuse(status: StatusCode, code: &str, message: impl ToString) -> Response {
+/// A refusal: `status` with `{"error": code, "message": why}`.
+pub(crate) fn refuse(status: StatusCode, code: &str, message: impl ToString) -> Response {
     (
         status,
         Json(json!({ "error": code, "message": message.to_string() })),
@@ -165,21 +166,8 @@ async fn put_shard(
         Ok(false) => {}
         Err(e) => return shard_refusal(e),
     }
-    let (found, now) = match tokio::try_join!(node.chain.order(&order), node.chain.now()) {
-        Ok(read) => read,
-        Err(e) => return refuse(StatusCode::BAD_GATEWAY, "chain_unavailable", e),
-    };
-    let Some(found) = found else {
-        return order_refusal(OrderRefused::Unknown(order));
-    };
-    let must_accept = match check_order(
-        &found,
-        &node.chain.network,
-        &node.chain.device,
-        &spec.hash(),
-        now,
-    ) {
-        Ok(must_accept) => must_accept,
+    let must_accept = match node.chain.order_to_serve(&order, &spec.hash()).await {
+        Ok((_, _, must_accept)) => must_accept,
         Err(e) => return order_refusal(e),
     };
     // Kept first, then accepted: an order is never accepted for bytes the
@@ -198,16 +186,19 @@ async fn put_shard(
         .into_response()
 }
 
-fn order_refusal(e: OrderRefused) -> Response {
-    let (status, code) = match &e {
-        OrderRefused::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_order"),
-        OrderRefused::OtherNetwork(_) => (StatusCode::FORBIDDEN, "other_network"),
-        OrderRefused::NotForThisDevice => (StatusCode::FORBIDDEN, "not_for_this_device"),
-        OrderRefused::TakenByAnother(_) => (StatusCode::FORBIDDEN, "taken_by_another"),
-        OrderRefused::Expired(_) => (StatusCode::FORBIDDEN, "expired"),
-        OrderRefused::SpecMismatch { .. } => (StatusCode::BAD_REQUEST, "spec_mismatch"),
-    };
-    refuse(status, code, e)
+/// The answer to an order the node may not serve, or could not read.
+pub(crate) fn order_refusal(e: OrderCheck) -> Response {
+    match e {
+        OrderCheck::Unavailable(e) => refuse(StatusCode::BAD_GATEWAY, "chain_unavailable", e),
+        OrderCheck::Refused(e) => {
+            let (status, code) = e.status_and_code();
+            refuse(
+                StatusCode::from_u16(status).expect("a valid status"),
+                code,
+                e,
+            )
+        }
+    }
 }
 
 fn shard_refusal(e: ShardError) -> Response {

@@ -40,6 +40,20 @@ pub enum OrderRefused {
     },
 }
 
+impl OrderRefused {
+    /// The HTTP status and reason code a node answers with.
+    pub fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            OrderRefused::Unknown(_) => (404, "unknown_order"),
+            OrderRefused::OtherNetwork(_) => (403, "other_network"),
+            OrderRefused::NotForThisDevice => (403, "not_for_this_device"),
+            OrderRefused::TakenByAnother(_) => (403, "taken_by_another"),
+            OrderRefused::Expired(_) => (403, "expired"),
+            OrderRefused::SpecMismatch { .. } => (400, "spec_mismatch"),
+        }
+    }
+}
+
 /// Whether `device` of `network` may serve `order` with the work whose
 /// spec hashes to `spec_hash` (a shard's [`depinkit_reports::DealSpec::hash`], a job's
 /// [`depinkit_reports::job::MatrixJob::hash`]) at
@@ -80,6 +94,18 @@ pub fn check_order(
         }
     }
 }
+
+/// Why an order could not be served now.
+#[derive(Debug)]
+pub enum OrderCheck {
+    /// The chain did not answer (in time).
+    Unavailable(String),
+    /// The chain answered: not an order this device may serve.
+    Refused(OrderRefused),
+}
+
+/// Longest wait for one read of the chain.
+pub const CHAIN_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The node's chain: the network, its device's accounts, and the NFT
 /// holder's key that accepts orders.
@@ -123,10 +149,39 @@ impl NodeChain {
             .map_err(|e| e.to_string())
     }
 
+    /// Reads the order at `address` and the chain's clock, and decides
+    /// ([`check_order`]) whether this device may serve it with the work
+    /// whose spec hashes to `spec_hash`: the order, the clock (unix
+    /// seconds) and whether the node must accept it first.
+    pub async fn order_to_serve(
+        &self,
+        address: &Pubkey,
+        spec_hash: &Hash32,
+    ) -> Result<(Order, i64, bool), OrderCheck> {
+        let read = tokio::time::timeout(CHAIN_READ_TIMEOUT, async {
+            tokio::try_join!(self.order(address), self.now())
+        })
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer in {} s", CHAIN_READ_TIMEOUT.as_secs())));
+        let (found, now) = read.map_err(OrderCheck::Unavailable)?;
+        let found = found.ok_or(OrderCheck::Refused(OrderRefused::Unknown(*address)))?;
+        let must_accept = check_order(&found, &self.network, &self.device, spec_hash, now)
+            .map_err(OrderCheck::Refused)?;
+        Ok((found, now, must_accept))
+    }
+
     /// The chain's clock, unix seconds.
     pub async fn now(&self) -> Result<i64, String> {
         depinkit_sdk::accounts::chain_time(&self.rpc)
             .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The network's reward mint: what its orders pay in by default.
+    pub async fn reward_mint(&self) -> Result<Pubkey, String> {
+        depinkit_sdk::accounts::fetch::<device_registry::state::Network>(&self.rpc, &self.network)
+            .await
+            .map(|network| network.reward_mint)
             .map_err(|e| e.to_string())
     }
 
@@ -148,6 +203,43 @@ impl NodeChain {
     }
 }
 
+/// An order of network `[1; 32]` for the tests of what nodes serve: paid in
+/// mint `[6; 32]`, 1,000 base units escrowed, to be accepted by 1,000 s
+/// and served by 2,000 s.
+#[cfg(test)]
+pub(crate) fn sample_order(
+    provider: Provider,
+    status: OrderStatus,
+    accepted: Option<Pubkey>,
+    spec_hash: Hash32,
+) -> Order {
+    Order {
+        version: 1,
+        bump: 255,
+        network: Pubkey::new_from_array([1; 32]),
+        customer: Pubkey::new_from_array([5; 32]),
+        order_id: 1,
+        payment_mint: Pubkey::new_from_array([6; 32]),
+        payment_token_program: Pubkey::new_from_array([7; 32]),
+        escrow: Pubkey::new_from_array([8; 32]),
+        provider,
+        accepted_device: accepted,
+        max_amount: 1_000,
+        settled: 0,
+        accept_deadline: 1_000,
+        service_deadline: 2_000,
+        spec_hash: spec_hash.0,
+        fee_bps: 100,
+        pool_share_bps: 0,
+        status,
+        opened_at: 0,
+        opened_slot: 0,
+        accepted_at: 0,
+        settlement_count: 0,
+        votes: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,31 +258,7 @@ mod tests {
     }
 
     fn order(provider: Provider, status: OrderStatus, accepted: Option<Pubkey>) -> Order {
-        Order {
-            version: 1,
-            bump: 255,
-            network: NETWORK,
-            customer: Pubkey::new_from_array([5; 32]),
-            order_id: 1,
-            payment_mint: Pubkey::new_from_array([6; 32]),
-            payment_token_program: Pubkey::new_from_array([7; 32]),
-            escrow: Pubkey::new_from_array([8; 32]),
-            provider,
-            accepted_device: accepted,
-            max_amount: 1_000,
-            settled: 0,
-            accept_deadline: 1_000,
-            service_deadline: 2_000,
-            spec_hash: spec().hash().0,
-            fee_bps: 100,
-            pool_share_bps: 0,
-            status,
-            opened_at: 0,
-            opened_slot: 0,
-            accepted_at: 0,
-            settlement_count: 0,
-            votes: Vec::new(),
-        }
+        sample_order(provider, status, accepted, spec().hash())
     }
 
     #[test]

@@ -106,6 +106,9 @@ pub async fn buy(
             bind: ([127, 0, 0, 1], port).into(),
             endpoint: String::new(),
             max_work: 1 << 30,
+            max_backlog: 4,
+            price_per_million_ops: 0,
+            payment_mint: Some(*mint),
             announce_every: Duration::from_secs(60),
             // The fleet answers this device's challenges.
             challenge_every: None,
@@ -187,7 +190,10 @@ pub async fn buy(
                 .wait_done(&order_key, Duration::from_secs(60))
                 .await
                 .map_err(|e| e.to_string())?;
-            let result = client.result(&order_key).await.map_err(|e| e.to_string())?;
+            let result = client
+                .result(&order_key, spec.result_len())
+                .await
+                .map_err(|e| e.to_string())?;
             let receipt = client
                 .receipt(&order_key)
                 .await

@@ -40,7 +40,7 @@ pub struct CheckArgs {
     out: Option<PathBuf>,
     /// Freivalds rounds per product: a wrong product passes each with
     /// probability at most 1/(2^31 - 1).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: u32,
 }
 
@@ -201,6 +201,25 @@ pub async fn buy(
         }
     }
     let Some(client) = taken_by else {
+        // A node that did not answer may have accepted the order all the
+        // same: then it can no longer be cancelled before its deadline.
+        let order: Option<Order> = accounts::fetch_optional(&ctx.rpc, &opened.order)
+            .await
+            .map_err(|e| ctx.rpc_error(e))?;
+        if let Some(order) = order.filter(|o| o.status == OrderStatus::Accepted) {
+            let refundable = order.service_deadline.saturating_add(SETTLEMENT_GRACE_SECS);
+            return Err(CliError::Rpc(format!(
+                "order {} was accepted by device {} but its node did not answer: `depin order result --id {}` fetches the job once done; unpaid, the escrow comes back with `depin order cancel --id {}` after {}",
+                args.id,
+                order
+                    .accepted_device
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                args.id,
+                args.id,
+                local_time(refundable)
+            )));
+        }
         return Err(CliError::Input(format!(
             "no compute node took the job; order {} stays open: `depin order cancel --id {}` refunds it",
             args.id, args.id
@@ -243,8 +262,12 @@ pub async fn result(ctx: &Context, network: &Pubkey, args: ResultArgs) -> Result
     check_and_sign(ctx, network, args.id, &address, &order, &args.check).await
 }
 
-/// Why the node's receipt, once `cosigned` here, is not one to send, if it
-/// is not.
+/// How far a node's clock may run ahead of the customer's, milliseconds.
+const CLOCK_SKEW_MS: i64 = 30_000;
+
+/// Why the node's receipt, once `cosigned` here, is not one to send at
+/// (the customer's) unix time `now_ms`, if it is not: a receipt co-signed
+/// is the customer's word that the bill is right.
 fn receipt_problem(
     cosigned: &SignedReport,
     network: &Pubkey,
@@ -252,6 +275,7 @@ fn receipt_problem(
     order: &Order,
     customer: &Pubkey,
     result: &[u8],
+    now_ms: i64,
 ) -> Option<String> {
     if depinkit_reports::verify_signatures(std::slice::from_ref(cosigned))[0].is_err() {
         return Some("the device's signature does not verify".into());
@@ -272,6 +296,18 @@ fn receipt_problem(
     }
     if body.start_ms < order.accepted_at.saturating_mul(1000) || body.end_ms < body.start_ms {
         return Some("the job's times are not after the order's acceptance".into());
+    }
+    if body.end_ms > order.service_deadline.saturating_mul(1000)
+        || body.end_ms > now_ms + CLOCK_SKEW_MS
+    {
+        return Some("the job ends after the service deadline or in the future".into());
+    }
+    let span_ms = u64::try_from(body.end_ms - body.start_ms).unwrap_or(0);
+    if body.gpu_seconds == 0 || body.gpu_seconds.saturating_mul(1000) > span_ms {
+        return Some(format!(
+            "it bills {} GPU-seconds for a job that ran {span_ms} ms",
+            body.gpu_seconds
+        ));
     }
     None
 }
@@ -311,7 +347,10 @@ async fn check_and_sign(
             "{node} runs another job than order {id} bought (its spec hash is not the order's)"
         )));
     }
-    let result = client.result(&order_key).await.map_err(node_error)?;
+    let result = client
+        .result(&order_key, spec.result_len())
+        .await
+        .map_err(node_error)?;
     let receipt = client.receipt(&order_key).await.map_err(node_error)?;
     if let Err(wrong) = spec.check_result(&result, check.rounds, || rand_core::OsRng.next_u32()) {
         return Err(dispute(ctx, id, order, &wrong, &receipt));
@@ -329,6 +368,10 @@ async fn check_and_sign(
         order,
         &customer.pubkey(),
         &result,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0),
     ) {
         return Err(CliError::Mismatch(format!(
             "the node's receipt is refused, not signed: {problem}"
@@ -414,4 +457,156 @@ fn dispute(
         "the result is wrong ({wrong}): its receipt is not signed, so the provider is not paid; `depin order cancel --id {id}` refunds the escrow after {}",
         local_time(refundable)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use depinkit_device::{
+        gpu::{GpuNode, Job},
+        keys::DeviceKey,
+    };
+    use service_payments::state::Provider;
+
+    const NETWORK: Pubkey = Pubkey::new_from_array([1; 32]);
+    const ORDER: Pubkey = Pubkey::new_from_array([2; 32]);
+    const CUSTOMER: Pubkey = Pubkey::new_from_array([3; 32]);
+    /// The order was accepted at 1,000 s; it must be served by 2,000 s.
+    const ACCEPTED_AT: i64 = 1_000;
+    const SERVICE_DEADLINE: i64 = 2_000;
+    const NOW_MS: i64 = 1_500_000;
+    const RESULT: &[u8] = b"the products";
+
+    fn node() -> GpuNode {
+        GpuNode::new(DeviceKey::from_seed([4; 32]), "a100")
+    }
+
+    fn order() -> Order {
+        let device_key = Pubkey::new_from_array(node().key().public().0);
+        Order {
+            version: 1,
+            bump: 255,
+            network: NETWORK,
+            customer: CUSTOMER,
+            order_id: 1,
+            payment_mint: Pubkey::new_from_array([6; 32]),
+            payment_token_program: Pubkey::new_from_array([7; 32]),
+            escrow: Pubkey::new_from_array([8; 32]),
+            provider: Provider::AnyDevice,
+            accepted_device: Some(pda::find_device_address(&NETWORK, &device_key).0),
+            max_amount: 1_000,
+            settled: 0,
+            accept_deadline: 1_500,
+            service_deadline: SERVICE_DEADLINE,
+            spec_hash: [0; 32],
+            fee_bps: 100,
+            pool_share_bps: 0,
+            status: OrderStatus::Accepted,
+            opened_at: 900,
+            opened_slot: 0,
+            accepted_at: ACCEPTED_AT,
+            settlement_count: 0,
+            votes: Vec::new(),
+        }
+    }
+
+    /// A job of two billed seconds from 1,200 s.
+    fn job() -> Job {
+        Job {
+            order: Key(ORDER.to_bytes()),
+            start_ms: 1_200_000,
+            end_ms: 1_202_000,
+            gpu_seconds: 2,
+            result_hash: result_hash(RESULT),
+        }
+    }
+
+    /// The problem found with `job`'s receipt, co-signed.
+    fn problem(job: &Job) -> Option<String> {
+        let customer = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let customer_key = Pubkey::new_from_array(customer.verifying_key().to_bytes());
+        let order = Order {
+            customer: customer_key,
+            ..order()
+        };
+        let receipt = node()
+            .receipt_at(
+                Key(NETWORK.to_bytes()),
+                Key(customer_key.to_bytes()),
+                job,
+                job.end_ms,
+            )
+            .cosign(&customer);
+        receipt_problem(
+            &receipt,
+            &NETWORK,
+            &ORDER,
+            &order,
+            &customer_key,
+            RESULT,
+            NOW_MS,
+        )
+    }
+
+    #[test]
+    fn a_receipt_that_bills_the_job_as_it_ran_is_signed() {
+        assert_eq!(problem(&job()), None);
+    }
+
+    #[test]
+    fn a_receipt_that_bills_wrongly_is_refused() {
+        let refused = |job: Job, why: &str| {
+            let problem = problem(&job).expect("refused");
+            assert!(problem.contains(why), "{problem}");
+        };
+        refused(
+            Job {
+                result_hash: result_hash(b"another result"),
+                ..job()
+            },
+            "result hash",
+        );
+        refused(
+            Job {
+                start_ms: ACCEPTED_AT * 1000 - 1,
+                ..job()
+            },
+            "after the order's acceptance",
+        );
+        refused(
+            Job {
+                end_ms: SERVICE_DEADLINE * 1000 + 1,
+                ..job()
+            },
+            "after the service deadline",
+        );
+        refused(
+            Job {
+                end_ms: NOW_MS + CLOCK_SKEW_MS + 1,
+                ..job()
+            },
+            "in the future",
+        );
+        refused(
+            Job {
+                gpu_seconds: 3,
+                ..job()
+            },
+            "bills 3 GPU-seconds for a job that ran 2000 ms",
+        );
+        refused(
+            Job {
+                gpu_seconds: 0,
+                ..job()
+            },
+            "bills 0 GPU-seconds",
+        );
+        refused(
+            Job {
+                order: Key([5; 32]),
+                ..job()
+            },
+            "another order",
+        );
+    }
 }
