@@ -1,0 +1,143 @@
+// A localnet of our own per test file: `depin localnet` (built by `cargo test
+// --workspace`, or named by DEPIN_BIN) on free ports, its funded wallet, and a
+// way to send transactions and see program errors by name.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Address,
+  type Instruction,
+  type KeyPairSigner,
+  type Rpc,
+  type RpcSubscriptions,
+  type SolanaRpcApi,
+  type SolanaRpcSubscriptionsApi,
+  appendTransactionMessageInstructions,
+  createKeyPairSignerFromBytes,
+  createSolanaRpc,
+  createSolanaRpcSubscriptions,
+  createTransactionMessage,
+  generateKeyPairSigner,
+  getSignatureFromTransaction,
+  lamports,
+  pipe,
+  sendAndConfirmTransactionFactory,
+  setTransactionMessageFeePayerSigner,
+  setTransactionMessageLifetimeUsingBlockhash,
+  signTransactionMessageWithSigners,
+  airdropFactory,
+} from '@solana/kit';
+
+/** The `depin` binary: DEPIN_BIN, else the cargo target dir's debug build. */
+export function depinBinary(): string {
+  if (process.env.DEPIN_BIN) return process.env.DEPIN_BIN;
+  const target = process.env.CARGO_TARGET_DIR ?? join(__dirname, '..', '..', '..', '..', 'target');
+  return join(target, 'debug', 'depin');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** A running localnet. */
+export class Localnet {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly rpcUrl: string,
+    readonly rpc: Rpc<SolanaRpcApi>,
+    readonly subscriptions: RpcSubscriptions<SolanaRpcSubscriptionsApi>,
+    /** The wallet the localnet funded. */
+    readonly payer: KeyPairSigner,
+  ) {}
+
+  /** Starts one on free ports (the websocket on the next) and waits for it. */
+  static async start(): Promise<Localnet> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'depinkit-ts-'));
+    const keypair = join(dir, 'payer.json');
+    const child = spawn(
+      depinBinary(),
+      ['localnet', '--bind', `127.0.0.1:${port}`, '--keypair', keypair],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the localnet did not start:\n${output}`)), 60_000);
+      child.stdout!.on('data', (chunk) => {
+        output += chunk;
+        if (output.includes('Ready.')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.stderr!.on('data', (chunk) => (output += chunk));
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the localnet exited (${code}):\n${output}`));
+      });
+      child.on('error', reject);
+    });
+    await ready;
+    const payer = await createKeyPairSignerFromBytes(
+      Uint8Array.from(JSON.parse(readFileSync(keypair, 'utf8'))),
+    );
+    const rpcUrl = `http://127.0.0.1:${port}`;
+    return new Localnet(
+      child,
+      rpcUrl,
+      createSolanaRpc(rpcUrl),
+      createSolanaRpcSubscriptions(`ws://127.0.0.1:${port + 1}`),
+      payer,
+    );
+  }
+
+  /** Stops it. */
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
+
+  /** A new wallet with `sol` SOL. */
+  async funded(sol = 10n): Promise<KeyPairSigner> {
+    const wallet = await generateKeyPairSigner();
+    await airdropFactory({ rpc: this.rpc, rpcSubscriptions: this.subscriptions })({
+      recipientAddress: wallet.address,
+      lamports: lamports(sol * 1_000_000_000n),
+      commitment: 'confirmed',
+    });
+    return wallet;
+  }
+
+  /** Sends `instructions` paid by `feePayer` (signers found in the instructions); its signature. */
+  async send(feePayer: KeyPairSigner, instructions: Instruction[]): Promise<string> {
+    const { value: blockhash } = await this.rpc.getLatestBlockhash().send();
+    const message = pipe(
+      createTransactionMessage({ version: 0 }),
+      (m) => setTransactionMessageFeePayerSigner(feePayer, m),
+      (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
+      (m) => appendTransactionMessageInstructions(instructions, m),
+    );
+    const signed = await signTransactionMessageWithSigners(message);
+    await sendAndConfirmTransactionFactory({
+      rpc: this.rpc,
+      rpcSubscriptions: this.subscriptions,
+    })(signed as Parameters<ReturnType<typeof sendAndConfirmTransactionFactory>>[0], {
+      commitment: 'confirmed',
+    });
+    return getSignatureFromTransaction(signed);
+  }
+
+  /** The lamports `address` holds. */
+  async balance(address: Address): Promise<bigint> {
+    return (await this.rpc.getBalance(address).send()).value;
+  }
+}
