@@ -15,3 +15,4 @@ export * from './merkle';
 export * from './oracle';
 export { sha256, toHex, fromHex } from './hash';
 export * from './errors';
+export * from './migrate';

@@ -58,6 +58,8 @@ export class Localnet {
     readonly subscriptions: RpcSubscriptions<SolanaRpcSubscriptionsApi>,
     /** The wallet the localnet funded. */
     readonly payer: KeyPairSigner,
+    /** Its keypair file (the Solana CLI's format). */
+    readonly payerFile: string,
   ) {}
 
   /** Starts one on free ports (the websocket on the next) and waits for it. */
@@ -98,6 +100,7 @@ export class Localnet {
       createSolanaRpc(rpcUrl),
       createSolanaRpcSubscriptions(`ws://127.0.0.1:${port + 1}`),
       payer,
+      keypair,
     );
   }
 

@@ -33,16 +33,8 @@ export async function events(program: Address): Promise<{ eventAuthority: Addres
   return { eventAuthority, program };
 }
 
-/** Creates a network of `category` named by `seed`, with an approved maker. */
-export async function createNetwork(
-  localnet: Localnet,
-  seed: string,
-  category: depinkit.deviceRegistry.Category,
-): Promise<TestNetwork> {
-  const authority = await localnet.funded();
-  const issuing = await generateKeyPairSigner();
-  const registry = await events(deviceRegistry.DEVICE_REGISTRY_PROGRAM_ADDRESS);
-
+/** A new SPL Token mint (6 decimals) whose mint authority is `authority`. */
+export async function createMint(localnet: Localnet, authority: KeyPairSigner): Promise<Address> {
   const mint = await generateKeyPairSigner();
   const space = BigInt(getMintSize());
   const rent = await localnet.rpc.getMinimumBalanceForRentExemption(space).send();
@@ -56,6 +48,20 @@ export async function createNetwork(
     }),
     getInitializeMintInstruction({ mint: mint.address, decimals: 6, mintAuthority: authority.address }),
   ]);
+  return mint.address;
+}
+
+/** Creates a network of `category` named by `seed`, with an approved maker. */
+export async function createNetwork(
+  localnet: Localnet,
+  seed: string,
+  category: depinkit.deviceRegistry.Category,
+): Promise<TestNetwork> {
+  const authority = await localnet.funded();
+  const issuing = await generateKeyPairSigner();
+  const registry = await events(deviceRegistry.DEVICE_REGISTRY_PROGRAM_ADDRESS);
+
+  const mint = { address: await createMint(localnet, authority) };
 
   const seedBytes = new TextEncoder().encode(seed);
   const [network] = await depinkit.findNetworkPda(authority.address, seedBytes);
