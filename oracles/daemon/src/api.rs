@@ -123,7 +123,7 @@ pub(crate) fn error(status: StatusCode, code: &str, message: impl ToString) -> R
 }
 
 /// The 400 for a path's mint that is not an address.
-fn invalid_mint(text: &str) -> Response {
+pub(crate) fn invalid_mint(text: &str) -> Response {
     error(
         StatusCode::BAD_REQUEST,
         "invalid_mint",
@@ -131,7 +131,8 @@ fn invalid_mint(text: &str) -> Response {
     )
 }
 
-fn unavailable(e: StoreError) -> Response {
+/// The 503 for a store that did not answer.
+pub(crate) fn unavailable(e: StoreError) -> Response {
     error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e)
 }
 

@@ -26,6 +26,7 @@ pub mod check;
 pub mod config;
 pub mod crank;
 pub mod daemon;
+pub mod dashboard;
 pub mod deals;
 pub mod entropy;
 pub mod epoch;

@@ -113,6 +113,19 @@ impl<C: Chain> Registry<C> {
         Ok(count)
     }
 
+    /// Every device as last read, by key.
+    pub async fn all(&self) -> Vec<(Key, RegisteredDevice)> {
+        let mut devices: Vec<_> = self
+            .devices
+            .read()
+            .await
+            .iter()
+            .map(|(key, device)| (*key, *device))
+            .collect();
+        devices.sort_by_key(|(key, _)| *key);
+        devices
+    }
+
     /// The device with `key`, as last read.
     pub async fn device(&self, key: &Key) -> Option<RegisteredDevice> {
         self.devices.read().await.get(key).copied()

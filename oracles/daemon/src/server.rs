@@ -91,6 +91,10 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .route("/v1/devices/{mint}/rewards", get(api::device_rewards))
         .route("/v1/proofs", get(api::all_proofs))
         .with_state(proofs);
+    let dashboard = crate::dashboard::routes(Arc::new(crate::dashboard::Dashboard {
+        store: state.store.clone(),
+        registry: state.ingest.registry().clone(),
+    }));
     let map = match &state.map {
         Some(service) => Router::new()
             .route("/v1/map/cells", get(crate::map::cells::<C>))
@@ -113,6 +117,7 @@ pub fn router<C: Chain + 'static>(state: Arc<AppState<C>>, max_body_bytes: usize
         .merge(providers)
         .merge(rewards)
         .merge(map)
+        .merge(dashboard)
 }
 
 /// The process's Prometheus recorder (installed once; every router of the

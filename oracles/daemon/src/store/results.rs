@@ -348,6 +348,16 @@ impl Store {
         Ok(moved == 1)
     }
 
+    /// The `limit` latest epochs this store has heard of, newest first.
+    pub async fn recent_epochs(&self, limit: u32) -> Result<Vec<u64>, StoreError> {
+        let epochs: Vec<i64> =
+            sqlx::query_scalar("SELECT epoch FROM epochs ORDER BY epoch DESC LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(epochs.into_iter().map(|e| e as u64).collect())
+    }
+
     /// Epochs in `state`, oldest first.
     pub async fn epochs_in(&self, state: EpochState) -> Result<Vec<u64>, StoreError> {
         let epochs: Vec<i64> =
