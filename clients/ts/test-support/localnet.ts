@@ -30,11 +30,15 @@ import {
   airdropFactory,
 } from '@solana/kit';
 
+/** A binary of the workspace (`depin`, `depin-oracle`, `depin-device`) from the cargo target dir's debug build. */
+export function workspaceBinary(name: string): string {
+  const target = process.env.CARGO_TARGET_DIR ?? join(__dirname, '..', '..', '..', '..', 'target');
+  return join(target, 'debug', name);
+}
+
 /** The `depin` binary: DEPIN_BIN, else the cargo target dir's debug build. */
 export function depinBinary(): string {
-  if (process.env.DEPIN_BIN) return process.env.DEPIN_BIN;
-  const target = process.env.CARGO_TARGET_DIR ?? join(__dirname, '..', '..', '..', '..', 'target');
-  return join(target, 'debug', 'depin');
+  return process.env.DEPIN_BIN ?? workspaceBinary('depin');
 }
 
 function freePort(): Promise<number> {
@@ -137,6 +141,28 @@ export class Localnet {
       commitment: 'confirmed',
     });
     return getSignatureFromTransaction(signed);
+  }
+
+  /** Moves the chain's clock to `unixSeconds` (surfpool's `surfnet_timeTravel`). */
+  async timeTravel(unixSeconds: bigint): Promise<void> {
+    const response = await fetch(this.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'surfnet_timeTravel',
+        params: [{ absoluteTimestamp: Number(unixSeconds * 1000n) }],
+      }),
+    });
+    const body = (await response.json()) as { error?: unknown };
+    if (body.error) throw new Error(`time travel: ${JSON.stringify(body.error)}`);
+  }
+
+  /** The chain's clock, unix seconds. */
+  async now(): Promise<bigint> {
+    const slot = await this.rpc.getSlot().send();
+    return BigInt((await this.rpc.getBlockTime(slot).send()) ?? Math.floor(Date.now() / 1000));
   }
 
   /** The lamports `address` holds. */
