@@ -133,6 +133,19 @@ async fn a_closed_epoch_takes_no_reports_and_its_steps_are_taken_once() {
             store.epoch_state(2).await.unwrap(),
             Some(EpochState::Scored)
         );
+        // The epochs heard of, newest first (what the dashboard lists).
+        assert_eq!(
+            store.recent_epochs(10).await.unwrap(),
+            vec![5, 3, 2],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            store.recent_epochs(2).await.unwrap(),
+            vec![5, 3],
+            "{}",
+            db.name
+        );
     }
 }
 
