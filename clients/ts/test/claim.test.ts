@@ -40,7 +40,7 @@ let owner: KeyPairSigner;
 let network: Address;
 let pool: Address;
 let mint: Address;
-const devices: { key: Address; mint: Address; device: Address }[] = [];
+const devices: { keys: CryptoKeyPair; key: Address; mint: Address; device: Address; nft: Address }[] = [];
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -181,7 +181,7 @@ before(async () => {
         maxFee: 0n,
       }),
     ]);
-    devices.push({ key, mint: deviceMint, device });
+    devices.push({ keys, key, mint: deviceMint, device, nft });
   }
 
   // The oracle daemon, one point per report.
@@ -203,6 +203,7 @@ before(async () => {
         DEPIN_ORACLE__EPOCHS__GRACE_SECS: '1',
         DEPIN_ORACLE__EPOCHS__TICK_SECS: '1',
         DEPIN_ORACLE__RULES__SET: 'report-count',
+        DEPIN_ORACLE__CHAIN__REGISTRY_REFRESH_SECS: '1',
         RUST_LOG: 'error',
       },
     },
@@ -282,4 +283,53 @@ test("a device's reward is claimed with the proof its oracle serves", async () =
     return true;
   });
   assert.equal(await tokenBalance(localnet, holderRewardAccount), claim.cumulativeAmount);
+});
+
+test('a device that moves is seen at its new cell in its location history', async () => {
+  const { keys, key, mint: deviceMint, device, nft } = devices[1];
+  const history = async () =>
+    (await (await fetch(`${oracleUrl}/v1/devices/${deviceMint}/history`)).json()) as {
+      cell: string;
+      locations: { cell: string; seen_ms: number }[];
+    };
+  const before = await eventually('the first cell recorded', 30, async () => {
+    const h = await history();
+    return h.locations.length === 1 ? h : undefined;
+  });
+  // The holder moves it 2 km east: the device signs the new cell, the holder sends it.
+  const moved = latLngToCell(48.8566, 2.38, RESOLUTION);
+  const onChain = await deviceRegistry.fetchDevice(localnet.rpc, device);
+  const expiresAt = (await localnet.now()) + 600n;
+  const message = await depinkit.assertLocationMessage({
+    network,
+    deviceKey: key,
+    holder: owner.address,
+    location: BigInt(`0x${moved}`),
+    nonce: onChain.data.locationAssertCount,
+    expiresAt,
+  });
+  await localnet.send(owner, [
+    await depinkit.signDeviceProof(keys, key, message),
+    deviceRegistry.getAssertLocationInstruction({
+      holder: owner,
+      network,
+      device,
+      mint: deviceMint,
+      holderNftAccount: nft,
+      ...(await events(deviceRegistry.DEVICE_REGISTRY_PROGRAM_ADDRESS)),
+      location: BigInt(`0x${moved}`),
+      expiresAt,
+      maxFee: 0n,
+    }),
+  ]);
+  const after = await eventually('the new cell recorded', 30, async () => {
+    const h = await history();
+    return h.locations.length === 2 ? h : undefined;
+  });
+  assert.equal(after.cell, moved);
+  assert.deepEqual(
+    after.locations.map((l) => l.cell),
+    [moved, before.locations[0].cell],
+  );
+  assert.ok(after.locations[0].seen_ms >= after.locations[1].seen_ms);
 });

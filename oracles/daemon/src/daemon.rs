@@ -125,6 +125,7 @@ pub async fn run(
 
     let refresher = tokio::spawn(refresh_loop(
         ingest.clone(),
+        store.clone(),
         Duration::from_secs(config.chain.registry_refresh_secs),
     ));
     // Pool events (funded, voted, finalized) wake the epoch worker and the
@@ -313,12 +314,15 @@ async fn retry<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
 
 /// Re-reads the devices and the pool every `interval`; a failed read keeps
 /// the last view and is logged.
-async fn refresh_loop<C: Chain>(ingest: Arc<Ingest<C>>, interval: Duration) {
+async fn refresh_loop<C: Chain>(ingest: Arc<Ingest<C>>, store: Store, interval: Duration) {
+    let mut cells = None;
+    record_moves(&ingest, &store, &mut cells).await;
     loop {
         sleep(interval).await;
         match ingest.registry().refresh().await {
             Ok(devices) => {
                 metrics::gauge!("depin_oracle_registry_devices").set(devices as f64);
+                record_moves(&ingest, &store, &mut cells).await;
             }
             Err(e) => {
                 metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
@@ -329,6 +333,45 @@ async fn refresh_loop<C: Chain>(ingest: Arc<Ingest<C>>, interval: Duration) {
             metrics::counter!("depin_oracle_rpc_errors_total").increment(1);
             tracing::warn!(error = %e, "pool refresh failed; keeping the last view");
         }
+    }
+}
+
+/// Records in the store the devices whose cell differs from the last one
+/// recorded (`cells`: the last recorded, read from the store the first
+/// time): the location history the dashboard shows.
+async fn record_moves<C: Chain>(
+    ingest: &Ingest<C>,
+    store: &Store,
+    cells: &mut Option<std::collections::BTreeMap<Pubkey, u64>>,
+) {
+    let known = match cells {
+        Some(known) => known,
+        None => match store.latest_locations().await {
+            Ok(latest) => cells.insert(latest),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the devices' recorded cells failed");
+                return;
+            }
+        },
+    };
+    let moved: Vec<(Pubkey, u64)> = ingest
+        .registry()
+        .all()
+        .await
+        .into_iter()
+        .map(|(_, device)| (device.mint, device.location))
+        .filter(|(mint, cell)| known.get(mint) != Some(cell))
+        .collect();
+    if moved.is_empty() {
+        return;
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    match store.record_locations(&moved, now_ms).await {
+        Ok(()) => known.extend(moved),
+        Err(e) => tracing::warn!(error = %e, "recording the devices' cells failed"),
     }
 }
 

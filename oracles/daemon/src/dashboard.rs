@@ -9,7 +9,8 @@
 //! `GET /v1/epochs?limit=N`: the latest epochs' summaries (as
 //! `GET /v1/epochs/{n}`), each with its refusals counted by rule.
 //! `GET /v1/devices/{mint}/history?limit=N`: one device's score, reward and
-//! refused reports in each of the latest epochs.
+//! refused reports in each of the latest epochs, and the cells this oracle
+//! has seen it asserted at, newest first.
 
 use crate::{
     api::{epoch_summary, error, invalid_mint, unavailable},
@@ -32,6 +33,8 @@ use std::{collections::BTreeMap, str::FromStr, sync::Arc};
 const DEFAULT_EPOCHS: u32 = 12;
 /// Most epochs one request lists.
 const MAX_EPOCHS: u32 = 100;
+/// Most cells of a device's location history listed.
+const MAX_LOCATIONS: u32 = 50;
 
 /// The dashboard's files: path under `/dashboard/`, content type, bytes.
 const ASSETS: &[(&str, &str, &[u8])] = &[
@@ -269,15 +272,20 @@ async fn history<C: Chain>(
         }
         Ok::<_, StoreError>(listed)
     };
-    match listed.await {
-        Ok(listed) => Json(json!({
+    let locations = d.store.device_locations(&mint, MAX_LOCATIONS).await;
+    match (listed.await, locations) {
+        (Ok(listed), Ok(locations)) => Json(json!({
             "device_key": key.to_string(),
             "mint": mint.to_string(),
             "cell": cell(device.location),
             "active": device.active,
             "epochs": listed,
+            "locations": locations
+                .into_iter()
+                .map(|(location, seen_ms)| json!({ "cell": cell(location), "seen_ms": seen_ms }))
+                .collect::<Vec<_>>(),
         }))
         .into_response(),
-        Err(e) => unavailable(e),
+        (Err(e), _) | (_, Err(e)) => unavailable(e),
     }
 }

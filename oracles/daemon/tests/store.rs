@@ -260,3 +260,44 @@ async fn concurrent_batches_each_get_their_own_answers() {
         );
     }
 }
+
+/// The devices' cells over time: rows as recorded, the latest per device,
+/// a device's history newest first and limited.
+#[tokio::test]
+async fn device_locations_are_kept_newest_first() {
+    for db in common::databases().await {
+        let store = db.open().await;
+        let (a, b) = (
+            Pubkey::new_from_array([1; 32]),
+            Pubkey::new_from_array([2; 32]),
+        );
+        assert!(store.latest_locations().await.unwrap().is_empty());
+        store
+            .record_locations(&[(a, 0x08c1_fb46_44d7_45ff), (b, 7)], 1_000)
+            .await
+            .unwrap();
+        store
+            .record_locations(&[(a, u64::MAX)], 2_000)
+            .await
+            .unwrap();
+        // The same instant twice keeps the first.
+        store.record_locations(&[(a, 9)], 2_000).await.unwrap();
+        let latest = store.latest_locations().await.unwrap();
+        assert_eq!(latest.get(&a), Some(&u64::MAX), "{}", db.name);
+        assert_eq!(latest.get(&b), Some(&7));
+        assert_eq!(
+            store.device_locations(&a, 10).await.unwrap(),
+            vec![(u64::MAX, 2_000), (0x08c1_fb46_44d7_45ff, 1_000)],
+            "{}",
+            db.name
+        );
+        assert_eq!(store.device_locations(&a, 1).await.unwrap().len(), 1);
+        assert!(
+            store
+                .device_locations(&Pubkey::new_from_array([3; 32]), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -272,6 +272,17 @@ async function showDevice(mint) {
     el('dt', {}, 'cell'), el('dd', {}, d.cell ? el('code', {}, d.cell) : 'no location'),
     el('dt', {}, 'status'), el('dd', {}, d.active ? 'active' : 'suspended'),
   );
+  const locations = document.querySelector('#device-locations tbody');
+  locations.replaceChildren();
+  for (const l of d.locations) {
+    locations.append(
+      el('tr', {},
+        el('td', {}, l.cell ? el('code', {}, l.cell) : 'no location'),
+        el('td', {}, new Date(l.seen_ms).toISOString().replace('T', ' ').slice(0, 19)),
+      ),
+    );
+  }
+  if (!d.locations.length) locations.append(el('tr', {}, el('td', { colspan: 2 }, 'not recorded yet')));
   const epochs = [...d.epochs].reverse();
   barChart(
     document.getElementById('device-chart'),

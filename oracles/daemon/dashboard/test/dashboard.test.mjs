@@ -134,6 +134,11 @@ test("a device page shows the device's refused reports and why", async () => {
   await page.waitForSelector('body[data-view="device"]', { timeout: 30_000 });
   assert.match(await page.locator('#device-title').innerText(), new RegExp(refused.mint));
   assert.match(await page.locator('#reports-title').innerText(), new RegExp(`epoch ${refused.epoch}`));
+  // Its location history: the cell it is asserted at now, first.
+  const history = await json(`/v1/devices/${refused.mint}/history`);
+  assert.ok(history.locations.length >= 1, 'the oracle recorded where the device is');
+  assert.equal(history.locations[0].cell, history.cell);
+  assert.match(await page.locator('#device-locations tbody tr').first().innerText(), new RegExp(history.cell));
   const rows = page.locator('#device-reports tbody tr.refused');
   assert.equal(await rows.count(), expected.length);
   const first = await rows.first().innerText();

@@ -10,6 +10,7 @@
 //! complete set.
 
 mod charges;
+mod locations;
 mod map;
 mod providers;
 mod results;
