@@ -55,11 +55,7 @@ use jobs::{JobBook, JobRecord, JobStatus};
 use serde_json::json;
 use service_payments::state::{OrderStatus, Provider};
 use solana_sdk::pubkey::Pubkey;
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 use terms::NodeTerms;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::io::ReaderStream;
@@ -130,7 +126,7 @@ struct ComputeNode {
     /// Orders being taken now (their job's multiply-adds): a second PUT of
     /// one is refused until the first is answered, and the queue's limit
     /// counts them.
-    taking: std::sync::Mutex<BTreeMap<Key, u64>>,
+    taking: crate::node::orders::OrderClaims,
     queue: mpsc::UnboundedSender<Key>,
 }
 

@@ -2,7 +2,8 @@
 //! own terms, reads the order, accepts it on chain as the device's holder
 //! and waits to see its device serving it, then queues the job. The job
 //! book is locked for quick looks only; the chain is awaited with the order
-//! claimed ([`Taking`]), so one slow RPC holds up no other request.
+//! claimed ([`crate::node::orders::OrderClaims`]), so one slow RPC holds up
+//! no other request.
 
 use super::{
     ComputeNode,
@@ -33,42 +34,14 @@ const ACCEPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Reads of the order after its acceptance, until it shows this device.
 const CONFIRM_READS: u32 = 20;
 
-/// An order being taken; dropped when its PUT has been answered.
-struct Taking<'a> {
-    node: &'a ComputeNode,
-    order: Key,
-}
-
-impl<'a> Taking<'a> {
-    /// Claims `order` for one PUT, unless another is taking it.
-    fn claim(node: &'a ComputeNode, order: Key, work: u64) -> Option<Self> {
-        let mut taking = node.taking.lock().expect("not poisoned");
-        if taking.contains_key(&order) {
-            return None;
-        }
-        taking.insert(order, work);
-        Some(Taking { node, order })
-    }
-}
-
-impl Drop for Taking<'_> {
-    fn drop(&mut self) {
-        self.node
-            .taking
-            .lock()
-            .expect("not poisoned")
-            .remove(&self.order);
-    }
-}
-
 impl ComputeNode {
-    /// The jobs queued or running and the orders being taken.
-    fn backlog(&self, book: &JobBook) -> Backlog {
+    /// The jobs queued or running and the orders being taken (but
+    /// `except`).
+    fn backlog(&self, book: &JobBook, except: Option<&Key>) -> Backlog {
         let mut backlog = book.backlog();
-        for work in self.taking.lock().expect("not poisoned").values() {
-            backlog.jobs += 1;
-            backlog.work = backlog.work.saturating_add(*work);
-        }
+        let (jobs, work) = self.taking.pending(except);
+        backlog.jobs += jobs;
+        backlog.work = backlog.work.saturating_add(work);
         backlog
     }
 }
@@ -106,10 +79,10 @@ pub(super) async fn put_job(
                 "this order's job was sent with another spec",
             );
         }
-        if let Err(e) = node.terms.admit_job(&spec, node.backlog(&jobs)) {
+        if let Err(e) = node.terms.admit_job(&spec, node.backlog(&jobs, None)) {
             return terms_refusal(e);
         }
-        match Taking::claim(&node, key, spec.work()) {
+        match node.taking.claim(key, spec.work()) {
             Some(taking) => taking,
             None => {
                 return refuse(
@@ -126,12 +99,8 @@ pub(super) async fn put_job(
     };
     let accepted_at = if must_accept {
         let backlog = {
-            let jobs = node.jobs.lock().await;
             // This order's own claim is not ahead of it.
-            let mut backlog = node.backlog(&jobs);
-            backlog.jobs = backlog.jobs.saturating_sub(1);
-            backlog.work = backlog.work.saturating_sub(spec.work());
-            backlog
+            node.backlog(&*node.jobs.lock().await, Some(&key))
         };
         if let Err(e) = node
             .terms

@@ -11,8 +11,10 @@
 //! A refusal is a 4xx with `{"error": code, "message": why}` and keeps
 //! nothing: `unknown_order` (404), `other_network`, `not_for_this_device`,
 //! `taken_by_another`, `expired` (403), `spec_mismatch`, `bad_leaf_size`
-//! (400), `no_room` (507); a chain that cannot be read or refuses the
-//! acceptance is a 502.
+//! (400), `order_holds_another_shard`, `being_taken` (409), `no_room` (507);
+//! a chain that cannot be read or refuses the acceptance is a 502. The chain
+//! is read and the order accepted outside the shard book's lock, with the
+//! order claimed ([`orders::OrderClaims`]) and timeouts.
 
 pub mod orders;
 
@@ -76,6 +78,8 @@ struct Node {
     oracle: OracleClient,
     endpoint: String,
     shards: Mutex<ShardStore>,
+    /// Orders whose shard is being taken (their bytes).
+    taking: orders::OrderClaims,
 }
 
 /// A refusal: `status` with `{"error": code, "message": why}`.
@@ -121,6 +125,7 @@ pub async fn run(
         oracle: OracleClient::new(&config.oracle),
         endpoint,
         shards: Mutex::new(shards),
+        taking: Default::default(),
     });
     let announcing = tokio::spawn(announce_loop(node.clone(), config.announce_every));
     let answering = tokio::spawn(answer_loop(node.clone(), config.seed_every));
@@ -159,24 +164,50 @@ async fn put_shard(
     };
     let spec = tree.spec();
     let key = Key(order.to_bytes());
-    // One upload at a time: checks, acceptance and write see one state.
-    let mut shards = node.shards.lock().await;
-    match shards.admit(&key, &spec) {
-        Ok(true) => return (StatusCode::OK, Json(json!({ "kept": true }))).into_response(),
-        Ok(false) => {}
-        Err(e) => return shard_refusal(e),
-    }
+    // The shard book is locked for its checks and writes only; the chain is
+    // read and the order accepted with the order claimed, so one slow RPC
+    // holds up no other upload.
+    let claimed = {
+        let shards = node.shards.lock().await;
+        match shards.admit(&key, &spec) {
+            Ok(true) => return (StatusCode::OK, Json(json!({ "kept": true }))).into_response(),
+            Ok(false) => {}
+            Err(e) => return shard_refusal(e),
+        }
+        node.taking.claim(key, spec.size)
+    };
+    let Some(_claimed) = claimed else {
+        return refuse(
+            StatusCode::CONFLICT,
+            "being_taken",
+            "this order's shard is being taken now; ask again in a moment",
+        );
+    };
     let must_accept = match node.chain.order_to_serve(&order, &spec.hash()).await {
         Ok((_, _, must_accept)) => must_accept,
         Err(e) => return order_refusal(e),
     };
     // Kept first, then accepted: an order is never accepted for bytes the
-    // node could not keep; a refused acceptance drops them again.
-    if let Err(e) = shards.put_built(key, &tree, &bytes) {
-        return shard_refusal(e);
+    // node could not keep; a refused acceptance drops them again. The room
+    // is checked again: other uploads may have filled it meanwhile.
+    {
+        let mut shards = node.shards.lock().await;
+        if let Err(e) = shards
+            .admit(&key, &spec)
+            .and_then(|_| shards.put_built(key, &tree, &bytes))
+        {
+            return shard_refusal(e);
+        }
     }
-    if must_accept && let Err(e) = node.chain.accept(&order).await {
-        let _ = shards.remove(&key);
+    if must_accept
+        && let Err(e) = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            node.chain.accept(&order),
+        )
+        .await
+        .unwrap_or_else(|_| Err("not confirmed in 60 s".into()))
+    {
+        let _ = node.shards.lock().await.remove(&key);
         return refuse(StatusCode::BAD_GATEWAY, "accept_failed", e);
     }
     (

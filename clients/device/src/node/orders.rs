@@ -2,7 +2,7 @@
 //! sent for, and its acceptance by the device's NFT holder. [`check_order`]
 //! decides from the order alone whether this device may serve it.
 
-use depinkit_reports::Hash32;
+use depinkit_reports::{Hash32, Key};
 use depinkit_sdk::{payments, sender::TransactionSender};
 use service_payments::state::{Order, OrderStatus, Provider};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -10,7 +10,7 @@ use solana_sdk::{
     pubkey::Pubkey,
     signature::{Keypair, Signer},
 };
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 /// Why an order is not one this device may serve.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +92,56 @@ pub fn check_order(
             }
             Ok(true)
         }
+    }
+}
+
+/// The orders a node is taking now, each with its weight (a job's
+/// multiply-adds, a shard's bytes): a second upload of one waits for the
+/// first to be answered, while the chain is read and the order accepted
+/// outside the node's locks.
+#[derive(Default)]
+pub struct OrderClaims(std::sync::Mutex<BTreeMap<Key, u64>>);
+
+/// A claim on an order, released when dropped.
+pub struct OrderClaim<'a> {
+    claims: &'a OrderClaims,
+    order: Key,
+}
+
+impl OrderClaims {
+    /// Claims `order` with `weight`, unless it is being taken already.
+    pub fn claim(&self, order: Key, weight: u64) -> Option<OrderClaim<'_>> {
+        let mut claims = self.0.lock().expect("not poisoned");
+        if claims.contains_key(&order) {
+            return None;
+        }
+        claims.insert(order, weight);
+        Some(OrderClaim {
+            claims: self,
+            order,
+        })
+    }
+
+    /// The orders being taken and their weights summed, leaving `except` out.
+    pub fn pending(&self, except: Option<&Key>) -> (usize, u64) {
+        self.0
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .filter(|(order, _)| Some(*order) != except)
+            .fold((0, 0u64), |(count, sum), (_, weight)| {
+                (count + 1, sum.saturating_add(*weight))
+            })
+    }
+}
+
+impl Drop for OrderClaim<'_> {
+    fn drop(&mut self) {
+        self.claims
+            .0
+            .lock()
+            .expect("not poisoned")
+            .remove(&self.order);
     }
 }
 
@@ -259,6 +309,19 @@ mod tests {
 
     fn order(provider: Provider, status: OrderStatus, accepted: Option<Pubkey>) -> Order {
         sample_order(provider, status, accepted, spec().hash())
+    }
+
+    #[test]
+    fn an_order_is_claimed_once_until_its_claim_is_dropped() {
+        let claims = OrderClaims::default();
+        let first = claims.claim(Key([1; 32]), 10).expect("free");
+        assert!(claims.claim(Key([1; 32]), 10).is_none(), "taken already");
+        let _other = claims.claim(Key([2; 32]), 5).expect("another order");
+        assert_eq!(claims.pending(None), (2, 15));
+        assert_eq!(claims.pending(Some(&Key([1; 32]))), (1, 5));
+        drop(first);
+        assert_eq!(claims.pending(None), (1, 5));
+        assert!(claims.claim(Key([1; 32]), 10).is_some(), "free again");
     }
 
     #[test]
