@@ -1,3 +1,5 @@
+import { getBase16Decoder, getBase16Encoder } from '@solana/kit';
+
 /** SHA-256 through WebCrypto: the same in Node (>= 20) and in browsers. */
 export async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
   const length = parts.reduce((sum, part) => sum + part.length, 0);
@@ -11,15 +13,7 @@ export async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
 }
 
 /** Lower-case hex, as proof files and bundles write hashes. */
-export const toHex = (bytes: Uint8Array): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+export const toHex = (bytes: Uint8Array): string => getBase16Decoder().decode(bytes);
 
 /** The bytes of a hex string (any case); throws on anything else. */
-export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new Error(`not hex: ${hex.slice(0, 16)}...`);
-  }
-  return Uint8Array.from({ length: hex.length / 2 }, (_, i) =>
-    parseInt(hex.slice(2 * i, 2 * i + 2), 16),
-  );
-}
+export const fromHex = (hex: string): Uint8Array => new Uint8Array(getBase16Encoder().encode(hex));

@@ -15,4 +15,5 @@ export * from './merkle';
 export * from './oracle';
 export { sha256, toHex, fromHex } from './hash';
 export * from './errors';
+export * from './send';
 export * from './migrate';

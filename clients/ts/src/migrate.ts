@@ -6,26 +6,11 @@
  * settings with the programs' update instructions). `migrations/deploy.ts` runs
  * it under `anchor migrate`.
  */
-import {
-  type Address,
-  type Instruction,
-  type KeyPairSigner,
-  type Rpc,
-  type SolanaRpcApi,
-  address,
-  appendTransactionMessageInstructions,
-  createTransactionMessage,
-  getBase64EncodedWireTransaction,
-  getSignatureFromTransaction,
-  pipe,
-  setTransactionMessageFeePayerSigner,
-  setTransactionMessageLifetimeUsingBlockhash,
-  signTransactionMessageWithSigners,
-} from '@solana/kit';
+import { type Address, type KeyPairSigner, type Rpc, type SolanaRpcApi, address } from '@solana/kit';
 import * as deviceRegistry from './generated/deviceRegistry';
 import * as rewardPool from './generated/rewardPool';
 import * as servicePayments from './generated/servicePayments';
-import { customErrorCode } from './errors';
+import { chainTime, sendAndConfirm } from './send';
 import { findEventAuthorityPda, findNetworkPda, findPaymentsPda, findPoolPda } from './pdas';
 
 /** A fee as the config writes it. */
@@ -127,52 +112,6 @@ export function checkConfig(value: unknown): MigrationConfig {
   return config;
 }
 
-/** Sends `instructions` paid and signed by `payer`, and waits for confirmation. */
-export async function sendAndConfirm(
-  rpc: Rpc<SolanaRpcApi>,
-  payer: KeyPairSigner,
-  instructions: Instruction[],
-  timeoutMs = 60_000,
-): Promise<string> {
-  const { value: blockhash } = await rpc.getLatestBlockhash({ commitment: 'confirmed' }).send();
-  const message = pipe(
-    createTransactionMessage({ version: 0 }),
-    (m) => setTransactionMessageFeePayerSigner(payer, m),
-    (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
-    (m) => appendTransactionMessageInstructions(instructions, m),
-  );
-  const signed = await signTransactionMessageWithSigners(message);
-  const signature = getSignatureFromTransaction(signed);
-  try {
-    await rpc
-      .sendTransaction(getBase64EncodedWireTransaction(signed), {
-        encoding: 'base64',
-        preflightCommitment: 'confirmed',
-      })
-      .send();
-  } catch (e) {
-    // A refusal in simulation: say which program error, with the program's last words.
-    const logs = ((e as { context?: { logs?: string[] } }).context?.logs ?? []).slice(-3);
-    const code = customErrorCode(e);
-    throw new Error(
-      `${(e as Error).message}${code === undefined ? '' : ` (program error ${code})`}${
-        logs.length ? `: ${logs.join(' | ')}` : ''
-      }`,
-    );
-  }
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const { value } = await rpc.getSignatureStatuses([signature]).send();
-    const status = value[0];
-    if (status?.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(status.err)}`);
-    if (status?.confirmationStatus === 'confirmed' || status?.confirmationStatus === 'finalized') {
-      return signature;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  throw new Error(`transaction ${signature} not confirmed in ${timeoutMs / 1000} s`);
-}
-
 /** `what: on chain X, config Y` for each pair that differs. */
 function compare(pairs: [string, unknown, unknown][]): string[] {
   const text = (v: unknown) =>
@@ -186,12 +125,6 @@ const fee = (f: FeeConfig | undefined, rewardMint: Address) => ({
   mint: address(f?.mint ?? rewardMint),
   amount: BigInt(f?.amount ?? 0),
 });
-
-async function chainTime(rpc: Rpc<SolanaRpcApi>): Promise<bigint> {
-  const slot = await rpc.getSlot({ commitment: 'confirmed' }).send();
-  const time = await rpc.getBlockTime(slot).send();
-  return time === null ? BigInt(Math.floor(Date.now() / 1000)) : BigInt(time);
-}
 
 /** The token program owning `mint`. */
 async function tokenProgramOf(rpc: Rpc<SolanaRpcApi>, mint: Address): Promise<Address> {

@@ -8,27 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Address,
+  address,
   type Instruction,
   type KeyPairSigner,
   type Rpc,
   type RpcSubscriptions,
   type SolanaRpcApi,
   type SolanaRpcSubscriptionsApi,
-  appendTransactionMessageInstructions,
   createKeyPairSignerFromBytes,
   createSolanaRpc,
   createSolanaRpcSubscriptions,
-  createTransactionMessage,
   generateKeyPairSigner,
-  getSignatureFromTransaction,
   lamports,
-  pipe,
-  sendAndConfirmTransactionFactory,
-  setTransactionMessageFeePayerSigner,
-  setTransactionMessageLifetimeUsingBlockhash,
-  signTransactionMessageWithSigners,
   airdropFactory,
 } from '@solana/kit';
+import { chainTime, sendAndConfirm } from '../src/send';
 
 /** A binary of the workspace (`depin`, `depin-oracle`, `depin-device`) from the cargo target dir's debug build. */
 export function workspaceBinary(name: string): string {
@@ -36,12 +30,16 @@ export function workspaceBinary(name: string): string {
   return join(target, 'debug', name);
 }
 
+/** Token-2022, which holds the device NFTs. */
+export const TOKEN_2022 = address('TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb');
+
 /** The `depin` binary: DEPIN_BIN, else the cargo target dir's debug build. */
 export function depinBinary(): string {
   return process.env.DEPIN_BIN ?? workspaceBinary('depin');
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on loopback now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -125,22 +123,8 @@ export class Localnet {
   }
 
   /** Sends `instructions` paid by `feePayer` (signers found in the instructions); its signature. */
-  async send(feePayer: KeyPairSigner, instructions: Instruction[]): Promise<string> {
-    const { value: blockhash } = await this.rpc.getLatestBlockhash().send();
-    const message = pipe(
-      createTransactionMessage({ version: 0 }),
-      (m) => setTransactionMessageFeePayerSigner(feePayer, m),
-      (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
-      (m) => appendTransactionMessageInstructions(instructions, m),
-    );
-    const signed = await signTransactionMessageWithSigners(message);
-    await sendAndConfirmTransactionFactory({
-      rpc: this.rpc,
-      rpcSubscriptions: this.subscriptions,
-    })(signed as Parameters<ReturnType<typeof sendAndConfirmTransactionFactory>>[0], {
-      commitment: 'confirmed',
-    });
-    return getSignatureFromTransaction(signed);
+  send(feePayer: KeyPairSigner, instructions: Instruction[]): Promise<string> {
+    return sendAndConfirm(this.rpc, feePayer, instructions);
   }
 
   /** Moves the chain's clock to `unixSeconds` (surfpool's `surfnet_timeTravel`). */
@@ -160,9 +144,8 @@ export class Localnet {
   }
 
   /** The chain's clock, unix seconds. */
-  async now(): Promise<bigint> {
-    const slot = await this.rpc.getSlot().send();
-    return BigInt((await this.rpc.getBlockTime(slot).send()) ?? Math.floor(Date.now() / 1000));
+  now(): Promise<bigint> {
+    return chainTime(this.rpc);
   }
 
   /** The lamports `address` holds. */

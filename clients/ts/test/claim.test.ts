@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,11 +24,10 @@ import {
 } from '@solana-program/token';
 import { latLngToCell } from 'h3-js';
 import * as depinkit from '../src';
-import { Localnet, workspaceBinary } from '../test-support/localnet';
+import { Localnet, TOKEN_2022, freePort, workspaceBinary } from '../test-support/localnet';
 import { createMint, events, fund, tokenBalance } from '../test-support/network';
 
 const { deviceRegistry, rewardPool } = depinkit;
-const TOKEN_2022 = 'TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb' as Address;
 const EPOCH_SECS = 20n;
 const RESOLUTION = 12;
 
@@ -41,16 +39,6 @@ let network: Address;
 let pool: Address;
 let mint: Address;
 const devices: { keys: CryptoKeyPair; key: Address; mint: Address; device: Address; nft: Address }[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `check` every half second until it returns a value, for `seconds`. */
 async function eventually<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {

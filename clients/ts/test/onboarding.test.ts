@@ -14,12 +14,11 @@ import {
 } from '@solana/kit';
 import { findAssociatedTokenPda } from '@solana-program/token';
 import * as depinkit from '../src';
-import { Localnet } from '../test-support/localnet';
+import { Localnet, TOKEN_2022 } from '../test-support/localnet';
 import { type TestNetwork, createNetwork, events } from '../test-support/network';
 
 const { deviceRegistry } = depinkit;
 const REGISTRY = deviceRegistry.DEVICE_REGISTRY_PROGRAM_ADDRESS;
-const TOKEN_2022 = 'TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb' as Address;
 
 let localnet: Localnet;
 let net: TestNetwork;

@@ -46,18 +46,12 @@ before(async () => {
 
 after(() => localnet?.stop());
 
-/** The chain's clock, unix seconds. */
-async function chainNow(): Promise<bigint> {
-  const slot = await localnet.rpc.getSlot().send();
-  return BigInt((await localnet.rpc.getBlockTime(slot).send()) ?? Math.floor(Date.now() / 1000));
-}
-
 /** `open_order` for `customer`'s order `orderId`, with `overrides` of its terms. */
 async function openOrder(
   orderId: bigint,
   overrides: Partial<{ maxAmount: bigint; acceptDeadline: bigint }> = {},
 ) {
-  const now = await chainNow();
+  const now = await localnet.now();
   const [order] = await depinkit.findOrderPda(net.network, customer.address, orderId);
   const [escrow] = await findAssociatedTokenPda({
     owner: order,
@@ -138,7 +132,7 @@ test('an order of nothing, or already past its acceptance deadline, is refused',
     localnet.send(customer, [empty.instruction]),
     refusedWith(servicePayments.SERVICE_PAYMENTS_ERROR__ZERO_AMOUNT),
   );
-  const late = await openOrder(3n, { acceptDeadline: (await chainNow()) - 1n });
+  const late = await openOrder(3n, { acceptDeadline: (await localnet.now()) - 1n });
   await assert.rejects(
     localnet.send(customer, [late.instruction]),
     refusedWith(servicePayments.SERVICE_PAYMENTS_ERROR__INVALID_DEADLINE),

@@ -365,11 +365,7 @@ async fn record_moves<C: Chain>(
     if moved.is_empty() {
         return;
     }
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    match store.record_locations(&moved, now_ms).await {
+    match store.record_locations(&moved, crate::store::now_ms()).await {
         Ok(()) => known.extend(moved),
         Err(e) => tracing::warn!(error = %e, "recording the devices' cells failed"),
     }
